@@ -1,0 +1,25 @@
+/**
+ * A data set in memory: the one shape that every loader returns and every consumer reads.
+ * Samples are rows of a flat Float32Array (row-major); images are stored height × width × channels.
+ */
+export interface Dataset {
+  /** n × prod(sampleShape) values; images in [0, 1] */
+  x: Float32Array;
+  n: number;
+  /** shape of one sample: [height, width, channels] for images, [dimension] for vectors */
+  sampleShape: number[];
+  /** class index per sample (into classNames), or null when the data has no labels */
+  labels: Int32Array | null;
+  /** class index → name (e.g. '0'…'9' for MNIST, sub-folder names for PNG folders) */
+  classNames: string[];
+  /** what was loaded, for reports: 'mnist', 'png:DIR', 'csv:FILE' */
+  source: string;
+}
+
+export function sampleSize(ds: Pick<Dataset, 'sampleShape'>): number {
+  return ds.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+export function isImageSet(ds: Pick<Dataset, 'sampleShape'>): boolean {
+  return ds.sampleShape.length === 3;
+}
