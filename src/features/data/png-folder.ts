@@ -1,0 +1,96 @@
+/**
+ * A folder of PNG images. Layout `DIR/<class>/*.png` gives labelled data (class = sub-folder name,
+ * classes sorted by name); PNGs directly in DIR give unlabelled data. Grey images stay one channel,
+ * colour images become RGB (alpha is ignored); if grey and colour images are mixed, all become RGB.
+ * Values are bytes / 255. Hidden entries and non-PNG files are skipped.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../errors.ts';
+import { describeFsError } from '../../io/fs-error.ts';
+import { readPng, type PngImage } from '../../io/png.ts';
+import type { Dataset } from '../dataset.ts';
+
+const isPng = (name: string) => /\.png$/i.test(name) && !name.startsWith('.');
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function listFolder(dir: string): { pngs: string[]; folders: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw new UserError(`cannot read image folder ${dir}: ${describeFsError(e)}`);
+  }
+  const pngs: string[] = [];
+  const folders: string[] = [];
+  for (const name of names.sort(byName)) {
+    if (name.startsWith('.')) continue;
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) folders.push(name);
+    else if (isPng(name)) pngs.push(name);
+  }
+  return { pngs, folders };
+}
+
+/** The image files to load, with the class index of each (null when unlabelled). */
+function findImages(dir: string): { files: string[]; labels: number[] | null; classNames: string[] } {
+  const top = listFolder(dir);
+  const classNames: string[] = [];
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (const folder of top.folders) {
+    const inner = listFolder(join(dir, folder)).pngs;
+    if (inner.length === 0) continue;
+    for (const png of inner) {
+      files.push(join(dir, folder, png));
+      labels.push(classNames.length);
+    }
+    classNames.push(folder);
+  }
+  if (classNames.length > 0 && top.pngs.length > 0) {
+    throw new UserError(
+      `image folder ${dir} mixes PNG files (e.g. ${top.pngs[0]}) with class sub-folders (e.g. ${classNames[0]}/): ` +
+        'put every image in a class sub-folder, or all directly in the folder for unlabelled data',
+    );
+  }
+  if (classNames.length > 0) return { files, labels, classNames };
+  if (top.pngs.length === 0) throw new UserError(`image folder ${dir} holds no PNG images (neither directly nor in sub-folders)`);
+  return { files: top.pngs.map((name) => join(dir, name)), labels: null, classNames: [] };
+}
+
+export function loadPngFolder(dir: string): Dataset {
+  const { files, labels, classNames } = findImages(dir);
+  const images: PngImage[] = [];
+  for (const file of files) {
+    const image = readPng(file);
+    const first = images[0];
+    if (first && (image.width !== first.width || image.height !== first.height)) {
+      throw new UserError(
+        `image ${file} is ${image.width}×${image.height} but ${files[0]} is ${first.width}×${first.height}: all images must have one size`,
+      );
+    }
+    images.push(image);
+  }
+  const { width, height } = images[0];
+  const channels = images.some((im) => im.channels >= 3) ? 3 : 1;
+  const size = width * height * channels;
+  const x = new Float32Array(images.length * size);
+  images.forEach((image, k) => writeSample(image, channels, x.subarray(k * size, (k + 1) * size)));
+  return {
+    x,
+    n: images.length,
+    sampleShape: [height, width, channels],
+    labels: labels ? Int32Array.from(labels) : null,
+    classNames,
+    source: `png:${dir}`,
+  };
+}
+
+/** Copy one image into `out` as `channels` (1 or 3) values per pixel in [0, 1], dropping alpha. */
+function writeSample(image: PngImage, channels: number, out: Float32Array): void {
+  const colour = image.channels >= 3;
+  for (let p = 0; p < image.width * image.height; p++) {
+    const base = p * image.channels;
+    for (let c = 0; c < channels; c++) out[p * channels + c] = image.data[base + (colour ? c : 0)] / 255;
+  }
+}

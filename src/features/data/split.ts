@@ -1,0 +1,95 @@
+/**
+ * Seeded, deterministic sampling of data sets: shuffles, train/test splits, subsets.
+ * The same seed gives the same result on every machine (integer PRNG, no Math.random).
+ */
+import { UserError } from '../../errors.ts';
+import { sampleSize, type Dataset } from '../dataset.ts';
+
+/** mulberry32: a small 32-bit PRNG; returns a function giving uniform numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates shuffle of `items` in place, driven by `random`. */
+function shuffleInPlace(items: number[], random: () => number): number[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = items[i];
+    items[i] = items[j];
+    items[j] = t;
+  }
+  return items;
+}
+
+/** A permutation of 0…n−1 determined by `seed`. */
+export function shuffleIndices(n: number, seed: number): number[] {
+  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), mulberry32(seed));
+}
+
+/** The samples at `indices`, in that order (copied). */
+export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
+  const size = sampleSize(ds);
+  const x = new Float32Array(indices.length * size);
+  const labels = ds.labels ? new Int32Array(indices.length) : null;
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (!Number.isInteger(i) || i < 0 || i >= ds.n) {
+      throw new RangeError(`subset: index ${i} outside 0…${ds.n - 1}`);
+    }
+    x.set(ds.x.subarray(i * size, (i + 1) * size), k * size);
+    if (labels && ds.labels) labels[k] = ds.labels[i];
+  }
+  return { x, n: indices.length, sampleShape: [...ds.sampleShape], labels, classNames: [...ds.classNames], source: ds.source };
+}
+
+/** Sample indices grouped by class (ascending within each class); one group when unlabelled. */
+function indicesByClass(ds: Dataset): number[][] {
+  if (!ds.labels) return [Array.from({ length: ds.n }, (_, i) => i)];
+  const groups: number[][] = ds.classNames.map(() => []);
+  for (let i = 0; i < ds.n; i++) groups[ds.labels[i]].push(i);
+  return groups;
+}
+
+/**
+ * Split into train and test parts. With labels the split is stratified: each class gives
+ * round(count × testFraction) random samples to the test part. Both parts keep the original order.
+ */
+export function trainTestSplit(ds: Dataset, testFraction: number, seed: number): { train: Dataset; test: Dataset } {
+  if (!(testFraction >= 0 && testFraction < 1)) {
+    throw new UserError(`test fraction must be in [0, 1), got ${testFraction}`);
+  }
+  const random = mulberry32(seed);
+  const isTest = new Uint8Array(ds.n);
+  for (const group of indicesByClass(ds)) {
+    const picked = shuffleInPlace([...group], random).slice(0, Math.round(group.length * testFraction));
+    for (const i of picked) isTest[i] = 1;
+  }
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let i = 0; i < ds.n; i++) (isTest[i] ? test : train).push(i);
+  return { train: subset(ds, train), test: subset(ds, test) };
+}
+
+/**
+ * At most `perClass` samples of every class (all of a class that has fewer), in the original order:
+ * the first ones of each class, or a random choice when `seed` is given.
+ */
+export function takePerClass(ds: Dataset, perClass: number, seed?: number): Dataset {
+  if (!ds.labels) throw new UserError(`${ds.source} has no labels, so samples cannot be taken per class`);
+  if (!Number.isInteger(perClass) || perClass < 1) {
+    throw new UserError(`samples per class must be a positive whole number, got ${perClass}`);
+  }
+  const random = seed === undefined ? null : mulberry32(seed);
+  const kept: number[] = [];
+  for (const group of indicesByClass(ds)) {
+    kept.push(...(random ? shuffleInPlace([...group], random) : group).slice(0, perClass));
+  }
+  return subset(ds, kept.sort((a, b) => a - b));
+}

@@ -1,0 +1,45 @@
+/** PNG files via pngjs: read any PNG into 8-bit channels, write RGBA atomically. */
+import { readFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
+import { UserError } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { describeFsError } from './fs-error.ts';
+
+export interface PngImage {
+  width: number;
+  height: number;
+  /** 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA (palette images count as RGB, with alpha if transparent) */
+  channels: 1 | 2 | 3 | 4;
+  /** height × width × channels bytes, row-major */
+  data: Uint8Array;
+}
+
+/** Decode `path`; 16-bit images are scaled to 8 bits. Unreadable or corrupt files → UserError. */
+export function readPng(path: string): PngImage {
+  let decoded: ReturnType<typeof PNG.sync.read>;
+  try {
+    decoded = PNG.sync.read(readFileSync(path));
+  } catch (e) {
+    throw new UserError(`cannot read PNG image ${path}: ${describeFsError(e)}`);
+  }
+  const { width, height, color, alpha } = decoded;
+  const channels = ((color ? 3 : 1) + (alpha ? 1 : 0)) as PngImage['channels'];
+  const rgba = decoded.data;
+  const data = new Uint8Array(width * height * channels);
+  // pngjs always hands back RGBA; keep only the channels the file really has
+  const pick = channels === 1 ? [0] : channels === 2 ? [0, 3] : channels === 3 ? [0, 1, 2] : [0, 1, 2, 3];
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < channels; c++) data[p * channels + c] = rgba[p * 4 + pick[c]];
+  }
+  return { width, height, channels, data };
+}
+
+/** Encode an RGBA image (height × width × 4 bytes) and write it atomically to `path`. */
+export async function writePng(path: string, width: number, height: number, rgba: Uint8Array): Promise<void> {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || rgba.length !== width * height * 4) {
+    throw new RangeError(`writePng: ${rgba.length} bytes are not a ${width}×${height} RGBA image`);
+  }
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.length);
+  await writeFileAtomic(path, PNG.sync.write(png));
+}
