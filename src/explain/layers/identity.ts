@@ -1,0 +1,19 @@
+/** Layers that do nothing at inference (Dropout, a linear Activation): output = input, R passes through. */
+import { tf } from '../../features/runtime.ts';
+import type { ExplainableLayer, Tensor } from '../network.ts';
+
+export class IdentityLayer implements ExplainableLayer {
+  readonly kind = 'identity';
+
+  constructor(readonly name: string) {}
+
+  forward(a: Tensor): Tensor {
+    return tf.clone(a);
+  }
+
+  relevance(_input: Tensor, R: Tensor): Tensor {
+    return tf.clone(R);
+  }
+
+  dispose(): void {}
+}
