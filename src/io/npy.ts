@@ -3,6 +3,7 @@
  * so arrays written here open with `numpy.load` and arrays saved by numpy read back here.
  * Layout: magic "\x93NUMPY", version 1.0, uint16 LE header length, an ASCII dict padded with
  * spaces and ended by "\n" so that the data starts at a multiple of 64 bytes, then the raw values.
+ * The header is byte-for-byte what numpy writes (checked against numpy 1.24) (including its spare room for growth).
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
@@ -11,6 +12,7 @@ import { describeFsError } from './fs-error.ts';
 
 const MAGIC = Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 const ALIGN = 64;
+const GROWTH_DIGITS = 21;
 
 export interface NpyArray {
   data: Float32Array;
@@ -23,7 +25,9 @@ function shapeText(shape: number[]): string {
 
 /** The header bytes numpy writes for a float32 C-order array of this shape. */
 export function npyHeader(shape: number[]): Uint8Array {
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText(shape)}, }`;
+  // numpy leaves room for the first axis to grow to 21 digits, so files can be appended in place
+  const growth = shape.length > 0 ? ' '.repeat(Math.max(0, GROWTH_DIGITS - String(shape[0]).length)) : '';
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText(shape)}, }` + growth;
   const prefix = MAGIC.length + 2 + 2;
   const padded = Math.ceil((prefix + dict.length + 1) / ALIGN) * ALIGN;
   const text = dict + ' '.repeat(padded - prefix - dict.length - 1) + '\n';

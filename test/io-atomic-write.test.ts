@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempNameFor, writeDirAtomic, writeFileAtomic } from '../src/io/atomic-write.ts';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'io-atomic-'));
+
+describe('writeFileAtomic', () => {
+  it('uses path.<pid>.tmp as the temporary name', () => {
+    expect(tempNameFor('/a/b.json')).toBe(`/a/b.json.${process.pid}.tmp`);
+  });
+
+  it('writes text and bytes, creates parent folders, replaces old content, leaves only the file', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'deep', 'er', 'f.bin');
+    await writeFileAtomic(path, 'first version, longer than the second');
+    await writeFileAtomic(path, Uint8Array.from([1, 2, 3]));
+    expect(Array.from(readFileSync(path))).toEqual([1, 2, 3]);
+    expect(readdirSync(join(dir, 'deep', 'er'))).toEqual(['f.bin']);
+  });
+
+  it('removes its temporary file when the final rename fails, and leaves the target alone', async () => {
+    const dir = tempDir();
+    const target = join(dir, 'taken');
+    mkdirSync(target);
+    writeFileSync(join(target, 'keep.txt'), 'keep');
+    await expect(writeFileAtomic(target, 'data')).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(['taken']);
+    expect(readFileSync(join(target, 'keep.txt'), 'utf8')).toBe('keep');
+  });
+});
+
+describe('writeDirAtomic', () => {
+  it('builds the folder under a temporary name beside it, then moves it into place', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'run');
+    let seenTmp = '';
+    await writeDirAtomic(dir, async (tmp) => {
+      seenTmp = tmp;
+      expect(readdirSync(parent)).toEqual([`run.${process.pid}.tmp`]);
+      await writeFile(join(tmp, 'a.txt'), 'A');
+    });
+    expect(seenTmp).toBe(join(parent, `run.${process.pid}.tmp`));
+    expect(readdirSync(parent)).toEqual(['run']);
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('A');
+  });
+
+  it('replaces an existing folder completely, leaving no old copy behind', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'run');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'stale.txt'), 'old');
+    await writeDirAtomic(dir, (tmp) => writeFile(join(tmp, 'fresh.txt'), 'new'));
+    expect(readdirSync(parent)).toEqual(['run']);
+    expect(readdirSync(dir)).toEqual(['fresh.txt']);
+  });
+
+  it('on failure removes the temporary folder and keeps the existing one untouched', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'run');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'keep.txt'), 'kept');
+    await expect(
+      writeDirAtomic(dir, async (tmp) => {
+        await writeFile(join(tmp, 'half.txt'), 'half');
+        throw new Error('fill failed');
+      }),
+    ).rejects.toThrow('fill failed');
+    expect(readdirSync(parent)).toEqual(['run']);
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+    expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('kept');
+  });
+
+  it('on failure with no existing folder leaves nothing at all', async () => {
+    const parent = tempDir();
+    await expect(writeDirAtomic(join(parent, 'run'), async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
