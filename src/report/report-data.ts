@@ -1,0 +1,149 @@
+/**
+ * ReportData: the plain object the HTML report is made from. The pipeline fills it; the report
+ * only checks shapes and renders. Every string in it is treated as untrusted text.
+ */
+import { UserError } from '../errors.ts';
+import type { PixelFlippingResult } from './pixel-flipping.ts';
+
+/** An input sample as a Dataset row holds it: height × width × channels, values in [0, 1]. */
+export interface SampleImage {
+  height: number;
+  width: number;
+  channels: number;
+  pixels: Float32Array;
+}
+
+/** One method's relevance map of a sample: [height, width] row-major, same size as the image. */
+export interface MethodMap {
+  method: string;
+  values: Float32Array;
+}
+
+export interface RunInfo {
+  /** page title (default 'oc-explain report') */
+  title?: string;
+  /** what was loaded, e.g. 'mnist' or 'png:digits/' */
+  data: string;
+  nTrain: number;
+  nTest?: number;
+  /** e.g. 'cnn conv2 (128 features)' or 'pixels' */
+  features: string;
+  /** e.g. 'gaussian', 'laplacian', 'p=1.5' */
+  kernel: string;
+  nu: number;
+  gamma: number;
+  nSupportVectors: number;
+  /** θ: outlier iff o(x) > θ */
+  threshold: number;
+  trainingSeconds: number;
+  /** ROC AUC of o(x) when labels exist */
+  rocAuc?: number | null;
+  /** further name → value lines shown in the run table (e.g. normal class, seed) */
+  details?: Array<{ name: string; value: string }>;
+}
+
+export interface OutlierRow {
+  /** index of the sample in its data set */
+  index: number;
+  label: string | null;
+  /** o(x) */
+  outlierness: number;
+  /** f(x) of the SVM (negative for outliers) */
+  decision: number;
+  image: SampleImage;
+  /** one map per explanation method; OC-DTD is shown first whatever the order */
+  maps: MethodMap[];
+}
+
+export interface ClassifierRow {
+  index: number;
+  label: string | null;
+  predicted: string;
+  /** the explained logit */
+  logit: number;
+  image: SampleImage;
+  maps: MethodMap[];
+  /** this sample's pixel-flipping area per method (see areasOfSample) */
+  areas?: Record<string, number>;
+}
+
+export interface ClassifierSection {
+  /** e.g. 'cnn, test accuracy 98.9 %' */
+  description?: string;
+  rows: ClassifierRow[];
+  flipping?: PixelFlippingResult | null;
+}
+
+export interface ClusterSample {
+  index: number;
+  label: string | null;
+  image: SampleImage;
+  /** NEON relevance map of the cluster assignment */
+  map: Float32Array;
+}
+
+export interface ClusterExplanation {
+  cluster: string;
+  size: number;
+  samples: ClusterSample[];
+}
+
+export interface ReportData {
+  run: RunInfo;
+  /** top outliers, most outlying first */
+  outliers: OutlierRow[];
+  /** pixel flipping of the outlier explanations (score o(x)) */
+  outlierFlipping?: PixelFlippingResult | null;
+  classifier?: ClassifierSection | null;
+  /** NEON explanations, when clusters were computed */
+  clusters?: ClusterExplanation[] | null;
+  /** shown in the footer; default: the time the report is rendered */
+  generatedAt?: string;
+}
+
+function checkImage(image: SampleImage, where: string): void {
+  if (image.pixels.length !== image.height * image.width * image.channels) {
+    throw new UserError(
+      `report: ${where}: image has ${image.pixels.length} values, expected ${image.height}×${image.width}×${image.channels}`,
+    );
+  }
+}
+
+function checkMap(values: Float32Array, image: SampleImage, where: string): void {
+  if (values.length !== image.height * image.width) {
+    throw new UserError(`report: ${where}: map has ${values.length} values, expected ${image.height}×${image.width} like its image`);
+  }
+}
+
+/** Throws a UserError naming the row and method of the first inconsistent shape. */
+export function validateReportData(data: ReportData): void {
+  data.outliers.forEach((row, r) => {
+    checkImage(row.image, `outlier row ${r} (sample ${row.index})`);
+    for (const m of row.maps) checkMap(m.values, row.image, `outlier row ${r} (sample ${row.index}), method '${m.method}'`);
+  });
+  data.classifier?.rows.forEach((row, r) => {
+    checkImage(row.image, `classifier row ${r} (sample ${row.index})`);
+    for (const m of row.maps) checkMap(m.values, row.image, `classifier row ${r} (sample ${row.index}), method '${m.method}'`);
+  });
+  data.clusters?.forEach((cluster) =>
+    cluster.samples.forEach((s) => {
+      checkImage(s.image, `cluster '${cluster.cluster}' (sample ${s.index})`);
+      checkMap(s.map, s.image, `cluster '${cluster.cluster}' (sample ${s.index})`);
+    }),
+  );
+}
+
+/** Pixel-flipping area of sample `i` per method (for ClassifierRow.areas). */
+export function areasOfSample(result: PixelFlippingResult, i: number): Record<string, number> {
+  if (!(Number.isInteger(i) && i >= 0 && i < result.nSamples)) {
+    throw new UserError(`report: sample ${i} is not among the ${result.nSamples} flipped samples`);
+  }
+  return Object.fromEntries(result.curves.map((c) => [c.method, c.areas[i]]));
+}
+
+/** Method names in first-seen order, with OC-DTD first. */
+export function orderMethods(names: Iterable<string>): string[] {
+  const unique = [...new Set(names)];
+  const isOcDtd = (name: string) => /^oc[-_ ]?dtd/i.test(name);
+  return [...unique.filter(isOcDtd), ...unique.filter((n) => !isOcDtd(n))];
+}
