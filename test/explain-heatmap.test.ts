@@ -41,6 +41,11 @@ describe('renderRelevance', () => {
     const zero = renderRelevance([0, 0, 0, 0], 2, 2);
     expect(Array.from(zero.rgba).every((v) => v === 255)).toBe(true);
     expect(symmetricScale([0.5, -3, 2])).toBe(3);
+    // non-finite values do not set the scale; NaN is drawn white, ±∞ at full colour
+    const odd = renderRelevance([NaN, Infinity, -2, 1], 2, 2);
+    expect([pixel(odd, 0, 0), pixel(odd, 1, 0), pixel(odd, 0, 1), pixel(odd, 1, 1)]).toEqual([
+      [255, 255, 255, 255], [255, 0, 0, 255], [0, 0, 255, 255], [255, 128, 128, 255],
+    ]);
   });
 
   it('upscales by an integer factor with nearest-neighbour blocks', () => {

@@ -22,14 +22,14 @@ export interface RelevanceRenderOptions extends RenderOptions {
   scale?: number;
 }
 
-/** max |R|: the symmetric colour scale of a map (0 for an all-zero map). */
+/** max |R| over the finite values: the symmetric colour scale of a map (0 for an all-zero map). */
 export function symmetricScale(map: ArrayLike<number>): number {
   let max = 0;
-  for (let i = 0; i < map.length; i++) max = Math.max(max, Math.abs(map[i]));
+  for (let i = 0; i < map.length; i++) if (Number.isFinite(map[i])) max = Math.max(max, Math.abs(map[i]));
   return max;
 }
 
-/** The colour of a value v ∈ [−1, 1] (clipped): white fading to red above 0, to blue below. */
+/** The colour of a value v ∈ [−1, 1] (clipped; NaN is white): white fading to red above 0, to blue below. */
 export function relevanceColour(v: number): [number, number, number] {
   const t = Math.max(-1, Math.min(1, Number.isNaN(v) ? 0 : v));
   const fade = Math.round(255 * (1 - Math.abs(t)));
