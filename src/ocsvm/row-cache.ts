@@ -1,0 +1,77 @@
+/**
+ * Rows of the training kernel matrix Q (full length n, float32), computed on demand by a
+ * KernelBlock in batches and kept in a least-recently-used cache of bounded size. When the whole
+ * matrix fits in the budget nothing is ever evicted.
+ */
+import type { KernelBlock } from './kernel-block.ts';
+import type { Matrix } from './matrix.ts';
+
+/** Rows computed together when several are requested at once (one pass over the data). */
+const BATCH_ROWS = 64;
+
+export class RowCache {
+  private readonly rows = new Map<number, Float32Array>();
+  private readonly capacity: number;
+  /** rows computed so far (a measure of kernel work) */
+  computed = 0;
+
+  constructor(
+    private readonly block: KernelBlock,
+    private readonly x: Matrix,
+    budgetBytes: number,
+  ) {
+    this.capacity = Math.max(2, Math.floor(budgetBytes / (4 * x.n)));
+  }
+
+  get n(): number {
+    return this.x.n;
+  }
+
+  /** Row i; the returned array stays valid even if the cache later drops it. */
+  get(i: number): Float32Array {
+    const hit = this.rows.get(i);
+    if (hit) {
+      this.rows.delete(i);
+      this.rows.set(i, hit);
+      return hit;
+    }
+    const out = new Float32Array(this.x.n);
+    this.block.compute(this.x, [i], out);
+    this.computed++;
+    this.store(i, out);
+    return out;
+  }
+
+  /**
+   * Visit the rows `idx` (computing missing ones in batches), e.g. to initialise the gradient.
+   * Rows are cached while there is room.
+   */
+  forEach(idx: ArrayLike<number>, visit: (i: number, row: Float32Array) => void): void {
+    const n = this.x.n;
+    const missing: number[] = [];
+    for (let t = 0; t < idx.length; t++) {
+      const hit = this.rows.get(idx[t]);
+      if (hit) visit(idx[t], hit);
+      else missing.push(idx[t]);
+    }
+    const buf = new Float32Array(Math.min(BATCH_ROWS, missing.length) * n);
+    for (let s = 0; s < missing.length; s += BATCH_ROWS) {
+      const batch = missing.slice(s, s + BATCH_ROWS);
+      this.block.compute(this.x, batch, buf);
+      this.computed += batch.length;
+      for (let r = 0; r < batch.length; r++) {
+        const row = buf.slice(r * n, r * n + n);
+        if (this.rows.size < this.capacity) this.rows.set(batch[r], row);
+        visit(batch[r], row);
+      }
+    }
+  }
+
+  private store(i: number, row: Float32Array): void {
+    if (this.rows.size >= this.capacity) {
+      const oldest = this.rows.keys().next().value as number;
+      this.rows.delete(oldest);
+    }
+    this.rows.set(i, row);
+  }
+}
