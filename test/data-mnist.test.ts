@@ -61,7 +61,10 @@ describe('loadMnist', () => {
   it('gives every image of the chosen digits when no limit is set', () => {
     const ds = loadMnist({ digits: [5] });
     expect(ds.n).toBe(count(5));
-    expect(Array.from(ds.x)).toEqual(raw[5].map(Math.fround));
+    expect(ds.x.length).toBe(raw[5].length);
+    let mismatches = 0;
+    for (let i = 0; i < raw[5].length; i++) if (ds.x[i] !== Math.fround(raw[5][i])) mismatches++;
+    expect(mismatches).toBe(0);
   });
 
   it('rejects digits outside 0…9, an empty choice and a bad limit with a UserError', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,5 +119,14 @@ describe('loadPngFolder bad data: one UserError naming the file or folder', () =
     writeImage(join(dir, 'loose.png'), 0, 1);
     writeImage(join(dir, 'a', '1.png'), 0, 1);
     expect(failure(dir).message).toContain(`image folder ${dir} mixes PNG files (e.g. loose.png) with class sub-folders (e.g. a/)`);
+  });
+});
+
+describe('loadPngFolder with a dangling link', () => {
+  it('names the linked PNG that cannot be read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'data-png-'));
+    writeImage(join(dir, 'a.png'), 0, 1);
+    symlinkSync(join(dir, 'gone.png'), join(dir, 'b.png'));
+    expect(() => loadPngFolder(dir)).toThrow(`cannot read PNG image ${join(dir, 'b.png')}: no such file or folder`);
   });
 });

@@ -73,14 +73,18 @@ function sortClassNames(names: string[]): string[] {
   return allNumbers ? names.sort((a, b) => Number(a) - Number(b)) : names.sort();
 }
 
+/** Line 1 is a header when the label is named by it, or when a cell outside the label column is not a number. */
+function looksLikeHeader(cells: string[], label: string | undefined): boolean {
+  if (label !== undefined && label !== 'first' && label !== 'last') return true;
+  const labelAt = label === 'first' ? 0 : label === 'last' ? cells.length - 1 : -1;
+  return cells.some((cell, c) => c !== labelAt && !NUMBER.test(cell));
+}
+
 export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   const rows = readLines(file);
   if (rows.length === 0) throw new UserError(`CSV file ${file} is empty`);
-  const labelByName = options.label !== undefined && options.label !== 'first' && options.label !== 'last';
   const columns = rows[0].cells.length;
-  const provisionalLabel = options.label === undefined ? -1 : options.label === 'first' ? 0 : options.label === 'last' ? columns - 1 : -1;
-  const hasHeader =
-    options.header ?? (labelByName || rows[0].cells.some((cell, c) => c !== provisionalLabel && !NUMBER.test(cell)));
+  const hasHeader = options.header ?? looksLikeHeader(rows[0].cells, options.label);
   const header = hasHeader ? rows[0].cells : null;
   const data = hasHeader ? rows.slice(1) : rows;
   if (data.length === 0) throw new UserError(`CSV file ${file} has no data rows${hasHeader ? ' after its header line' : ''}`);

@@ -2,7 +2,7 @@
  * A folder of PNG images. Layout `DIR/<class>/*.png` gives labelled data (class = sub-folder name,
  * classes sorted by name); PNGs directly in DIR give unlabelled data. Grey images stay one channel,
  * colour images become RGB (alpha is ignored); if grey and colour images are mixed, all become RGB.
- * Values are bytes / 255. Hidden entries and non-PNG files are skipped.
+ * Values are bytes / 255. Hidden entries, non-PNG files and deeper sub-folders are skipped.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ function listFolder(dir: string): { pngs: string[]; folders: string[] } {
   for (const name of names.sort(byName)) {
     if (name.startsWith('.')) continue;
     const full = join(dir, name);
-    if (statSync(full).isDirectory()) folders.push(name);
+    // a dangling link counts as a file, so that readPng names it if it is a .png
+    if (statSync(full, { throwIfNoEntry: false })?.isDirectory()) folders.push(name);
     else if (isPng(name)) pngs.push(name);
   }
   return { pngs, folders };
