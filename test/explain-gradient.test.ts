@@ -8,6 +8,7 @@ import {
   GRADIENT_METHOD_NAMES,
   explainByGradient,
   parseGradientMethod,
+  selectPerSample,
   sumChannels,
   type GradientOptions,
 } from '../src/explain/gradient-methods.ts';
@@ -257,6 +258,23 @@ describe('SmoothGrad', () => {
       expect(variance / dim / sigma ** 2).toBeGreaterThan(0.93);
       expect(variance / dim / sigma ** 2).toBeLessThan(1.07);
     });
+  });
+});
+
+describe('per-sample targets', () => {
+  it('selectPerSample picks each sample\'s class in every method\'s batches', () => {
+    // a linear two-class model; sample n explains class n mod 2: IG and gxi give x·w_class exactly
+    const w = [numbers(D, 61), numbers(D, 62)];
+    const classes = Int32Array.from(SAMPLES.map((_, n) => n % 2));
+    const f = (x: tf.Tensor) =>
+      selectPerSample(tf.matMul(tf.reshape(x, [x.shape[0], D]), tf.tensor2d(w), false, true), classes);
+    const expected = SAMPLES.flatMap((x, n) => x.map((v, i) => v * w[n % 2][i]));
+    for (const method of ['gxi', 'ig'] as const) {
+      expectClose(explain(f, method, { steps: 5, batchSize: 7 }).relevance, expected, 1e-5);
+    }
+    const sg = explain(f, 'smoothgrad', { samples: 4, variant: 'input', batchSize: 6 });
+    expectClose(sg.relevance, expected, 1e-5);
+    expect(() => tf.tidy(() => selectPerSample(tf.zeros([4, 2]), classes))).toThrow(/not k copies/);
   });
 });
 

@@ -8,7 +8,12 @@
 import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
 
-/** Maps a batch [N, ...shape] to one value per sample, [N]. Samples must not interact. */
+/**
+ * Maps a batch [M, ...shape] to one value per sample, [M]. Samples must not interact. When x has
+ * N samples, every batch f is called with holds k·N rows: k copies (shifted, noisy, interpolated)
+ * of the N samples in their order, so that row r belongs to sample r mod N — which lets f depend
+ * on the sample (see selectPerSample).
+ */
 export type ScalarFunction = (x: tf.Tensor) => tf.Tensor;
 
 export const GRADIENT_METHOD_NAMES = ['gradient', 'taylor', 'gxi', 'ig', 'smoothgrad'] as const;
@@ -132,6 +137,21 @@ export function validateGradientOptions(options: GradientOptions): void {
  */
 export function sumChannels(relevance: tf.Tensor): tf.Tensor {
   return relevance.rank === 4 ? tf.sum(relevance, -1) : relevance;
+}
+
+/**
+ * Row r of `outputs` [k·N, C] at column classes[r mod N]: the class logit per sample for the
+ * batches a ScalarFunction receives. Use inside tf.tidy.
+ */
+export function selectPerSample(outputs: tf.Tensor, classes: Int32Array): tf.Tensor {
+  const [rows, width] = outputs.shape;
+  const n = classes.length;
+  if (outputs.rank !== 2 || rows % n !== 0) {
+    throw new Error(`selectPerSample: outputs [${outputs.shape}] are not k copies of ${n} samples × classes`);
+  }
+  // (oneHot straight to float32 gives zeros on the wasm backend: cast instead)
+  const mask = tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), width as number), outputs.dtype);
+  return tf.sum(tf.mul(outputs, tf.tile(mask, [rows / n, 1])), 1);
 }
 
 /** Sum over every axis but the first: [N, ...] → [N]. */
