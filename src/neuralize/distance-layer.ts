@@ -1,0 +1,153 @@
+/**
+ * The first layer of the neuralized one-class SVM: one neuron per support vector u_j,
+ * h_j(x) = ‖x − u_j‖_p^p + b_j (p = 2 Gaussian, p = 1 Laplacian), and its OC-DTD relevance rule
+ * R_i = Σ_j R_j |x_i − u_ij|^p / d_j (METHODS.md §5 step 2), both batched.
+ *
+ * Inputs and support vectors are both shifted by the support vectors' mean before anything is
+ * computed: distances do not change, but ‖x‖² + ‖u‖² − 2x·u then cancels far less in float32.
+ */
+import { tf } from '../features/runtime.ts';
+import type { ExplainableLayer, RelevanceContext, Tensor } from '../explain/network.ts';
+import type { DistancePower } from './ocsvm-like.ts';
+
+/**
+ * For p = 2 a distance below this fraction of ‖x − c‖² + ‖u − c‖² counts as zero: float32 cannot
+ * resolve it through the expansion, and its relevance is then shared equally over the inputs.
+ */
+export const ZERO_DISTANCE_TOLERANCE = 1e-4;
+
+/** Largest [rows, neurons, dims] block materialised for the Laplacian's |x − u| (values). */
+const L1_BLOCK_VALUES = 1 << 23;
+
+export class DistanceLayer implements ExplainableLayer {
+  readonly kind = 'distance';
+  readonly nNeurons: number;
+  readonly dim: number;
+  /** mean of the prototypes [dim] */
+  readonly centre: tf.Tensor1D;
+  /** prototypes minus centre [m, dim] */
+  readonly prototypes: tf.Tensor2D;
+  /** [m] */
+  readonly bias: tf.Tensor1D;
+  /** ‖u_j − c‖² [1, m] (p = 2) */
+  private readonly squaredNorms: tf.Tensor2D;
+  /** [u − c, (u − c)²] side by side [m, 2·dim]: both relevance sums in one product (p = 2) */
+  private readonly withSquares: tf.Tensor2D;
+
+  /** `prototypes`: m rows of `dim` values, row-major; `bias`: m values. */
+  constructor(
+    readonly name: string,
+    prototypes: Float32Array,
+    bias: ArrayLike<number>,
+    readonly power: DistancePower,
+  ) {
+    this.nNeurons = bias.length;
+    if (this.nNeurons < 1 || prototypes.length % this.nNeurons !== 0) {
+      throw new Error(`distance layer '${name}': ${prototypes.length} prototype values for ${this.nNeurons} neurons`);
+    }
+    this.dim = prototypes.length / this.nNeurons;
+    const built = tf.tidy(() => {
+      const u = tf.tensor2d(prototypes, [this.nNeurons, this.dim]);
+      const centre = tf.mean(u, 0) as tf.Tensor1D;
+      const centred = tf.sub(u, centre) as tf.Tensor2D;
+      return {
+        centre,
+        centred,
+        squaredNorms: tf.reshape(tf.sum(tf.square(centred), 1), [1, this.nNeurons]) as tf.Tensor2D,
+        withSquares: (power === 2 ? tf.concat([centred, tf.square(centred)], 1) : tf.zeros([0, 0])) as tf.Tensor2D,
+      };
+    });
+    this.centre = built.centre;
+    this.prototypes = built.centred;
+    this.squaredNorms = built.squaredNorms;
+    this.withSquares = built.withSquares;
+    this.bias = tf.tensor1d(Float32Array.from(bias));
+  }
+
+  /** Samples [N, ...] as rows [N, dim], shifted by the centre. */
+  private centredRows(a: Tensor): tf.Tensor2D {
+    const n = a.shape[0];
+    const size = a.size / n;
+    if (size !== this.dim) {
+      throw new Error(`distance layer '${this.name}': samples of ${size} values, the support vectors have ${this.dim}`);
+    }
+    return tf.sub(tf.reshape(a, [n, this.dim]), this.centre);
+  }
+
+  /** d_j(x) = ‖x − u_j‖_p^p for a batch [N, ...] → [N, m]. */
+  distances(a: Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      const xc = this.centredRows(a);
+      return this.power === 2 ? this.squaredDistances(xc) : this.l1Blocks(xc, null).d;
+    });
+  }
+
+  forward(a: Tensor): Tensor {
+    return tf.tidy(() => tf.add(this.distances(a), this.bias));
+  }
+
+  /**
+   * R_i = Σ_j R_j |x_i − u_ij|^p / d_j; a neuron at distance zero shares its R_j equally.
+   * `ctx.output` (h = d + b from the forward pass) saves recomputing the distances.
+   */
+  relevance(input: Tensor, R: Tensor, _rule?: unknown, ctx?: RelevanceContext): Tensor {
+    return tf.tidy(() => {
+      const xc = this.centredRows(input);
+      const relevance =
+        this.power === 2
+          ? this.squaredRelevance(xc, R as tf.Tensor2D, ctx ? tf.relu(tf.sub(ctx.output, this.bias)) as tf.Tensor2D : this.squaredDistances(xc))
+          : this.l1Blocks(xc, R as tf.Tensor2D).relevance!;
+      return tf.reshape(relevance, input.shape);
+    });
+  }
+
+  private squaredDistances(xc: tf.Tensor2D): tf.Tensor2D {
+    const xx = tf.sum(tf.square(xc), 1, true);
+    const xu = tf.matMul(xc, this.prototypes, false, true);
+    return tf.relu(tf.add(tf.sub(xx, tf.mul(xu, 2)), this.squaredNorms)) as tf.Tensor2D;
+  }
+
+  /** Σ_j (R_j/d_j)(x_i − u_ij)² = x_i² Σ_j r_j − 2 x_i (r·U)_i + (r·U²)_i, plus equal shares. */
+  private squaredRelevance(xc: tf.Tensor2D, R: tf.Tensor2D, d: tf.Tensor2D): tf.Tensor2D {
+    const scale = tf.add(tf.sum(tf.square(xc), 1, true), this.squaredNorms);
+    const zero = tf.lessEqual(d, tf.mul(scale, ZERO_DISTANCE_TOLERANCE));
+    const r = tf.where(zero, tf.zerosLike(R), tf.div(R, tf.where(zero, tf.onesLike(d), d)));
+    const shared = tf.div(tf.sum(tf.where(zero, R, tf.zerosLike(R)), 1, true), this.dim);
+    const [rU, rU2] = tf.split(tf.matMul(r, this.withSquares), 2, 1);
+    const expanded = tf.add(tf.sub(tf.mul(tf.square(xc), tf.sum(r, 1, true)), tf.mul(tf.mul(xc, rU), 2)), rU2);
+    // each term is r_j (x_i − u_ij)² ≥ 0: clip the float32 rounding of the expansion
+    return tf.add(tf.relu(expanded), shared) as tf.Tensor2D;
+  }
+
+  /** Laplacian: distances and (with R) relevances from |x − u| in blocks of rows. */
+  private l1Blocks(xc: tf.Tensor2D, R: tf.Tensor2D | null): { d: tf.Tensor2D; relevance?: tf.Tensor2D } {
+    const n = xc.shape[0];
+    const rows = Math.max(1, Math.floor(L1_BLOCK_VALUES / (this.nNeurons * this.dim)));
+    const ds: Tensor[] = [];
+    const rs: Tensor[] = [];
+    for (let start = 0; start < n; start += rows) {
+      const size = Math.min(rows, n - start);
+      // one block at a time, so that only its [b, m, dim] differences are alive
+      const block = tf.tidy(() => {
+        const x = tf.slice(xc, [start, 0], [size, this.dim]);
+        const diff = tf.abs(tf.sub(tf.expandDims(x, 1), tf.expandDims(this.prototypes, 0))); // [b, m, dim]
+        const d = tf.sum(diff, 2);
+        if (!R) return [d];
+        const Rb = tf.slice(R, [start, 0], [size, this.nNeurons]);
+        const zero = tf.lessEqual(d, 0);
+        const r = tf.where(zero, tf.zerosLike(Rb), tf.div(Rb, tf.where(zero, tf.onesLike(d), d)));
+        const shared = tf.div(tf.sum(tf.where(zero, Rb, tf.zerosLike(Rb)), 1, true), this.dim);
+        return [d, tf.add(tf.squeeze(tf.matMul(tf.expandDims(r, 1), diff), [1]), shared)];
+      });
+      ds.push(block[0]);
+      if (R) rs.push(block[1]);
+    }
+    const d = (ds.length === 1 ? ds[0] : tf.concat(ds, 0)) as tf.Tensor2D;
+    if (!R) return { d };
+    return { d, relevance: (rs.length === 1 ? rs[0] : tf.concat(rs, 0)) as tf.Tensor2D };
+  }
+
+  dispose(): void {
+    tf.dispose([this.centre, this.prototypes, this.bias, this.squaredNorms, this.withSquares]);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Min-pooling over the neurons of a layer ([N, m] → [N]): the soft minimum with temperature γ,
+ * smin_γ(h) = −(1/γ) log Σ_j exp(−γ h_j), and the hard minimum it tends to as γ → ∞. Relevance
+ * goes to the neurons in proportion to their soft-min weights (to the winner for the hard minimum),
+ * so the pooling layer conserves it exactly.
+ */
+import { tf } from '../features/runtime.ts';
+import type { ExplainableLayer, Tensor } from '../explain/network.ts';
+
+/** The largest γ float32 holds; larger temperatures behave identically (the hard minimum). */
+const MAX_FLOAT32 = 3.4e38;
+
+function checkGamma(gamma: number): number {
+  if (!(gamma > 0)) throw new RangeError(`soft-min temperature gamma must be > 0, got ${gamma}`);
+  return Math.min(gamma, MAX_FLOAT32);
+}
+
+/** exp(−γ (h − min h)) per row, and that minimum: the overflow-free core of the soft minimum. */
+function shiftedExponentials(h: Tensor, gamma: number): { minimum: Tensor; e: Tensor } {
+  const minimum = tf.min(h, 1, true);
+  // h − min ≥ 0, so the exponent is ≤ 0: no overflow for any γ; the row minimum gives exp(0) = 1
+  return { minimum, e: tf.exp(tf.mul(tf.sub(h, minimum), -gamma)) };
+}
+
+/** smin_γ(h) per row of h [N, m] → [N], computed as min − (1/γ) log Σ exp(−γ (h − min)). */
+export function softMin(h: Tensor, gamma: number): Tensor {
+  const g = checkGamma(gamma);
+  return tf.tidy(() => {
+    const { minimum, e } = shiftedExponentials(h, g);
+    return tf.sub(tf.squeeze(minimum, [1]), tf.div(tf.log(tf.sum(e, 1)), g));
+  });
+}
+
+/** Soft-min weights p_j = exp(−γ h_j) / Σ_k exp(−γ h_k) per row of h [N, m]: rows sum to 1. */
+export function softMinWeights(h: Tensor, gamma: number): Tensor {
+  const g = checkGamma(gamma);
+  return tf.tidy(() => {
+    const { e } = shiftedExponentials(h, g);
+    return tf.div(e, tf.sum(e, 1, true));
+  });
+}
+
+/** Weights of the hard minimum: 1 on the first minimal neuron of each row, 0 elsewhere. */
+export function hardMinWeights(h: Tensor): Tensor {
+  return tf.tidy(() => tf.oneHot(tf.argMin(h, 1), h.shape[1] as number, 1, 0, 'float32'));
+}
+
+export class SoftMinPoolingLayer implements ExplainableLayer {
+  readonly kind = 'soft-min-pooling';
+
+  constructor(
+    readonly name: string,
+    readonly gamma: number,
+  ) {
+    checkGamma(gamma);
+  }
+
+  forward(h: Tensor): Tensor {
+    return softMin(h, this.gamma);
+  }
+
+  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)). */
+  relevance(h: Tensor, R: Tensor): Tensor {
+    return tf.tidy(() => tf.mul(softMinWeights(h, this.gamma), tf.expandDims(R, 1)));
+  }
+
+  dispose(): void {}
+}
+
+export class HardMinPoolingLayer implements ExplainableLayer {
+  readonly kind = 'min-pooling';
+
+  constructor(readonly name: string) {}
+
+  forward(h: Tensor): Tensor {
+    return tf.min(h, 1);
+  }
+
+  /** All relevance to the winning (nearest) neuron. */
+  relevance(h: Tensor, R: Tensor): Tensor {
+    return tf.tidy(() => tf.mul(hardMinWeights(h), tf.expandDims(R, 1)));
+  }
+
+  dispose(): void {}
+}
