@@ -236,7 +236,7 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
   return { alpha, rho: calculateRho(G, status), objective: objective / 2, iterations: iter, converged };
 }
 
-/** libsvm's ρ: mean G over free α's, else the midpoint of the feasible interval. */
+/** libsvm's ρ: mean G over free α's, else the midpoint of [max G over α=1, min G over α=0]. */
 function calculateRho(G: Float64Array, status: Uint8Array): number {
   let ub = Infinity;
   let lb = -Infinity;
@@ -250,5 +250,9 @@ function calculateRho(G: Float64Array, status: Uint8Array): number {
       sumFree += G[k];
     }
   }
-  return nFree > 0 ? sumFree / nFree : (ub + lb) / 2;
+  if (nFree > 0) return sumFree / nFree;
+  // ν = 1 puts every α at 1: libsvm's midpoint would be +∞; the one finite bound is used instead
+  if (ub === Infinity) return lb;
+  if (lb === -Infinity) return ub;
+  return (ub + lb) / 2;
 }
