@@ -133,6 +133,8 @@ describe('escaping', () => {
       run: { ...base.run, title: evil, data: attr, details: [{ name: evil, value: attr }] },
       outliers: base.outliers.map((row) => ({ ...row, maps: row.maps.map((m, k) => (k === 0 ? { ...m, method: attr } : m)) })),
       clusters: base.clusters!.map((c) => ({ ...c, cluster: evil })),
+      // chart legends and data attributes of the SVG too
+      outlierFlipping: { ...base.outlierFlipping!, curves: base.outlierFlipping!.curves.map((c, k) => ({ ...c, method: k === 0 ? evil : k === 1 ? attr : c.method })) },
     };
     const page = renderReportHtml(tainted);
     const parsed = parse(page);
@@ -147,5 +149,8 @@ describe('escaping', () => {
     expect(parsed.querySelector('.cluster h3')!.textContent).toContain(evil);
     const maps = JSON.parse(parsed.getElementById('map-data')!.textContent!);
     expect(maps.map((m: { method: string }) => m.method)).toContain(attr);
+    const legend = [...parsed.querySelectorAll('#flipping .legend text')].map((t) => t.textContent);
+    expect(legend.slice(0, 2)).toEqual([evil, attr]);
+    expect(parsed.querySelector('#flipping path.series')!.getAttribute('data-series')).toBe(evil);
   });
 });
