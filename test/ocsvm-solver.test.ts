@@ -82,7 +82,7 @@ function bruteForce(K: number[][], nu: number): { alpha: number[]; obj: number }
     }
     const F = code.flatMap((s, i) => (s === 2 ? [i] : []));
     const nU = code.filter((s) => s === 1).length;
-    const alpha = code.map((s) => (s === 1 ? 1 : 0));
+    const alpha: number[] = code.map((s) => (s === 1 ? 1 : 0));
     if (F.length === 0) {
       if (Math.abs(nU - target) > 1e-12) continue;
     } else {
