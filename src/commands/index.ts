@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { register as train } from './train.ts';
+import { register as outliers } from './outliers.ts';
+import { register as explainClassifier } from './explain-classifier.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [train, outliers, explainClassifier];

@@ -1,0 +1,162 @@
+/**
+ * `oc-explain train`: data → features → one-class SVM → a score for every sample, written as one
+ * run folder (built under a temporary name and renamed when complete).
+ */
+import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Dataset } from '../features/dataset.ts';
+import { loadDataset, parseDataSpec, type DataSpec } from '../features/data/data-spec.ts';
+import { networkExtractor, pixelExtractor, type FeatureExtractor } from '../features/extractor.ts';
+import { parseNetworkKind } from '../features/feature-network.ts';
+import { loadModel, saveModel } from '../features/model-io.ts';
+import { trainFeatureNetwork } from '../features/train-network.ts';
+import type { tf } from '../features/runtime.ts';
+import { OneClassSVM, type GammaOption } from '../ocsvm/index.ts';
+import { outliernessThreshold } from '../neuralize/neuralize.ts';
+import { rocAuc } from '../report/roc-auc.ts';
+import { writeDirAtomic } from '../io/atomic-write.ts';
+import { CONFIG_FILE, FEATURES_DIR, OCSVM_FILE, RUN_FORMAT, RUN_VERSION, SCORES_FILE, type RunConfig } from './run-config.ts';
+import { formatScoresCsv } from './scores-csv.ts';
+
+export interface TrainRunOptions {
+  data: string;
+  /** 'pixels', 'cnn', 'mlp' or 'model:PATH' */
+  features: string;
+  featureLayer?: string;
+  epochs?: number;
+  kernel: string;
+  nu: number;
+  gamma: GammaOption;
+  /** class names that are normal: the SVM is fitted on these only, the rest count as anomalies */
+  normal?: string[];
+  seed?: number;
+  out: string;
+  backend: string;
+  progress?: boolean;
+  /** one line of news per step (stderr in the CLI) */
+  log?: (line: string) => void;
+}
+
+export interface TrainedRun {
+  config: RunConfig;
+  decision: Float64Array;
+  dataset: Dataset;
+}
+
+/** The spec with its path made absolute, so a run can be reopened from any working folder. */
+export function absoluteDataSpec(spec: DataSpec, given: string): string {
+  if (spec.kind === 'png') return `png:${resolve(spec.dir)}`;
+  if (spec.kind === 'csv') {
+    const options = [spec.label !== null ? `label=${spec.label}` : null, spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null];
+    return [`csv:${resolve(spec.file)}`, ...options.filter((o) => o !== null)].join(',');
+  }
+  return given;
+}
+
+function normalMask(ds: Dataset, normal: string[]): Uint8Array {
+  if (!ds.labels) throw new UserError(`--normal needs labelled data, and ${ds.source} has no labels`);
+  const wanted = new Set<number>();
+  for (const name of normal) {
+    const k = ds.classNames.indexOf(name);
+    if (k < 0) throw new UserError(`--normal: ${ds.source} has no class '${name}'; its classes: ${ds.classNames.join(', ')}`);
+    wanted.add(k);
+  }
+  return Uint8Array.from(ds.labels, (label) => (wanted.has(label) ? 1 : 0));
+}
+
+function selectRows(features: Float32Array, dim: number, mask: Uint8Array | null): { data: Float32Array; n: number; d: number } {
+  if (!mask) return { data: features, n: features.length / dim, d: dim };
+  const n = mask.reduce((a, b) => a + b, 0);
+  const data = new Float32Array(n * dim);
+  let row = 0;
+  mask.forEach((keep, i) => {
+    if (keep) data.set(features.subarray(i * dim, (i + 1) * dim), dim * row++);
+  });
+  return { data, n, d: dim };
+}
+
+interface Features {
+  extractor: FeatureExtractor;
+  model: tf.LayersModel | null;
+  network: RunConfig['featureNetwork'];
+}
+
+async function makeFeatures(ds: Dataset, o: TrainRunOptions, log: (line: string) => void): Promise<Features> {
+  if (o.features === 'pixels') return { extractor: pixelExtractor(ds.sampleShape), model: null, network: null };
+  if (o.features.startsWith('model:')) {
+    const model = await loadModel(o.features.slice('model:'.length));
+    const extractor = networkExtractor(model, { layer: o.featureLayer, label: o.features });
+    return { extractor, model, network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 } };
+  }
+  const kind = parseNetworkKind(o.features, '--features');
+  log(`training the ${kind.toUpperCase()} feature network on ${ds.n} samples`);
+  const start = performance.now();
+  const trained = await trainFeatureNetwork(ds, { network: kind, epochs: o.epochs, seed: o.seed, progress: o.progress });
+  const trainSeconds = (performance.now() - start) / 1000;
+  log(`feature network: held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trainSeconds.toFixed(1)} s)`);
+  return {
+    extractor: networkExtractor(trained.model, { layer: o.featureLayer }),
+    model: trained.model,
+    network: { kind, epochs: trained.history.loss.length, heldOutAccuracy: trained.heldOutAccuracy, trainSeconds },
+  };
+}
+
+export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
+  const log = o.log ?? (() => undefined);
+  const spec = parseDataSpec(o.data);
+  const ds = loadDataset(spec);
+  const mask = o.normal && o.normal.length > 0 ? normalMask(ds, o.normal) : null;
+  const svm = new OneClassSVM({ kernel: o.kernel, gamma: o.gamma, nu: o.nu });
+  const features = await makeFeatures(ds, o, log);
+  try {
+    const { extractor } = features;
+    log(`extracting ${extractor.name} features (${extractor.featureDim} per sample)`);
+    const phi = extractor.extract(ds);
+    const fitRows = selectRows(phi, extractor.featureDim, mask);
+    log(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitRows.n} × ${fitRows.d} features`);
+    svm.fit(fitRows);
+    const decision = svm.decisionFunction({ data: phi, n: ds.n, d: extractor.featureDim });
+    const auc = mask ? rocAuc(Float64Array.from(decision, (v) => -v), Array.from(mask, (m) => m === 0)) : null;
+    const config: RunConfig = {
+      format: RUN_FORMAT,
+      version: RUN_VERSION,
+      createdAt: new Date().toISOString(),
+      backend: o.backend,
+      seed: o.seed ?? 0,
+      data: absoluteDataSpec(spec, o.data),
+      nSamples: ds.n,
+      sampleShape: ds.sampleShape,
+      classNames: ds.classNames,
+      features: o.features,
+      featureLayer: o.features === 'pixels' ? null : extractor.name.slice(extractor.name.lastIndexOf(':') + 1),
+      featureDim: extractor.featureDim,
+      featureNetwork: features.network,
+      normal: mask ? o.normal! : null,
+      svm: {
+        kernel: svm.kernel,
+        nu: o.nu,
+        gammaOption: o.gamma,
+        gamma: svm.gamma,
+        rho: svm.rho,
+        nFit: fitRows.n,
+        nSupport: svm.nSupport,
+        fitSeconds: svm.fitSeconds,
+        threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * fitRows.n),
+      },
+      rocAuc: auc,
+      nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
+    };
+    await writeDirAtomic(o.out, async (dir) => {
+      if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
+      svm.save(join(dir, OCSVM_FILE));
+      await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));
+      await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+    });
+    return { config, decision, dataset: ds };
+  } finally {
+    features.extractor.dispose();
+    features.model?.dispose();
+  }
+}
