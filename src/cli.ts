@@ -30,5 +30,3 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -63,7 +63,9 @@ function normalMask(ds: Dataset, normal: string[]): Uint8Array {
     if (k < 0) throw new UserError(`--normal: ${ds.source} has no class '${name}'; its classes: ${ds.classNames.join(', ')}`);
     wanted.add(k);
   }
-  return Uint8Array.from(ds.labels, (label) => (wanted.has(label) ? 1 : 0));
+  const mask = Uint8Array.from(ds.labels, (label) => (wanted.has(label) ? 1 : 0));
+  if (mask.every((m) => m === 0)) throw new UserError(`--normal ${normal.join(',')}: no sample of ${ds.source} belongs to these classes`);
+  return mask;
 }
 
 function selectRows(features: Float32Array, dim: number, mask: Uint8Array | null): { data: Float32Array; n: number; d: number } {
