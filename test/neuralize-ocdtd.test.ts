@@ -17,7 +17,7 @@ import { DenseLayer } from '../src/explain/layers/dense.ts';
 import { deepTaylor } from '../src/explain/composites.ts';
 import { propagate } from '../src/explain/lrp.ts';
 import { sumChannels } from '../src/explain/gradient-methods.ts';
-import { handMadeModel, ocdtdReference, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
+import { handMadeModel, neuronValues, ocdtdReference, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });
@@ -79,6 +79,33 @@ describe.each([
     tf.dispose([withLayers.relevance, ...withLayers.layers!]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+    nz.dispose();
+  });
+});
+
+describe('OC-DTD with hard min-pooling', () => {
+  it('gives all of o(x) = min_j h_j to the winning neuron, then by its squared differences', () => {
+    const n = 30;
+    const d = 8;
+    const X = uniform(n * d, 13);
+    const model = handMadeModel(X, n, d, { kernel: 'rbf', gamma: 1, nSupport: 10, outlierFraction: 0.3, seed: 9 });
+    const nz = neuralize(model, { pooling: 'hard' });
+    const x = tf.tensor2d(X, [n, d]);
+    const { relevance, outlierness: o } = ocdtd(nz.network(null, [d]), x);
+    const R = relevance.dataSync();
+    for (let s = 0; s < n; s++) {
+      const xs = row(X, s, d);
+      const h = neuronValues(model, xs);
+      const j = h.indexOf(Math.min(...h));
+      const u = row(model.supportVectors, j, d);
+      const dj = u.reduce((acc, v, i) => acc + (xs[i] - v) ** 2, 0);
+      expect(Math.abs(o[s] - h[j])).toBeLessThanOrEqual(1e-5 * h[j]);
+      for (let i = 0; i < d; i++) {
+        const expected = dj === 0 ? h[j] / d : (h[j] * (xs[i] - u[i]) ** 2) / dj;
+        expect(Math.abs(R[s * d + i] - expected)).toBeLessThanOrEqual(1e-4 * h[j]);
+      }
+    }
+    tf.dispose([x, relevance]);
     nz.dispose();
   });
 });

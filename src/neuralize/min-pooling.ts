@@ -42,7 +42,8 @@ export function softMinWeights(h: Tensor, gamma: number): Tensor {
 
 /** Weights of the hard minimum: 1 on the first minimal neuron of each row, 0 elsewhere. */
 export function hardMinWeights(h: Tensor): Tensor {
-  return tf.tidy(() => tf.oneHot(tf.argMin(h, 1), h.shape[1] as number, 1, 0, 'float32'));
+  // int32 one-hot, then cast: the wasm OneHot kernel leaves a float32 dtype request as int bits
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.argMin(h, 1), h.shape[1] as number), 'float32'));
 }
 
 export class SoftMinPoolingLayer implements ExplainableLayer {
