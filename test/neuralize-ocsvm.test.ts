@@ -8,6 +8,8 @@ import { initRuntime, tf } from '../src/features/runtime.ts';
 import { neuralize } from '../src/neuralize/neuralize.ts';
 import { softMin, softMinWeights } from '../src/neuralize/min-pooling.ts';
 import { UserError } from '../src/errors.ts';
+import { OneClassSVM } from '../src/ocsvm/one-class-svm.ts';
+import { mnistDigitImages } from '../src/features/data/mnist.ts';
 import { decision, handMadeModel, neuronValues, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
 
 const n = 80;
@@ -57,6 +59,27 @@ describe.each([
     expect(count).toBe(Math.floor(0.2 * n));
     // θ is where the decision function crosses zero
     expect(Math.abs(nz.decisionFromOutlierness([nz.threshold])[0])).toBeLessThan(1e-9 * model.rho);
+    nz.dispose();
+  });
+});
+
+describe.each(['rbf', 'laplacian'])('neuralized OneClassSVM fitted on 300 MNIST zeros (%s)', (kernel) => {
+  it('reproduces the fitted decision function on every training sample and flags the same outliers', () => {
+    const rows = 300;
+    const pixels = 784;
+    const data = mnistDigitImages(0).slice(0, rows * pixels);
+    const svm = new OneClassSVM({ kernel, nu: 0.1 }).fit({ data, n: rows, d: pixels });
+    const expected = svm.decisionFunction({ data, n: rows, d: pixels });
+    const { nz, o } = outliernessOf(svm, data, rows);
+    const f = nz.decisionFromOutlierness(o);
+    const flagged = nz.outliers(o);
+    let outliers = 0;
+    for (let i = 0; i < rows; i++) {
+      expect(Math.abs(f[i] - expected[i])).toBeLessThanOrEqual(1e-5 * (expected[i] + svm.rho));
+      expect(flagged[i]).toBe(expected[i] < 0 ? 1 : 0);
+      outliers += flagged[i];
+    }
+    expect(outliers).toBeGreaterThan(10);
     nz.dispose();
   });
 });
