@@ -74,6 +74,11 @@ const convCases: ConvCase[] = [
   { x: [2, 11, 9, 2], filter: [3, 3, 2, 3], strides: [3, 3], pad: 'valid' },
   { x: [2, 6, 5, 2], filter: [3, 3, 2, 3], strides: [1, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], strides: [2, 2], pad: 1 },
+  // ≥ 8 input channels: the filter gradient takes its conv2d route
+  { x: [2, 7, 6, 9], filter: [3, 3, 9, 4], strides: [2, 2], pad: 'same' },
+  { x: [3, 9, 8, 8], filter: [2, 3, 8, 5], strides: [3, 2], pad: 'valid' },
+  { x: [2, 6, 7, 10], filter: [3, 3, 10, 3], strides: [1, 1], pad: [[0, 0], [2, 1], [1, 0], [0, 0]] },
+  { x: [2, 5, 5, 12], filter: [3, 3, 12, 6], strides: [1, 1], pad: 'same' },
 ];
 
 function dyShape(c: ConvCase): number[] {
@@ -87,16 +92,17 @@ function dyShape(c: ConvCase): number[] {
   return info.outShape;
 }
 
-const convAttrs = (c: ConvCase) => ({ strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined });
+const convAttrs = (c: ConvCase, extra: Record<string, number[]>) =>
+  ({ strides: c.strides, pad: c.pad, dataFormat: 'NHWC', ...extra }) as unknown as tf.NamedAttrMap;
 
 function convBackpropInput(c: ConvCase) {
   return (t: Record<string, tf.Tensor>) =>
-    tf.engine().runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.filter }, { ...convAttrs(c), inputShape: c.x }) as tf.Tensor;
+    tf.engine().runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.filter }, convAttrs(c, { inputShape: c.x })) as tf.Tensor;
 }
 
 function convBackpropFilter(c: ConvCase) {
   return (t: Record<string, tf.Tensor>) =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, { ...convAttrs(c), filterShape: c.filter }) as tf.Tensor;
+    tf.engine().runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, convAttrs(c, { filterShape: c.filter })) as tf.Tensor;
 }
 
 function convInputs(c: ConvCase, seed: number): Inputs {
@@ -135,6 +141,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
 
   it('leaves no tensors or buffers behind', async () => {
     await expectNoLeak(convInputs(convCases[3], 2), convBackpropFilter(convCases[3]));
+    await expectNoLeak(convInputs(convCases[8], 3), convBackpropFilter(convCases[8]));
   });
 });
 
@@ -177,7 +184,7 @@ describe('MaxPoolGrad on wasm', () => {
     tf.engine().runKernel(
       'MaxPoolGrad',
       { dy: t.dy, input: t.x, output: tf.maxPool(t.x as tf.Tensor4D, c.size, c.strides, c.pad) },
-      { filterSize: c.size, strides: c.strides, pad: c.pad, dimRoundingMode: undefined },
+      { filterSize: c.size, strides: c.strides, pad: c.pad },
     ) as tf.Tensor;
   const inputs = (c: (typeof cases)[number], seed: number): Inputs => {
     const out = tf.backend_util.computePool2DInfo(c.x as [number, number, number, number], c.size, c.strides, 1, c.pad).outShape;
@@ -227,6 +234,31 @@ describe('UnsortedSegmentSum on wasm', () => {
   it('leaves no tensors or buffers behind', async () => {
     const inputs: Inputs = { x: { shape: [7, 3], values: randomValues([7, 3], 503) }, ids: { shape: [7], values: ids, dtype: 'int32' } };
     await expectNoLeak(inputs, (t) => tf.unsortedSegmentSum(t.x, t.ids as tf.Tensor1D, 5));
+  });
+});
+
+describe('Sum on wasm', () => {
+  const cases: Array<{ shape: number[]; axis: number | number[]; keepDims: boolean }> = [
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [1, 0], keepDims: true },
+    { shape: [7, 9], axis: 0, keepDims: false },
+    { shape: [7, 9], axis: -2, keepDims: true },
+    { shape: [4, 5, 6], axis: [0, 2], keepDims: false },
+    { shape: [4, 5, 6], axis: -1, keepDims: false },
+  ];
+  it.each(cases.map((c, i) => [i, c] as const))('case %i equals cpu', async (i, c) => {
+    const inputs = { x: { shape: c.shape, values: randomValues(c.shape, 600 + i) } };
+    expect(await relativeError(inputs, (t) => tf.sum(t.x, c.axis, c.keepDims))).toBeLessThan(1e-5);
+  });
+
+  it('keeps the shape of the cpu result', async () => {
+    await initRuntime({ backend: 'wasm', quiet: true });
+    const shape = tf.tidy(() => tf.sum(tf.ones([2, 3, 4]), [0, 1], true).shape);
+    expect(shape).toEqual([1, 1, 4]);
+  });
+
+  it('leaves no tensors or buffers behind', async () => {
+    await expectNoLeak({ x: { shape: [4, 5, 6, 3], values: randomValues([4, 5, 6, 3], 7) } }, (t) => tf.sum(t.x, [0, 1, 2]));
   });
 });
 

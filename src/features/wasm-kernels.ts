@@ -1,7 +1,7 @@
 /**
  * The project's own kernels for the tfjs wasm backend: conv2d gradients (model.fit on conv nets,
- * LRP), transposed/batched matMul through the fast single product, a correct MaxPoolGrad, and
- * UnsortedSegmentSum (the gradient of gather).
+ * LRP), transposed/batched matMul through the fast single product, a correct MaxPoolGrad,
+ * UnsortedSegmentSum (the gradient of gather) and a one-pass Sum over leading axes.
  *
  * The kernel registry is global and keyed by backend name, so the kernels are registered as soon
  * as this module loads (runtime.ts imports it): they take effect whenever 'wasm' is the backend.
@@ -12,9 +12,25 @@ import { conv2dBackpropFilter, conv2dBackpropInput } from './wasm/conv2d-backpro
 import { makeBatchMatMul } from './wasm/batch-matmul.ts';
 import { maxPoolGrad } from './wasm/max-pool-grad.ts';
 import { unsortedSegmentSum } from './wasm/unsorted-segment-sum.ts';
+import { makeSum } from './wasm/sum.ts';
 
-/** The backend's own BatchMatMul, kept before it is replaced (its setupFunc binds the wasm call). */
-let originalBatchMatMul: tf.KernelConfig | undefined;
+/** The backend's own kernels that the patches delegate to, kept before they are replaced. */
+const originals = new Map<string, tf.KernelConfig>();
+
+function original(kernelName: string): tf.KernelConfig {
+  if (!originals.has(kernelName)) {
+    const config = tf.getKernel(kernelName, 'wasm');
+    if (!config) throw new Error(`tfjs-backend-wasm has not registered ${kernelName}`);
+    originals.set(kernelName, config);
+  }
+  return originals.get(kernelName)!;
+}
+
+/** Replace a kernel by a wrapper around the backend's own (whose setupFunc binds the wasm call). */
+function wrap(kernelName: string, makeWrapper: (own: WasmKernelFunc) => WasmKernelFunc): void {
+  const own = original(kernelName);
+  replace(kernelName, makeWrapper(own.kernelFunc as unknown as WasmKernelFunc), own.setupFunc);
+}
 
 function replace(kernelName: string, kernelFunc: WasmKernelFunc, setupFunc?: tf.KernelConfig['setupFunc']): void {
   if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
@@ -23,10 +39,8 @@ function replace(kernelName: string, kernelFunc: WasmKernelFunc, setupFunc?: tf.
 
 /** Install the patched kernels; idempotent. */
 export function registerWasmKernels(): void {
-  originalBatchMatMul ??= tf.getKernel('BatchMatMul', 'wasm');
-  if (!originalBatchMatMul) throw new Error('tfjs-backend-wasm has not registered BatchMatMul');
-  const fast = originalBatchMatMul.kernelFunc as unknown as WasmKernelFunc;
-  replace('BatchMatMul', makeBatchMatMul(fast), originalBatchMatMul.setupFunc);
+  wrap('BatchMatMul', makeBatchMatMul);
+  wrap('Sum', makeSum);
   replace('Conv2DBackpropFilter', conv2dBackpropFilter);
   replace('Conv2DBackpropInput', conv2dBackpropInput);
   replace('MaxPoolGrad', maxPoolGrad);

@@ -27,33 +27,34 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo 
   const g = floatView(backend, dy);
   const out = floatView(backend, dx);
   out.fill(0);
-  const best = new Float32Array(channels);
-  const winner = new Int32Array(channels);
+  // Offsets of the window's in-image pixels, in row-major order (which decides ties).
+  const window = new Int32Array(info.filterHeight * info.filterWidth);
+  let gAt = 0;
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
       const r0 = oh * info.strideHeight - info.padInfo.top;
       const rFrom = Math.max(0, r0);
       const rTo = Math.min(inHeight, r0 + info.filterHeight);
-      for (let ow = 0; ow < outWidth; ow++) {
+      for (let ow = 0; ow < outWidth; ow++, gAt += channels) {
         const c0 = ow * info.strideWidth - info.padInfo.left;
         const cFrom = Math.max(0, c0);
         const cTo = Math.min(inWidth, c0 + info.filterWidth);
-        best.fill(-Infinity);
-        winner.fill(-1);
+        let count = 0;
         for (let r = rFrom; r < rTo; r++) {
-          for (let c = cFrom; c < cTo; c++) {
-            const base = ((b * inHeight + r) * inWidth + c) * channels;
-            for (let d = 0; d < channels; d++) {
-              const v = x[base + d];
-              if (v > best[d]) {
-                best[d] = v;
-                winner[d] = base + d;
-              }
+          for (let c = cFrom; c < cTo; c++) window[count++] = ((b * inHeight + r) * inWidth + c) * channels;
+        }
+        for (let d = 0; d < channels; d++) {
+          let best = -Infinity;
+          let winner = -1;
+          for (let k = 0; k < count; k++) {
+            const v = x[window[k] + d];
+            if (v > best) {
+              best = v;
+              winner = window[k] + d;
             }
           }
+          if (winner >= 0) out[winner] += g[gAt + d];
         }
-        const gBase = ((b * outHeight + oh) * outWidth + ow) * channels;
-        for (let d = 0; d < channels; d++) if (winner[d] >= 0) out[winner[d]] += g[gBase + d];
       }
     }
   }
