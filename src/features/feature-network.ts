@@ -1,0 +1,65 @@
+/**
+ * The feature network: a small classifier whose last hidden layer ('features') gives the deep
+ * features φ(x) that the one-class SVM is trained on. The model outputs logits (no softmax), so
+ * that training uses softmax cross-entropy from logits and explanations start from a linear layer.
+ */
+import { tf } from './runtime.ts';
+import { UserError } from '../errors.ts';
+
+export type NetworkKind = 'cnn' | 'mlp';
+export const NETWORK_KINDS: readonly NetworkKind[] = ['cnn', 'mlp'];
+
+/** Layer names every network built here has (the CNN also has conv1, pool1, conv2, pool2). */
+export const FEATURES_LAYER = 'features';
+export const LOGITS_LAYER = 'logits';
+
+export interface FeatureNetworkOptions {
+  /** base seed of the weight initialisers; layer i uses seed + i (default 0) */
+  seed?: number;
+}
+
+export function parseNetworkKind(value: string, where: string): NetworkKind {
+  if ((NETWORK_KINDS as readonly string[]).includes(value)) return value as NetworkKind;
+  throw new UserError(`${where}: unknown network '${value}'; allowed: ${NETWORK_KINDS.join(', ')}`);
+}
+
+/**
+ * Build an untrained classifier for samples of `sampleShape` and `numClasses` classes.
+ * cnn: conv1 (32 3×3 relu) → pool1 → conv2 (64 3×3 relu) → pool2 → flatten → features (128 relu) → logits.
+ * mlp: flatten → hidden (256 relu) → features (128 relu) → logits.
+ */
+export function buildFeatureNetwork(
+  kind: NetworkKind,
+  sampleShape: number[],
+  numClasses: number,
+  options: FeatureNetworkOptions = {},
+): tf.LayersModel {
+  if (numClasses < 2) throw new UserError(`a classifier needs at least 2 classes, got ${numClasses}`);
+  if (kind === 'cnn' && sampleShape.length !== 3) {
+    throw new UserError(
+      `network 'cnn' needs image samples (height × width × channels), got sample shape [${sampleShape.join(', ')}]; use --network mlp`,
+    );
+  }
+  const baseSeed = options.seed ?? 0;
+  let layerIndex = 0;
+  // Keras defaults (Glorot-uniform kernels, zero biases), but seeded so that training is repeatable.
+  const weights = () => ({
+    kernelInitializer: tf.initializers.glorotUniform({ seed: baseSeed + layerIndex++ }),
+    biasInitializer: 'zeros' as const,
+  });
+  const input = tf.input({ shape: sampleShape, name: 'input' });
+  let h: tf.SymbolicTensor;
+  if (kind === 'cnn') {
+    h = tf.layers.conv2d({ name: 'conv1', filters: 32, kernelSize: 3, activation: 'relu', ...weights() }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', ...weights() }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
+  } else {
+    h = sampleShape.length > 1 ? (tf.layers.flatten({ name: 'flatten' }).apply(input) as tf.SymbolicTensor) : input;
+    h = tf.layers.dense({ name: 'hidden', units: 256, activation: 'relu', ...weights() }).apply(h) as tf.SymbolicTensor;
+  }
+  h = tf.layers.dense({ name: FEATURES_LAYER, units: 128, activation: 'relu', ...weights() }).apply(h) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ name: LOGITS_LAYER, units: numClasses, activation: 'linear', ...weights() }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: logits, name: `oc-explain-${kind}` });
+}
