@@ -41,6 +41,8 @@ const RULES: Array<[string, () => Rule, RuleSpec]> = [
   ['alpha1-beta0', () => alphaBetaRule(1, 0), { rule: 'alpha-beta', alpha: 1, beta: 0 }],
   ['z-plus', zPlusRule, { rule: 'z-plus' }],
   ['z-box [-1, 1]', () => zBoxRule(-1, 1), { rule: 'z-box', low: -1, high: 1 }],
+  // bounds given as tensors take the three-term route (per-pixel bounds)
+  ['z-box [-1, 1] as tensors', () => zBoxRule(tf.keep(tf.scalar(-1)), tf.keep(tf.scalar(1))), { rule: 'z-box', low: -1, high: 1 }],
   ['w-square', wSquareRule, { rule: 'w-square' }],
   ['flat', flatRule, { rule: 'flat' }],
 ];

@@ -8,7 +8,7 @@
  */
 import { tf } from '../features/runtime.ts';
 import type { Tensor } from './network.ts';
-import { identity, lrp0, type Rule, type RulePass } from './rules.ts';
+import { identity, lrp0, ones, type Rule, type RulePass } from './rules.ts';
 
 /** A layer that is linear in its input, as the rules see it. */
 export interface LinearOperator {
@@ -22,9 +22,12 @@ export interface LinearOperator {
 
 const DEFAULT_RULE = lrp0();
 
-/** z + ε·sign(z), with sign(0) = +1. */
+/** z + ε·sign(z), with sign(0) = +1; one pass when z has no negative entry (z⁺, z^B, w², flat). */
 export function stabilise(z: Tensor, epsilon: number): Tensor {
-  return tf.add(z, tf.where(tf.greaterEqual(z, 0), tf.fill(z.shape, epsilon), tf.fill(z.shape, -epsilon)));
+  return tf.tidy(() => {
+    if (tf.min(z).dataSync()[0] >= 0) return tf.add(z, epsilon);
+    return tf.where(tf.greaterEqual(z, 0), tf.add(z, epsilon), tf.sub(z, epsilon));
+  });
 }
 
 /** True when the pass's denominator is the layer's own output (LRP-0, ε), which the forward pass has. */
@@ -66,7 +69,7 @@ export function propagateLinear(op: LinearOperator, a: Tensor, R: Tensor, rule: 
       let passRelevance: Tensor | null = null;
       terms.forEach((t, k) => {
         const c = op.transpose(s, weights[k], a);
-        const rk = tf.mul(inputs[k], c);
+        const rk = t.input === ones ? c : tf.mul(inputs[k], c);
         const signed = t.sign === 1 ? rk : tf.neg(rk);
         passRelevance = passRelevance ? tf.add(passRelevance, signed) : signed;
       });

@@ -13,7 +13,10 @@ export type Modifier = (t: Tensor) => Tensor;
 
 /** One weighted sum Σ_i input(a)_i · weight(W)_ij contributing to a pass's denominator. */
 export interface RuleTerm {
-  /** what replaces the activations a (itself, its positive part, ones, a box bound) */
+  /**
+   * what replaces the activations a (itself, its positive part, ones, a box bound); a constant
+   * input may come back with batch axis 1, and is then broadcast over the batch
+   */
   readonly input: Modifier;
   /** ρ applied to the weights */
   readonly weight: Modifier;
@@ -44,10 +47,15 @@ export const DIVISION_GUARD = 1e-12;
 export const identity: Modifier = (t) => t;
 export const positivePart: Modifier = (t) => tf.relu(t);
 export const negativePart: Modifier = (t) => tf.neg(tf.relu(tf.neg(t)));
-export const ones: Modifier = (t) => tf.onesLike(t);
 export const square: Modifier = (t) => tf.square(t);
+/** A constant like one sample of t (batch axis 1): the batch does not change the forward pass. */
+const sampleShapeOf = (t: Tensor) => [1, ...t.shape.slice(1)];
+/** Ones in the shape of one sample of the activations t. */
+export const ones: Modifier = (t) => tf.ones(sampleShapeOf(t));
+/** Ones in the shape of the weights t. */
+export const onesLike: Modifier = (t) => tf.onesLike(t);
 const fillWith = (value: number | Tensor): Modifier =>
-  typeof value === 'number' ? (t) => tf.fill(t.shape, value) : (t) => tf.mul(tf.onesLike(t), value);
+  typeof value === 'number' ? (t) => tf.fill(sampleShapeOf(t), value) : (t) => tf.mul(tf.ones(sampleShapeOf(t)), value);
 
 const plain: RuleTerm = { input: identity, weight: identity, sign: 1 };
 const single = (terms: RuleTerm[], bias: Modifier | null, epsilon = DIVISION_GUARD): RulePass[] => [
@@ -98,11 +106,15 @@ export function zPlusRule(): Rule {
 
 /** z^B (deep Taylor, inputs bounded by low ≤ x ≤ high): x·w − l·w⁺ − h·w⁻, bias ignored. */
 export function zBoxRule(low: number | Tensor, high: number | Tensor): Rule {
-  const terms: RuleTerm[] = [
-    plain,
-    { input: fillWith(low), weight: positivePart, sign: -1 },
-    { input: fillWith(high), weight: negativePart, sign: -1 },
-  ];
+  // with scalar bounds, l·w⁺ + h·w⁻ is one weight on an input of ones: one transposed op fewer
+  const terms: RuleTerm[] =
+    typeof low === 'number' && typeof high === 'number'
+      ? [plain, { input: ones, weight: (w) => tf.add(tf.mul(tf.relu(w), low), tf.mul(negativePart(w), high)), sign: -1 }]
+      : [
+          plain,
+          { input: fillWith(low), weight: positivePart, sign: -1 },
+          { input: fillWith(high), weight: negativePart, sign: -1 },
+        ];
   const describe = (v: number | Tensor) => (typeof v === 'number' ? String(v) : 'tensor');
   return { name: `z-box(${describe(low)}, ${describe(high)})`, passes: single(terms, null) };
 }
@@ -114,5 +126,5 @@ export function wSquareRule(): Rule {
 
 /** flat: every connected input gets an equal share of R_j. */
 export function flatRule(): Rule {
-  return { name: 'flat', passes: single([{ input: ones, weight: ones, sign: 1 }], null) };
+  return { name: 'flat', passes: single([{ input: ones, weight: onesLike, sign: 1 }], null) };
 }

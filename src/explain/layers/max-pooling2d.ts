@@ -3,7 +3,7 @@
  * outputs, all ≥ 0, this is the z⁺ view of max-pooling). Overlapping windows add up.
  */
 import { tf } from '../../features/runtime.ts';
-import type { ExplainableLayer, Tensor } from '../network.ts';
+import type { ExplainableLayer, RelevanceContext, Tensor } from '../network.ts';
 import type { Padding } from './conv2d.ts';
 
 export class MaxPooling2DLayer implements ExplainableLayer {
@@ -20,8 +20,13 @@ export class MaxPooling2DLayer implements ExplainableLayer {
     return tf.maxPool(a as tf.Tensor4D, this.poolSize, this.strides, this.padding);
   }
 
-  relevance(input: Tensor, R: Tensor): Tensor {
-    return tf.tidy(() => tf.grad((x: Tensor) => this.forward(x))(input, R));
+  /** The MaxPoolGrad kernel with the forward output we already have (tf.grad would pool again). */
+  relevance(input: Tensor, R: Tensor, _rule: unknown, ctx: RelevanceContext): Tensor {
+    return tf.engine().runKernel(
+      'MaxPoolGrad',
+      { dy: R, input, output: ctx.output },
+      { filterSize: this.poolSize, strides: this.strides, pad: this.padding },
+    ) as Tensor;
   }
 
   dispose(): void {}
