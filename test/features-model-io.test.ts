@@ -88,7 +88,7 @@ describe('model files', () => {
     const model = buildFeatureNetwork('mlp', [784], 10, { seed: 7 });
     const out = join(dir, 'http');
     await saveModel(model, out);
-    const fetchFunc = async (url: string) => new Response(await readFile(fileURLToPath(url)));
+    const fetchFunc = async (url: RequestInfo | URL) => new Response(await readFile(fileURLToPath(String(url))));
     const viaHttp = await tf.loadLayersModel(tf.io.http(pathToFileURL(join(out, 'model.json')).href, { fetchFunc }));
     const x = inputs(8, 784);
     expect(Array.from(predict(viaHttp, x, [784]))).toEqual(Array.from(predict(model, x, [784])));
