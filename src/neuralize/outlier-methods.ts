@@ -1,0 +1,100 @@
+/**
+ * Why is this sample an outlier? Every method that answers it, under its CLI name, with one output
+ * path: a relevance map per pixel (sum over channels; per value for vector data) and o(x).
+ *   ocdtd  OC-DTD, deep Taylor decomposition of o(x) (METHODS.md §5)
+ *   sa     sensitivity analysis of o, (∂o/∂x_i)²
+ *   gi     gradient × input of o
+ *   ig     integrated gradients of o
+ *   nn     nearest training inlier, (x_i − n_i)²
+ *   edge   Sobel gradient magnitude of the image (model-free)
+ */
+import { tf } from '../features/runtime.ts';
+import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
+import type { Composite, CompositeOptions } from '../explain/composites.ts';
+import { explainByGradient, sumChannels, type GradientMethodName, type GradientOptions } from '../explain/gradient-methods.ts';
+import { UserError } from '../errors.ts';
+import { ocdtd } from './ocdtd.ts';
+import { sobelMagnitude } from './edge-detection.ts';
+import type { NearestInlier } from './nearest-inlier.ts';
+
+export const OUTLIER_METHOD_NAMES = ['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge'] as const;
+export type OutlierMethodName = (typeof OUTLIER_METHOD_NAMES)[number];
+
+export interface OutlierExplanationContext {
+  /** the neuralized network from input to o(x) (NeuralizedOcsvm.network) */
+  network: ExplainableNetwork;
+  /** ocdtd: composite below the features (default deep-taylor) */
+  composite?: Composite | string;
+  compositeOptions?: CompositeOptions;
+  /** sa, gi, ig: options of the gradient methods (ig: steps, baseline, batchSize) */
+  gradient?: GradientOptions;
+  /** nn: the training inliers in input space */
+  nearestInlier?: NearestInlier;
+}
+
+export interface OutlierExplanation {
+  method: OutlierMethodName;
+  /** per pixel [N, H, W] for images, per value [N, D] for vectors; the caller disposes it */
+  relevance: Tensor;
+  /** o(x) per sample */
+  outlierness: Float32Array;
+}
+
+export interface OutlierMethod {
+  name: OutlierMethodName;
+  description: string;
+  /** relevance per input value, shaped like x (edge: per pixel already) */
+  explain(ctx: OutlierExplanationContext, x: Tensor): Tensor;
+}
+
+const gradientMethod = (name: OutlierMethodName, method: GradientMethodName, description: string): OutlierMethod => ({
+  name,
+  description,
+  explain: (ctx, x) => explainByGradient((batch) => ctx.network.forward(batch), x, method, ctx.gradient ?? {}).relevance,
+});
+
+export const OUTLIER_METHODS: Readonly<Record<OutlierMethodName, OutlierMethod>> = {
+  ocdtd: {
+    name: 'ocdtd',
+    description: 'OC-DTD: deep Taylor decomposition of the outlierness o(x)',
+    explain: (ctx, x) => ocdtd(ctx.network, x, { composite: ctx.composite, compositeOptions: ctx.compositeOptions }).relevance,
+  },
+  sa: gradientMethod('sa', 'gradient', 'sensitivity analysis of o: (∂o/∂x_i)²'),
+  gi: gradientMethod('gi', 'gxi', 'gradient × input of o'),
+  ig: gradientMethod('ig', 'ig', 'integrated gradients of o from a baseline (default black)'),
+  nn: {
+    name: 'nn',
+    description: 'nearest neighbour: (x_i − n_i)², n the nearest training inlier',
+    explain: (ctx, x) => {
+      if (!ctx.nearestInlier) throw new UserError("outlier method 'nn' needs the training inliers (nearestInlier)");
+      return ctx.nearestInlier.relevance(x);
+    },
+  },
+  edge: {
+    name: 'edge',
+    description: 'edge detection: Sobel gradient magnitude of the image (model-free)',
+    explain: (_ctx, x) => sobelMagnitude(x),
+  },
+};
+
+export function isOutlierMethod(name: string): name is OutlierMethodName {
+  return (OUTLIER_METHOD_NAMES as readonly string[]).includes(name);
+}
+
+/** A method name from the user, checked against the registry. */
+export function parseOutlierMethod(name: string, where = '--method'): OutlierMethodName {
+  if (isOutlierMethod(name)) return name;
+  throw new UserError(`${where}: unknown outlier explanation method '${name}'; allowed: ${OUTLIER_METHOD_NAMES.join(', ')}`);
+}
+
+/** Explain o(x) for a batch x [N, ...inputShape] with one method; per-pixel relevance out. */
+export function explainOutliers(method: OutlierMethodName | string, ctx: OutlierExplanationContext, x: Tensor): OutlierExplanation {
+  const name = parseOutlierMethod(method, 'outlier method');
+  const o = ctx.network.forward(x);
+  const outlierness = Float32Array.from(o.dataSync());
+  o.dispose();
+  const perValue = OUTLIER_METHODS[name].explain(ctx, x);
+  const relevance = perValue.rank === 4 ? tf.tidy(() => sumChannels(perValue)) : perValue;
+  if (relevance !== perValue) perValue.dispose();
+  return { method: name, relevance, outlierness };
+}
