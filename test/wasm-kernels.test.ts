@@ -262,6 +262,23 @@ describe('Sum on wasm', () => {
   });
 });
 
+describe('Identity on wasm', () => {
+  it('a clone keeps its values after the original is disposed, and frees its buffer once both are gone', async () => {
+    await initRuntime({ backend: 'wasm', quiet: true });
+    const buffersBefore = tf.engine().backend.numDataIds();
+    const x = tf.tensor([1.5, -2, 3, 4], [2, 2]);
+    const y = tf.clone(x);
+    const z = tf.cast(y, 'float32');
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3, 4]);
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1.5, -2, 3, 4]);
+    expect(z.shape).toEqual([2, 2]);
+    z.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(buffersBefore);
+  });
+});
+
 describe('training a conv net on wasm', () => {
   it('model.fit of conv → maxpool → dense runs and its loss falls', async () => {
     await initRuntime({ backend: 'wasm', quiet: true });

@@ -1,7 +1,8 @@
 /**
  * The project's own kernels for the tfjs wasm backend: conv2d gradients (model.fit on conv nets,
  * LRP), transposed/batched matMul through the fast single product, a correct MaxPoolGrad,
- * UnsortedSegmentSum (the gradient of gather) and a one-pass Sum over leading axes.
+ * UnsortedSegmentSum (the gradient of gather), a one-pass Sum over leading axes and an Identity
+ * that shares its buffer instead of copying it.
  *
  * The kernel registry is global and keyed by backend name, so the kernels are registered as soon
  * as this module loads (runtime.ts imports it): they take effect whenever 'wasm' is the backend.
@@ -13,6 +14,7 @@ import { makeBatchMatMul } from './wasm/batch-matmul.ts';
 import { maxPoolGrad } from './wasm/max-pool-grad.ts';
 import { unsortedSegmentSum } from './wasm/unsorted-segment-sum.ts';
 import { makeSum } from './wasm/sum.ts';
+import { identity } from './wasm/identity.ts';
 
 /** The backend's own kernels that the patches delegate to, kept before they are replaced. */
 const originals = new Map<string, tf.KernelConfig>();
@@ -45,6 +47,7 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropInput', conv2dBackpropInput);
   replace('MaxPoolGrad', maxPoolGrad);
   replace('UnsortedSegmentSum', unsortedSegmentSum);
+  replace('Identity', identity);
 }
 
 registerWasmKernels();
