@@ -2,9 +2,12 @@
  * Agreement with libsvm (scikit-learn's OneClassSVM, tol 1e-6): the committed fixture
  * test/fixtures/ocsvm-libsvm.json was made by test/fixtures/make_ocsvm_fixtures.py. Gaussian
  * kernel on 2-D and 10-D synthetic sets and 400 MNIST digits, ν ∈ {0.05, 0.1, 0.5}, γ 'scale' and a
- * number; Laplacian through sklearn's precomputed kernel. Same tolerance on our side.
+ * number; Laplacian through sklearn's precomputed kernel. Same tolerance on our side. Gaussian
+ * cases run twice: kernel rows from the float32 tfjs matrix product (the default with the wasm
+ * backend) and from the float64 JS loops.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '../src/features/runtime.ts';
 import { OneClassSVM } from '../src/ocsvm/index.ts';
 import { fixtureData, readFixtures } from './support/ocsvm-fixtures.ts';
 
@@ -17,6 +20,10 @@ function supportSet(indices: ArrayLike<number>, coef: ArrayLike<number>): number
   return out.sort((a, b) => a - b);
 }
 
+beforeAll(async () => {
+  await initRuntime({ quiet: true });
+});
+
 describe('OneClassSVM agrees with libsvm (scikit-learn fixtures)', () => {
   it('reads the same data as the fixture generator', () => {
     for (const name of Object.keys(fixtures.datasets)) {
@@ -27,10 +34,11 @@ describe('OneClassSVM agrees with libsvm (scikit-learn fixtures)', () => {
     }
   });
 
-  for (const c of fixtures.cases) {
-    it(`${c.name}, ${c.kernel}, nu=${c.nu}, gamma=${c.gammaOption}`, () => {
+  const runs = fixtures.cases.flatMap((c) => (c.kernel === 'rbf' ? [true, false] : [false]).map((gemm) => ({ c, gemm })));
+  for (const { c, gemm } of runs) {
+    it(`${c.name}, ${c.kernel}, nu=${c.nu}, gamma=${c.gammaOption}${gemm ? ', float32 GEMM' : ''}`, () => {
       const { train, test } = fixtureData(fixtures, c.name);
-      const svm = new OneClassSVM({ kernel: c.kernel, nu: c.nu, gamma: c.gammaOption, tol: fixtures.tol }).fit(train);
+      const svm = new OneClassSVM({ kernel: c.kernel, nu: c.nu, gamma: c.gammaOption, tol: fixtures.tol, gemm }).fit(train);
       expect(svm.converged).toBe(true);
       expect(Math.abs(svm.gamma - c.gamma)).toBeLessThan(1e-10 * c.gamma);
       expect(Math.abs(svm.rho - c.rho)).toBeLessThan(1e-5 * c.rho);

@@ -5,8 +5,9 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
+import { initRuntime, tf } from '../src/features/runtime.ts';
 import { KernelBlock, OneClassSVM, kernelValue, resolveGamma } from '../src/ocsvm/index.ts';
 
 function lcg(seed: number): () => number {
@@ -36,14 +37,49 @@ function expectUserError(f: () => unknown, pattern: RegExp): void {
   expect((caught as Error).message).toMatch(pattern);
 }
 
+beforeAll(async () => {
+  await initRuntime({ quiet: true });
+});
+
 describe('kernel blocks', () => {
+  it('Gaussian through the float32 tfjs product is within 1e-5 of float64 loops, without leaking tensors', () => {
+    const ref = randomData(300, 40, 11, 0.3);
+    const query = randomData(21, 40, 12, 0.3);
+    const block = new KernelBlock(ref, 'rbf', 0.05, { gemm: true });
+    expect(block.gemm).toBe(true);
+    const rows = Array.from({ length: 21 }, (_, r) => r);
+    const out = new Float32Array(21 * 300);
+    block.compute(query, rows, out);
+    const before = tf.memory().numTensors;
+    for (let rep = 0; rep < 5; rep++) block.compute(query, rows, out);
+    expect(tf.memory().numTensors).toBe(before);
+    block.dispose();
+    expect(tf.memory().numTensors).toBe(before - 1);
+    rows.forEach((q) => {
+      for (let j = 0; j < ref.n; j++) {
+        const k = kernelValue('rbf', 0.05, query.data, q * 40, ref.data, j * 40, 40);
+        expect(Math.abs(out[q * ref.n + j] - k)).toBeLessThan(1e-5 * k + 1e-7);
+      }
+    });
+  });
+
+  it('fit and scoring leave no tensors behind', () => {
+    const x = randomData(200, 8, 13);
+    const before = tf.memory().numTensors;
+    for (let rep = 0; rep < 3; rep++) {
+      const svm = new OneClassSVM({ nu: 0.2, gemm: true }).fit(x);
+      svm.decisionFunction(x);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   for (const kernel of ['rbf', 'laplacian'] as const) {
     for (const sparse of [false, true]) {
       it(`${kernel}, ${sparse ? 'sparse' : 'dense'} path equals float64 loops`, () => {
         const ref = randomData(37, 13, 1, 0.6);
         const query = randomData(11, 13, 2, 0.6);
         const gamma = kernel === 'rbf' ? 0.4 : 0.2;
-        const block = new KernelBlock(ref, kernel, gamma, { sparse });
+        const block = new KernelBlock(ref, kernel, gamma, { sparse, gemm: false });
         expect(block.sparse).toBe(sparse);
         const rows = [0, 3, 4, 5, 9, 10, 2]; // not a multiple of 4: exercises the short group
         const out = new Float32Array(rows.length * ref.n);
@@ -62,7 +98,7 @@ describe('kernel blocks', () => {
     const x = randomData(9, 50, 3, 0.5);
     for (const sparse of [false, true]) {
       const out = new Float32Array(9 * 9);
-      new KernelBlock(x, 'rbf', 0.9, { sparse }).compute(x, [0, 1, 2, 3, 4, 5, 6, 7, 8], out);
+      new KernelBlock(x, 'rbf', 0.9, { sparse, gemm: false }).compute(x, [0, 1, 2, 3, 4, 5, 6, 7, 8], out);
       for (let i = 0; i < 9; i++) expect(out[i * 9 + i]).toBe(1);
     }
   });

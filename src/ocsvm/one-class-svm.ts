@@ -29,6 +29,12 @@ export interface OneClassSVMOptions {
   cacheMB?: number;
   /** libsvm's shrinking heuristic; default true (the optimum does not depend on it) */
   shrinking?: boolean;
+  /**
+   * Gaussian kernel blocks as tfjs float32 matrix products (fast; kernel values within ~2e-6
+   * relative) instead of float64 JS loops; default: when the wasm or native backend is active
+   * (call initRuntime first)
+   */
+  gemm?: boolean;
 }
 
 /** Samples scored per kernel block (bounds memory to SCORE_BLOCK × nSupport floats). */
@@ -57,9 +63,9 @@ export class OneClassSVM {
   readonly maxIter: number | undefined;
   readonly cacheMB: number;
   readonly shrinking: boolean;
+  readonly gemm: boolean | undefined;
   private readonly gammaOption: GammaOption;
   private state: FittedState | null = null;
-  private scorer: KernelBlock | null = null;
 
   constructor(options: OneClassSVMOptions = {}) {
     this.kernel = parseKernel(options.kernel ?? 'rbf');
@@ -79,6 +85,7 @@ export class OneClassSVM {
     this.cacheMB = options.cacheMB ?? 1024;
     if (!(this.cacheMB > 0)) throw new UserError(`cacheMB must be positive (got ${String(options.cacheMB)})`);
     this.shrinking = options.shrinking ?? true;
+    this.gemm = options.gemm;
   }
 
   fit(xInput: MatrixInput): this {
@@ -86,8 +93,14 @@ export class OneClassSVM {
     const x = toMatrix(xInput, 'training data');
     if (x.n < 2) throw new UserError(`training data: need at least 2 samples, got ${x.n}`);
     const gamma = resolveGamma(this.gammaOption, x);
-    const rows = new RowCache(new KernelBlock(x, this.kernel, gamma), x, this.cacheMB * 2 ** 20);
-    const sol = solveOneClass(rows, { nu: this.nu, tol: this.tol, maxIter: this.maxIter, shrinking: this.shrinking });
+    const block = new KernelBlock(x, this.kernel, gamma, { gemm: this.gemm });
+    const rows = new RowCache(block, x, this.cacheMB * 2 ** 20);
+    let sol;
+    try {
+      sol = solveOneClass(rows, { nu: this.nu, tol: this.tol, maxIter: this.maxIter, shrinking: this.shrinking });
+    } finally {
+      block.dispose();
+    }
     const idx: number[] = [];
     for (let i = 0; i < x.n; i++) if (sol.alpha[i] > 0) idx.push(i);
     const supportIndices = Int32Array.from(idx);
@@ -112,7 +125,6 @@ export class OneClassSVM {
   /** Install a fitted state (used by fit and by the JSON loader). */
   setState(state: FittedState): void {
     this.state = state;
-    this.scorer = null;
   }
 
   get fitted(): FittedState {
@@ -141,24 +153,26 @@ export class OneClassSVM {
     const s = this.fitted;
     const x = toMatrix(xInput, 'scored data');
     if (x.d !== s.d) throw new UserError(`scored data has ${x.d} features per sample, the model was trained on ${s.d}`);
-    if (!this.scorer) {
-      this.scorer = new KernelBlock({ data: s.supportVectors, n: s.supportIndices.length, d: s.d }, s.kernel, s.gamma);
-    }
+    const scorer = new KernelBlock({ data: s.supportVectors, n: s.supportIndices.length, d: s.d }, s.kernel, s.gamma, { gemm: this.gemm });
     const m = s.supportIndices.length;
     const coef = s.dualCoef;
     const out = new Float64Array(x.n);
     const block = new Float32Array(Math.min(SCORE_BLOCK, x.n) * m);
-    for (let r0 = 0; r0 < x.n; r0 += SCORE_BLOCK) {
-      const r1 = Math.min(x.n, r0 + SCORE_BLOCK);
-      const rows = new Int32Array(r1 - r0);
-      for (let r = r0; r < r1; r++) rows[r - r0] = r;
-      this.scorer.compute(x, rows, block);
-      for (let r = 0; r < rows.length; r++) {
-        let sum = 0;
-        const o = r * m;
-        for (let j = 0; j < m; j++) sum += coef[j] * block[o + j];
-        out[r0 + r] = sum;
+    try {
+      for (let r0 = 0; r0 < x.n; r0 += SCORE_BLOCK) {
+        const r1 = Math.min(x.n, r0 + SCORE_BLOCK);
+        const rows = new Int32Array(r1 - r0);
+        for (let r = r0; r < r1; r++) rows[r - r0] = r;
+        scorer.compute(x, rows, block);
+        for (let r = 0; r < rows.length; r++) {
+          let sum = 0;
+          const o = r * m;
+          for (let j = 0; j < m; j++) sum += coef[j] * block[o + j];
+          out[r0 + r] = sum;
+        }
       }
+    } finally {
+      scorer.dispose();
     }
     return out;
   }

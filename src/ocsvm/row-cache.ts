@@ -27,6 +27,10 @@ export class RowCache {
     return this.x.n;
   }
 
+  has(i: number): boolean {
+    return this.rows.has(i);
+  }
+
   /** Row i; the returned array stays valid even if the cache later drops it. */
   get(i: number): Float32Array {
     const hit = this.rows.get(i);
@@ -37,6 +41,7 @@ export class RowCache {
     }
     const out = new Float32Array(this.x.n);
     this.block.compute(this.x, [i], out);
+    out[i] = 1; // k(x, x) = 1 exactly, whatever the float32 product's rounding
     this.computed++;
     this.store(i, out);
     return out;
@@ -44,7 +49,7 @@ export class RowCache {
 
   /**
    * Visit the rows `idx` (computing missing ones in batches), e.g. to initialise the gradient.
-   * Rows are cached while there is room.
+   * Computed rows enter the cache (evicting the least recently used when full).
    */
   forEach(idx: ArrayLike<number>, visit: (i: number, row: Float32Array) => void): void {
     const n = this.x.n;
@@ -61,7 +66,8 @@ export class RowCache {
       this.computed += batch.length;
       for (let r = 0; r < batch.length; r++) {
         const row = buf.slice(r * n, r * n + n);
-        if (this.rows.size < this.capacity) this.rows.set(batch[r], row);
+        row[batch[r]] = 1;
+        this.store(batch[r], row);
         visit(batch[r], row);
       }
     }

@@ -17,6 +17,8 @@ export interface KernelRows {
   readonly n: number;
   /** row i of Q, all n entries */
   get(i: number): Float32Array;
+  /** whether row i is at hand without computation */
+  has(i: number): boolean;
   /** visit many rows, computing missing ones in batches */
   forEach(idx: ArrayLike<number>, visit: (i: number, row: Float32Array) => void): void;
 }
@@ -42,6 +44,12 @@ export interface SolverResult {
 }
 
 const TAU = 1e-12;
+/**
+ * A missing row is computed together with this many − 1 likely successors: the next most violating
+ * uncached candidates on the same side. A block of rows costs little more than one (the pass over
+ * the data dominates), and successive working sets mostly walk down that list.
+ */
+const PREFETCH_ROWS = 8;
 const LOWER = 0;
 const UPPER = 1;
 const FREE = 2;
@@ -107,6 +115,7 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
     let gmax2 = -Infinity;
     let jBest = -1;
     let objMin = Infinity;
+    if (iBest >= 0 && !Q.has(iBest)) prefetch(iBest, (k) => status[k] !== UPPER, (k) => -G[k]);
     const Qi = iBest >= 0 ? Q.get(iBest) : null;
     for (let t = 0; t < activeSize; t++) {
       const k = active[t];
@@ -127,6 +136,32 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
     wsI = iBest;
     wsJ = jBest;
     return true;
+  };
+
+  /** compute row `first` with the uncached active rows of highest `score` among `eligible` */
+  const prefetch = (first: number, eligible: (k: number) => boolean, score: (k: number) => number): void => {
+    const picks: number[] = [];
+    const scores: number[] = [];
+    for (let t = 0; t < activeSize; t++) {
+      const k = active[t];
+      if (k === first || !eligible(k) || Q.has(k)) continue;
+      const sk = score(k);
+      if (picks.length === PREFETCH_ROWS - 1 && sk <= scores[picks.length - 1]) continue;
+      let p = Math.min(picks.length, PREFETCH_ROWS - 2);
+      if (picks.length < PREFETCH_ROWS - 1) {
+        picks.push(k);
+        scores.push(sk);
+        p = picks.length - 1;
+      }
+      while (p > 0 && scores[p - 1] < sk) {
+        picks[p] = picks[p - 1];
+        scores[p] = scores[p - 1];
+        p--;
+      }
+      picks[p] = k;
+      scores[p] = sk;
+    }
+    Q.forEach([first, ...picks], () => {});
   };
 
   const beShrunk = (k: number, gmax1: number, gmax2: number): boolean =>
@@ -174,6 +209,7 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
     iter++;
     const i = wsI;
     const j = wsJ;
+    if (!Q.has(j)) prefetch(j, (k) => status[k] !== LOWER, (k) => G[k]);
     const Qi = Q.get(i);
     const Qj = Q.get(j);
     const oldI = alpha[i];

@@ -1,0 +1,114 @@
+/**
+ * One-class SVM benchmark (npm run bench:ocsvm): MNIST pixels (784-d, [0, 1]), ν = 0.1,
+ * γ = 'scale', tol 1e-3, for n = 2,000 / 5,000 / 10,000. Times our fit and the scoring of all n
+ * samples next to libsvm-js (emscripten libsvm 3.22, WebAssembly build) in the same run, with the
+ * same γ, ν, tolerance and a 1 GB kernel cache on both sides; prints ratios (ours / libsvm).
+ * Checks: ρ, support-set size and predicted labels against libsvm-js, and our decision values
+ * against an exact float64 evaluation of Σ α k − ρ with the same α (on 1,000 evenly spaced samples).
+ *
+ * Options: --sizes 2000,5000 --repeats 3 (our side; libsvm runs once per size, it is slow).
+ */
+import { createRequire } from 'node:module';
+import { initRuntime } from '../src/features/runtime.ts';
+import { OneClassSVM, kernelValue } from '../src/ocsvm/index.ts';
+import { loadMnistPixels } from '../test/support/mnist-pixels.ts';
+
+interface LibsvmModel {
+  train(samples: number[][], labels: number[]): void;
+  predict(samples: number[][]): number[];
+  getSVIndices(): number[];
+  serializeModel(): string;
+  free(): void;
+}
+interface LibsvmClass {
+  new (options: Record<string, unknown>): LibsvmModel;
+  SVM_TYPES: Record<string, string>;
+  KERNEL_TYPES: Record<string, string>;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const sizes = arg('sizes', '2000,5000,10000').split(',').map(Number);
+const repeats = Number(arg('repeats', '3'));
+const NU = 0.1;
+const TOL = 1e-3;
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function seconds(f: () => void): number {
+  const t = performance.now();
+  f();
+  return (performance.now() - t) / 1000;
+}
+
+/** libsvm prints its progress on stdout; keep the bench output readable */
+function quietly<T>(f: () => T): T {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return f();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+const require = createRequire(import.meta.url);
+const SVM = (await quietly(() => require('libsvm-js') as Promise<LibsvmClass>)) as LibsvmClass;
+
+await initRuntime({ quiet: true });
+const all = loadMnistPixels(Math.max(...sizes));
+console.log(`one-class SVM on MNIST pixels (d=784), nu=${NU}, gamma=scale, tol=${TOL}; our runs: median of ${repeats}`);
+const rows: string[] = [];
+for (const n of sizes) {
+  const X = { data: all.data.subarray(0, n * 784), n, d: 784 };
+  let svm = new OneClassSVM({ nu: NU, tol: TOL });
+  const fitTimes: number[] = [];
+  const scoreTimes: number[] = [];
+  let f: Float64Array = new Float64Array(0);
+  for (let r = 0; r < (n >= 10000 ? Math.min(repeats, 2) : repeats); r++) {
+    svm = new OneClassSVM({ nu: NU, tol: TOL });
+    fitTimes.push(seconds(() => svm.fit(X)));
+    scoreTimes.push(seconds(() => (f = svm.decisionFunction(X))));
+  }
+
+  // exact float64 reference of our decision values, same α and ρ
+  let maxAbs = 0;
+  let maxRel = 0;
+  const step = Math.max(1, Math.floor(n / 1000));
+  for (let r = 0; r < n; r += step) {
+    let s = 0;
+    for (let k = 0; k < svm.nSupport; k++) s += svm.dualCoef[k] * kernelValue('rbf', svm.gamma, X.data, r * 784, svm.supportVectors, k * 784, 784);
+    const exact = s - svm.rho;
+    maxAbs = Math.max(maxAbs, Math.abs(f[r] - exact));
+    maxRel = Math.max(maxRel, Math.abs(f[r] - exact) / Math.max(Math.abs(exact), 1e-12));
+  }
+
+  // libsvm-js, same problem
+  const samples: number[][] = [];
+  for (let i = 0; i < n; i++) samples.push(Array.from(X.data.subarray(i * 784, i * 784 + 784)));
+  const lib = new SVM({ type: SVM.SVM_TYPES.ONE_CLASS, kernel: SVM.KERNEL_TYPES.RBF, gamma: svm.gamma, nu: NU, tolerance: TOL, cacheSize: 1024, quiet: true });
+  const libFit = seconds(() => quietly(() => lib.train(samples, new Array(n).fill(0))));
+  let libPred: number[] = [];
+  const libScore = seconds(() => (libPred = lib.predict(samples)));
+  const libRho = Number(/\nrho (\S+)/.exec(lib.serializeModel())?.[1]);
+  const libSV = lib.getSVIndices().length;
+  lib.free();
+  let disagree = 0;
+  for (let i = 0; i < n; i++) if ((f[i] > 0 ? 1 : -1) !== libPred[i]) disagree++;
+
+  const fit = median(fitTimes);
+  const score = median(scoreTimes);
+  rows.push(
+    `n=${n}: fit ${fit.toFixed(2)} s vs libsvm ${libFit.toFixed(2)} s (ratio ${(fit / libFit).toFixed(3)}), ` +
+      `score ${score.toFixed(2)} s vs ${libScore.toFixed(2)} s (ratio ${(score / libScore).toFixed(3)}); ` +
+      `iterations ${svm.iterations}, nSV ${svm.nSupport} vs ${libSV}, rho ${svm.rho.toFixed(5)} vs ${libRho}, ` +
+      `labels differing ${disagree}; decision vs float64: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`,
+  );
+  console.log(rows[rows.length - 1]);
+}
