@@ -30,7 +30,13 @@ function images(n: number): Dataset {
 
 /** Random weights, so that no ReLU is trivially dead or alive and biases matter. */
 function randomise(model: tf.LayersModel, seed: number): void {
-  model.setWeights(model.weights.map((w, k) => tf.tensor(Array.from(values(w.shape.reduce((a, b) => a * b, 1), seed + k), (v) => (v - 0.5) * 0.3), w.shape)));
+  model.setWeights(
+    model.weights.map((w, k) => {
+      const shape = w.shape as number[];
+      const size = shape.reduce((a, b) => a * b, 1);
+      return tf.tensor(Array.from(values(size, seed + k), (v) => (v - 0.5) * 0.3), shape);
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -113,8 +119,8 @@ describe('feature extractors', () => {
       const [k2, c2] = cnn.getLayer('conv2').getWeights();
       const [W, b] = cnn.getLayer('features').getWeights();
       let h: tf.Tensor4D = tf.tensor4d(ds.x, [7, 28, 28, 1]);
-      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, k1 as tf.Tensor4D, 1, 'valid'), c1)), 2, 2, 'valid');
-      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, k2 as tf.Tensor4D, 1, 'valid'), c2)), 2, 2, 'valid');
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, k1 as tf.Tensor4D, 1, 'valid'), c1)) as tf.Tensor4D, 2, 2, 'valid');
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, k2 as tf.Tensor4D, 1, 'valid'), c2)) as tf.Tensor4D, 2, 2, 'valid');
       return tf.relu(tf.add(tf.matMul(tf.reshape(h, [7, -1]), W as tf.Tensor2D), b)).dataSync() as Float32Array;
     });
     expectClose(networkExtractor(cnn).extract(ds), expected, 1e-4);
