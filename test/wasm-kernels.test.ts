@@ -155,6 +155,11 @@ describe('BatchMatMul on wasm', () => {
     { a: [2, 3, 4, 6], b: [6, 5], ta: false, tb: false },
     { a: [4, 6], b: [3, 6, 5], ta: false, tb: false },
     { a: [2, 1, 4, 6], b: [1, 3, 6, 5], ta: false, tb: false },
+    { a: [1, 4, 6], b: [3, 6, 5], ta: false, tb: false },
+    { a: [3, 1, 4, 6], b: [1, 3, 6, 5], ta: false, tb: false },
+    { a: [3, 6, 4], b: [1, 3, 5, 6], ta: true, tb: true },
+    { a: [2, 3, 4, 6], b: [1, 6, 5], ta: false, tb: false },
+    { a: [2, 3, 4, 6], b: [1, 3, 6, 5], ta: false, tb: false },
   ];
   it.each(cases.map((c, i) => [i, c] as const))('case %i equals cpu', async (i, c) => {
     const inputs = { a: { shape: c.a, values: randomValues(c.a, 200 + i) }, b: { shape: c.b, values: randomValues(c.b, 300 + i) } };
@@ -246,6 +251,11 @@ describe('Sum on wasm', () => {
     { shape: [4, 5, 6], axis: [0, 2], keepDims: false },
     { shape: [4, 5, 6], axis: -1, keepDims: false },
   ];
+  it('a full reduction (left to the backend) equals cpu', async () => {
+    const inputs = { x: { shape: [3, 4, 5], values: randomValues([3, 4, 5], 610) } };
+    expect(await relativeError(inputs, (t) => tf.sum(t.x))).toBeLessThan(1e-5);
+  });
+
   it.each(cases.map((c, i) => [i, c] as const))('case %i equals cpu', async (i, c) => {
     const inputs = { x: { shape: c.shape, values: randomValues(c.shape, 600 + i) } };
     expect(await relativeError(inputs, (t) => tf.sum(t.x, c.axis, c.keepDims))).toBeLessThan(1e-5);

@@ -2,6 +2,7 @@
  * BatchMatMul on the wasm backend is fast only for a single, untransposed product. This wrapper
  * transposes operands explicitly and splits batches into single products before delegating.
  */
+import { tf } from '../runtime.ts';
 import { callKernel, floatView, release, sizeOf, type KernelArgs, type TensorInfo, type WasmKernelFunc } from './kernel-calls.ts';
 
 function swapLastTwo(backend: KernelArgs['backend'], t: TensorInfo): TensorInfo {
@@ -30,9 +31,7 @@ export function makeBatchMatMul(fast: WasmKernelFunc): WasmKernelFunc {
     const outerB = b.shape.slice(0, -2);
     const batchA = sizeOf(outerA);
     const batchB = sizeOf(outerB);
-    const outer = outerA.length >= outerB.length ? outerA : outerB;
-    const ownA = () => { if (transposeA) release(backend, a); };
-    const ownB = () => { if (transposeB) release(backend, b); };
+    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
 
     let out: TensorInfo;
     if (batchB === 1) {
@@ -42,14 +41,15 @@ export function makeBatchMatMul(fast: WasmKernelFunc): WasmKernelFunc {
       const prod = single(backend, a2, b2);
       out = reshaped(backend, prod, [...outer, m, n]);
       release(backend, a2, b2, prod);
-    } else if (batchA === 1 || batchA === batchB) {
+    } else if (batchA === 1 || (batchA === batchB && sizeOf(outer) === batchA)) {
+      // Either A is shared, or A and B run over the same batches in the same order.
       out = batchedProducts(backend, single, a, b, batchA, batchB, m, k, n, outer);
     } else {
-      // Broadcasting across several outer axes: rare; the backend's own loop handles it.
+      // Both broadcast against each other (e.g. [3,1] with [1,3]): rare; the backend's loop does it.
       out = fast({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
     }
-    ownA();
-    ownB();
+    if (transposeA) release(backend, a);
+    if (transposeB) release(backend, b);
     return out;
   };
 }
