@@ -8,11 +8,12 @@ export class IdentityLayer implements ExplainableLayer {
   constructor(readonly name: string) {}
 
   forward(a: Tensor): Tensor {
-    return tf.clone(a);
+    return tf.reshape(a, a.shape);
   }
 
+  /** a new tensor sharing R's data (tf.clone copies on wasm) */
   relevance(_input: Tensor, R: Tensor): Tensor {
-    return tf.clone(R);
+    return tf.reshape(R, R.shape);
   }
 
   dispose(): void {}

@@ -11,8 +11,9 @@ export class ReluLayer implements ExplainableLayer {
     return tf.relu(a);
   }
 
+  /** a new tensor sharing R's data (tf.clone copies on wasm) */
   relevance(_input: Tensor, R: Tensor): Tensor {
-    return tf.clone(R);
+    return tf.reshape(R, R.shape);
   }
 
   dispose(): void {}
