@@ -272,6 +272,47 @@ describe('Sum on wasm', () => {
   });
 });
 
+describe('GatherV2 on wasm', () => {
+  const cases: Array<{ x: number[]; idx: number[]; idxShape: number[]; axis: number }> = [
+    { x: [10, 4, 3, 1], idx: [9, 0, 3, 3, 7], idxShape: [5], axis: 0 },
+    { x: [4, 6, 5], idx: [5, 1, 1, 0, 2, 4], idxShape: [2, 3], axis: 1 },
+    { x: [4, 6, 5], idx: [4, 0, 2], idxShape: [3], axis: -1 },
+    { x: [7], idx: [6, 6, 0], idxShape: [3], axis: 0 },
+  ];
+  it.each(cases.map((c, i) => [i, c] as const))('case %i equals cpu', async (i, c) => {
+    const inputs: Inputs = {
+      x: { shape: c.x, values: randomValues(c.x, 700 + i) },
+      idx: { shape: c.idxShape, values: Int32Array.from(c.idx), dtype: 'int32' },
+    };
+    expect(await relativeError(inputs, (t) => tf.gather(t.x, t.idx, c.axis))).toBeLessThan(1e-5);
+  });
+
+  it('gathers int32 values and keeps the cpu result shape', async () => {
+    await initRuntime({ backend: 'wasm', quiet: true });
+    const y = tf.tidy(() => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), tf.tensor2d([[2, 0]], [1, 2], 'int32')));
+    expect(y.shape).toEqual([1, 2, 2]);
+    expect(y.dtype).toBe('int32');
+    expect(Array.from(y.dataSync())).toEqual([5, 6, 1, 2]);
+    y.dispose();
+  });
+
+  it('rejects an index out of range without leaving a buffer behind', async () => {
+    await initRuntime({ backend: 'wasm', quiet: true });
+    const x = tf.ones([3, 2]);
+    const idx = tf.tensor1d([0, 3], 'int32');
+    const buffers = tf.engine().backend.numDataIds();
+    expect(() => tf.gather(x, idx)).toThrow(/not in \[0, 2\]/);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    x.dispose();
+    idx.dispose();
+  });
+
+  it('leaves no tensors or buffers behind', async () => {
+    const inputs: Inputs = { x: { shape: [10, 3], values: randomValues([10, 3], 9) }, idx: { shape: [4], values: Int32Array.from([1, 9, 2, 2]), dtype: 'int32' } };
+    await expectNoLeak(inputs, (t) => tf.gather(t.x, t.idx));
+  });
+});
+
 describe('Identity on wasm', () => {
   it('a clone keeps its values after the original is disposed, and frees its buffer once both are gone', async () => {
     await initRuntime({ backend: 'wasm', quiet: true });

@@ -1,8 +1,8 @@
 /**
  * The project's own kernels for the tfjs wasm backend: conv2d gradients (model.fit on conv nets,
  * LRP), transposed/batched matMul through the fast single product, a correct MaxPoolGrad,
- * UnsortedSegmentSum (the gradient of gather), a one-pass Sum over leading axes and an Identity
- * that shares its buffer instead of copying it.
+ * UnsortedSegmentSum (the gradient of gather), and faster Sum over leading axes, GatherV2 and
+ * Identity (which shares its buffer instead of copying it).
  *
  * The kernel registry is global and keyed by backend name, so the kernels are registered as soon
  * as this module loads (runtime.ts imports it): they take effect whenever 'wasm' is the backend.
@@ -15,6 +15,7 @@ import { maxPoolGrad } from './wasm/max-pool-grad.ts';
 import { unsortedSegmentSum } from './wasm/unsorted-segment-sum.ts';
 import { makeSum } from './wasm/sum.ts';
 import { identity } from './wasm/identity.ts';
+import { makeGather } from './wasm/gather.ts';
 
 /** The backend's own kernels that the patches delegate to, kept before they are replaced. */
 const originals = new Map<string, tf.KernelConfig>();
@@ -43,6 +44,7 @@ function replace(kernelName: string, kernelFunc: WasmKernelFunc, setupFunc?: tf.
 export function registerWasmKernels(): void {
   wrap('BatchMatMul', makeBatchMatMul);
   wrap('Sum', makeSum);
+  wrap('GatherV2', makeGather);
   replace('Conv2DBackpropFilter', conv2dBackpropFilter);
   replace('Conv2DBackpropInput', conv2dBackpropInput);
   replace('MaxPoolGrad', maxPoolGrad);
