@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
 import { initRuntime, tf } from '../src/features/runtime.ts';
+import { expNonPositive } from '../src/ocsvm/fast-exp.ts';
 import { KernelBlock, OneClassSVM, kernelValue, resolveGamma } from '../src/ocsvm/index.ts';
 
 function lcg(seed: number): () => number {
@@ -42,9 +43,24 @@ beforeAll(async () => {
 });
 
 describe('kernel blocks', () => {
+  it('fast exp of x ≤ 0 is within 1e-8 relative of Math.exp, 0 below float32 range', () => {
+    for (let t = 0; t <= 200000; t++) {
+      const x = -t * 5.2e-4; // 0 … −104, crossing every range-reduction boundary
+      expect(Math.abs(expNonPositive(x) - Math.exp(x))).toBeLessThanOrEqual(1e-8 * Math.exp(x));
+    }
+    expect(expNonPositive(0)).toBe(1);
+    expect(expNonPositive(-104.5)).toBe(0);
+    expect(expNonPositive(-1e6)).toBe(0);
+  });
+
   it('Gaussian through the float32 tfjs product is within 1e-5 of float64 loops, without leaking tensors', () => {
     const ref = randomData(300, 40, 11, 0.3);
     const query = randomData(21, 40, 12, 0.3);
+    // constant features (one blank, one at 0.7) are left out of the product: the result must not change
+    for (let j = 0; j < ref.n; j++) {
+      ref.data[j * 40 + 3] = 0;
+      ref.data[j * 40 + 17] = 0.7;
+    }
     const block = new KernelBlock(ref, 'rbf', 0.05, { gemm: true });
     expect(block.gemm).toBe(true);
     const rows = Array.from({ length: 21 }, (_, r) => r);

@@ -17,6 +17,7 @@
  * Accumulation is float64; results are stored as float32 (libsvm also caches float kernel values).
  */
 import { activeBackend, tf } from '../features/runtime.ts';
+import { expNonPositive } from './fast-exp.ts';
 import type { KernelName } from './kernel.ts';
 import type { Matrix } from './matrix.ts';
 
@@ -37,15 +38,24 @@ export function fastGemmAvailable(): boolean {
   return b === 'wasm' || b === 'tensorflow';
 }
 
+/** The reference set as the GEMM path uses it. */
+interface GemmReference {
+  /** centred varying features, transposed: dv × n */
+  refT: tf.Tensor2D;
+  /** the centre (per feature) */
+  mean: Float64Array;
+  /** squared norms of the centred reference rows */
+  norms: Float64Array;
+  /** features that vary over the reference set */
+  varying: Int32Array;
+}
+
 export class KernelBlock {
   readonly n: number;
   readonly sparse: boolean;
   readonly gemm: boolean;
   private readonly refNorms: Float64Array;
-  private refTensor: tf.Tensor2D | null = null;
-  /** GEMM path: the reference mean and the squared norms of the centred reference rows */
-  private center: Float64Array | null = null;
-  private centeredNorms: Float64Array | null = null;
+  private gemmRef: GemmReference | null = null;
   private refT: Float32Array | null = null;
   private readonly acc: Float64Array;
 
@@ -64,8 +74,8 @@ export class KernelBlock {
 
   /** Release the reference tensor (the GEMM path); the block can still be used afterwards. */
   dispose(): void {
-    this.refTensor?.dispose();
-    this.refTensor = null;
+    this.gemmRef?.refT.dispose();
+    this.gemmRef = null;
   }
 
   /** out[r·n + j] = k(query row rows[r], reference row j), for r < rows.length. */
@@ -83,39 +93,70 @@ export class KernelBlock {
     const { n } = this;
     const d = query.d;
     const m = rows.length;
-    if (!this.refTensor || !this.center || !this.centeredNorms) {
-      const { data } = this.ref;
-      const mean = new Float64Array(d);
-      for (let j = 0; j < n; j++) for (let k = 0; k < d; k++) mean[k] += data[j * d + k];
-      for (let k = 0; k < d; k++) mean[k] /= n;
-      const centred = new Float32Array(n * d);
-      for (let j = 0; j < n; j++) for (let k = 0; k < d; k++) centred[j * d + k] = data[j * d + k] - mean[k];
-      const norms = new Float64Array(n);
-      for (let j = 0; j < n; j++) norms[j] = squaredNorm(centred, j * d, d);
-      this.center = mean;
-      this.centeredNorms = norms;
-      this.refTensor = tf.tidy(() => tf.tensor2d(centred, [n, d]).transpose<tf.Tensor2D>());
-    }
-    const mean = this.center;
-    const q = new Float32Array(m * d);
+    this.gemmRef ??= this.prepareGemm();
+    const { refT, mean, norms: un, varying: cols } = this.gemmRef;
+    const dv = cols.length;
+    // centred query rows: all features for the norms, the varying ones for the product
+    const q = new Float32Array(m * dv);
+    const qn = new Float64Array(m);
     for (let r = 0; r < m; r++) {
       const a = rows[r] * d;
-      for (let k = 0; k < d; k++) q[r * d + k] = query.data[a + k] - mean[k];
+      let s = 0;
+      for (let k = 0; k < d; k++) {
+        const c = Math.fround(query.data[a + k] - mean[k]);
+        s += c * c;
+      }
+      qn[r] = s;
+      for (let t = 0; t < dv; t++) q[r * dv + t] = query.data[a + cols[t]] - mean[cols[t]];
     }
-    const refT = this.refTensor;
-    const product = tf.tidy(() => tf.matMul(tf.tensor2d(q, [m, d]), refT));
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(q, [m, dv]), refT));
     const dots = product.dataSync() as Float32Array;
     product.dispose();
     const g = -this.gamma;
-    const un = this.centeredNorms;
     for (let r = 0; r < m; r++) {
-      const qn = squaredNorm(q, r * d, d);
       const o = r * n;
+      const qr = qn[r];
       for (let j = 0; j < n; j++) {
-        const dist = qn + un[j] - 2 * dots[o + j];
-        out[o + j] = Math.exp(g * (dist > 0 ? dist : 0));
+        const dist = qr + un[j] - 2 * dots[o + j];
+        out[o + j] = expNonPositive(g * (dist > 0 ? dist : 0));
       }
     }
+  }
+
+  /**
+   * Centre the reference rows on their mean and upload the transposed matrix. Features that are
+   * constant over the reference set (e.g. MNIST's blank border pixels) centre to exactly 0 and
+   * add nothing to x·u: they stay out of the product (they still count in ‖x‖²).
+   */
+  private prepareGemm(): GemmReference {
+    const { data, n, d } = this.ref;
+    const mean = new Float64Array(d);
+    const varying: number[] = [];
+    for (let k = 0; k < d; k++) {
+      let s = 0;
+      let constant = true;
+      for (let j = 0; j < n; j++) {
+        s += data[j * d + k];
+        if (data[j * d + k] !== data[k]) constant = false;
+      }
+      mean[k] = constant ? data[k] : s / n;
+      if (!constant) varying.push(k);
+    }
+    if (varying.length === 0) varying.push(0); // all rows equal: a zero column keeps shapes valid
+    const dv = varying.length;
+    const centred = new Float32Array(n * dv);
+    const norms = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < dv; t++) {
+        const c = Math.fround(data[j * d + varying[t]] - mean[varying[t]]);
+        centred[j * dv + t] = c;
+        s += c * c;
+      }
+      norms[j] = s;
+    }
+    const refT = tf.tidy(() => tf.tensor2d(centred, [n, dv]).transpose<tf.Tensor2D>());
+    return { refT, mean, norms, varying: Int32Array.from(varying) };
   }
 
   private transposed(): Float32Array {
@@ -163,7 +204,7 @@ export class KernelBlock {
       const g = -this.gamma;
       for (let j = 0; j < n; j++) {
         const dist = qNorm + norms[j] - 2 * acc[j];
-        out[offset + j] = Math.exp(g * (dist > 0 ? dist : 0));
+        out[offset + j] = expNonPositive(g * (dist > 0 ? dist : 0));
       }
     } else {
       for (; p + 2 <= nzIdx.length; p += 2) {
@@ -187,7 +228,7 @@ export class KernelBlock {
       const g = -this.gamma;
       for (let j = 0; j < n; j++) {
         const dist = norms[j] + acc[j];
-        out[offset + j] = Math.exp(g * (dist > 0 ? dist : 0));
+        out[offset + j] = expNonPositive(g * (dist > 0 ? dist : 0));
       }
     }
   }
@@ -205,9 +246,9 @@ export class KernelBlock {
     const qn = new Float64Array(m);
     if (!l1) for (let r = 0; r < m; r++) qn[r] = squaredNorm(q, rows[r] * d, d);
     const kv = (s: number, r: number, j: number): number => {
-      if (l1) return Math.exp(g * s);
+      if (l1) return expNonPositive(g * s);
       const dist = qn[r] + un[j] - 2 * s;
-      return Math.exp(g * (dist > 0 ? dist : 0));
+      return expNonPositive(g * (dist > 0 ? dist : 0));
     };
     for (let j0 = 0; j0 < n; j0 += REF_CHUNK) {
       const j1 = Math.min(n, j0 + REF_CHUNK);
