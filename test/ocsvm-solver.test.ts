@@ -189,6 +189,19 @@ describe('one-class SVM solver', () => {
     expect(full.iterations).toBeGreaterThan(3);
   });
 
+  it('a small kernel cache (rows evicted and recomputed) gives the same solution', () => {
+    const x = gaussianData(300, 6, 17);
+    const big = new OneClassSVM({ nu: 0.2, tol: 1e-7 }).fit(x);
+    for (const cacheMB of [0.02, 1e-6]) {
+      // 0.02 MB: 17 rows of 300 floats; 1e-6 MB: the 2-row minimum, no prefetching
+      const small = new OneClassSVM({ nu: 0.2, tol: 1e-7, cacheMB }).fit(x);
+      expect(Math.abs(small.rho - big.rho)).toBeLessThan(1e-6 * big.rho);
+      const fa = fullAlpha(small);
+      const fb = fullAlpha(big);
+      for (let i = 0; i < x.n; i++) expect(Math.abs(fa[i] - fb[i])).toBeLessThan(1e-5);
+    }
+  });
+
   it('shrinking does not change the optimum', () => {
     const x = gaussianData(300, 6, 13);
     const a = new OneClassSVM({ nu: 0.1, tol: 1e-7, shrinking: true }).fit(x);

@@ -11,7 +11,7 @@ const BATCH_ROWS = 64;
 
 export class RowCache {
   private readonly rows = new Map<number, Float32Array>();
-  private readonly capacity: number;
+  readonly capacity: number;
   /** rows computed so far (a measure of kernel work) */
   computed = 0;
 

@@ -19,6 +19,8 @@ export interface KernelRows {
   get(i: number): Float32Array;
   /** whether row i is at hand without computation */
   has(i: number): boolean;
+  /** how many rows can be kept at once */
+  readonly capacity: number;
   /** visit many rows, computing missing ones in batches */
   forEach(idx: ArrayLike<number>, visit: (i: number, row: Float32Array) => void): void;
 }
@@ -139,16 +141,19 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
   };
 
   /** compute row `first` with the uncached active rows of highest `score` among `eligible` */
+  // never prefetch so many rows that they push each other out of a small cache
+  const batch = Math.max(1, Math.min(PREFETCH_ROWS, Math.floor(Q.capacity / 4)));
   const prefetch = (first: number, eligible: (k: number) => boolean, score: (k: number) => number): void => {
+    if (batch === 1) return;
     const picks: number[] = [];
     const scores: number[] = [];
     for (let t = 0; t < activeSize; t++) {
       const k = active[t];
       if (k === first || !eligible(k) || Q.has(k)) continue;
       const sk = score(k);
-      if (picks.length === PREFETCH_ROWS - 1 && sk <= scores[picks.length - 1]) continue;
-      let p = Math.min(picks.length, PREFETCH_ROWS - 2);
-      if (picks.length < PREFETCH_ROWS - 1) {
+      if (picks.length === batch - 1 && sk <= scores[picks.length - 1]) continue;
+      let p = Math.min(picks.length, batch - 2);
+      if (picks.length < batch - 1) {
         picks.push(k);
         scores.push(sk);
         p = picks.length - 1;
