@@ -87,25 +87,25 @@ export function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
   const info = convInfoOf(inputShape, filter.shape, attrs);
   const kh = info.filterHeight;
   const kw = info.filterWidth;
-  // dx[h] = Σ_k D[h + kh-1-padTop - k'] W'[k'] : a valid correlation over D padded by kh-1-padTop.
-  const grid = dilateAndPad(
-    backend,
-    dy,
-    info.strideHeight,
-    info.strideWidth,
-    kh - 1 - info.padInfo.top,
-    kw - 1 - info.padInfo.left,
-    info.inHeight + kh - 1,
-    info.inWidth + kw - 1,
-  );
+  // dx[h] = Σ_k' D[h + k' − (kh−1−padTop)] W'[k'] : a valid correlation over D padded by
+  // kh−1−padTop on top, where D is dy with stride−1 zeros between its rows (and likewise columns).
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const bottom = info.inHeight - 1 - top - (info.outHeight - 1) * info.strideHeight + kh - 1;
+  const right = info.inWidth - 1 - left - (info.outWidth - 1) * info.strideWidth + kw - 1;
   const flipped = flipSwapFilter(backend, filter);
-  const dx = callKernel(
-    'Conv2D',
-    { x: grid, filter: flipped },
-    { strides: 1, pad: 'valid', dilations: 1, dataFormat: 'NHWC', dimRoundingMode: undefined },
-    backend,
-  );
-  release(backend, grid, flipped);
+  const correlate = (x: TensorInfo, pad: tf.backend_util.ExplicitPadding | 'valid') =>
+    callKernel('Conv2D', { x, filter: flipped }, { strides: 1, pad, dilations: 1, dataFormat: 'NHWC' }, backend);
+  let dx: TensorInfo;
+  if (info.strideHeight === 1 && info.strideWidth === 1 && Math.min(top, left, bottom, right) >= 0) {
+    // Nothing to spread: the convolution pads dy itself.
+    dx = correlate(dy, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  } else {
+    const grid = dilateAndPad(backend, dy, info.strideHeight, info.strideWidth, top, left, info.inHeight + kh - 1, info.inWidth + kw - 1);
+    dx = correlate(grid, 'valid');
+    release(backend, grid);
+  }
+  release(backend, flipped);
   return dx;
 }
 
