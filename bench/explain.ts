@@ -31,21 +31,33 @@ function mnistCnn(): tf.LayersModel {
   });
 }
 
-/** Median wall time (ms) of `fn`, after one warm-up run; `fn` returns tensors to read back and free. */
-async function time(fn: () => tf.Tensor | tf.Tensor[] | Promise<tf.Tensor>): Promise<number> {
-  const once = async () => {
-    const start = performance.now();
-    const out = [await fn()].flat();
-    await Promise.all(out.map((t) => t.data()));
-    const ms = performance.now() - start;
-    tf.dispose(out);
-    return ms;
-  };
-  await once();
-  const times: number[] = [];
-  for (let k = 0; k < RUNS; k++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+type Task = () => tf.Tensor | Promise<tf.Tensor>;
+
+/** Wall time (ms) of one run of `task`, including reading the result back. */
+async function once(task: Task): Promise<number> {
+  const start = performance.now();
+  const out = await task();
+  await out.data();
+  const ms = performance.now() - start;
+  out.dispose();
+  return ms;
+}
+
+/**
+ * Median time of every task, after one warm-up each. The tasks take turns within each round, so
+ * that a busy machine slows them alike and the ratios stay meaningful.
+ */
+async function timeAll(tasks: Record<string, Task>): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (const [name, task] of Object.entries(tasks)) {
+    await once(task);
+    times[name] = [];
+  }
+  for (let round = 0; round < RUNS; round++) {
+    for (const [name, task] of Object.entries(tasks)) times[name].push(await once(task));
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return Object.fromEntries(Object.entries(times).map(([name, v]) => [name, median(v)]));
 }
 
 const model = mnistCnn();
@@ -55,34 +67,35 @@ const target = (tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor, 1)).dataS
 const mask = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(target, 'int32'), 10), 'float32'));
 const chosenLogit = (input: tf.Tensor) => tf.sum(tf.mul(model.apply(input, { training: false }) as tf.Tensor, mask));
 
-const forward = await time(() => model.predict(x) as tf.Tensor);
-const gradient = await time(() => tf.tidy(() => tf.grad(chosenLogit)(x)));
-const lrp: Record<string, number> = {};
-for (const method of ['lrp:epsilon-plus-flat', 'lrp:epsilon-gamma-box']) {
+const METHODS = ['lrp:epsilon-plus-flat', 'lrp:epsilon-gamma-box'];
+const pool = await LRPPool.start(net, { workers: 1 });
+const tasks: Record<string, Task> = {
+  forward: () => model.predict(x) as tf.Tensor,
+  'gradient (tf.grad)': () => tf.tidy(() => tf.grad(chosenLogit)(x)),
+};
+for (const method of METHODS) {
   const composite = parseComposite(method);
-  lrp[method] = await time(() => {
+  tasks[method] = () => {
     const r = explainLRP(net, x, { composite, target: Array.from(target) });
     r.output.dispose();
     return r.relevance;
-  });
+  };
 }
-
-const pool = await LRPPool.start(net, { workers: 1 });
-for (const method of ['lrp:epsilon-plus-flat', 'lrp:epsilon-gamma-box']) {
-  lrp[`${method} (2 threads)`] = await time(async () => {
+for (const method of METHODS) {
+  tasks[`${method} (2 threads)`] = async () => {
     const r = await pool.explain(x, { method, target: Array.from(target) });
     r.output.dispose();
     return r.relevance;
-  });
+  };
 }
+const results = await timeAll(tasks);
 await pool.close();
+const gradient = results['gradient (tf.grad)'];
 
 const row = (label: string, ms: number, ratio?: number) =>
   console.log(`${label.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms${ratio === undefined ? '' : `   ${ratio.toFixed(2)}× gradient`}`);
 console.log(`explain bench: backend ${backend}, MNIST CNN, batch ${BATCH}, median of ${RUNS} runs`);
-row('forward', forward);
-row('gradient (tf.grad)', gradient);
-for (const [method, ms] of Object.entries(lrp)) row(method, ms, ms / gradient);
+for (const [name, ms] of Object.entries(results)) row(name, ms, name.startsWith('lrp:') ? ms / gradient : undefined);
 
 tf.dispose([x, mask]);
 net.dispose();
