@@ -1,7 +1,7 @@
 /**
  * Gradients of Conv2D (NHWC, dilation 1) expressed through the wasm backend's fast kernels:
- *  - w.r.t. the input: a Conv2D (XNNPACK) correlation of the zero-dilated, padded dy with the
- *    spatially flipped filter whose in/out channels are swapped;
+ *  - w.r.t. the input: per stride phase, a Conv2D (XNNPACK) correlation of dy with the phase's
+ *    taps of the flipped filter whose in/out channels are swapped;
  *  - w.r.t. the filter: a Conv2D where batch and channels trade places, or, for few input
  *    channels, one matrix product of the transposed patch matrix of x with dy.
  */
@@ -29,16 +29,24 @@ function convInfoOf(xShape: number[], filterShape: number[], attrs: KernelArgs['
   );
 }
 
-/** W[kh,kw,ci,co] → W'[KH-1-kh, KW-1-kw, co, ci]. */
-function flipSwapFilter(backend: KernelArgs['backend'], filter: TensorInfo): TensorInfo {
-  const [kh, kw, ci, co] = filter.shape;
-  const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+/**
+ * The taps of one stride phase, flipped, with in/out channels swapped:
+ * W'[m, n, co, ci] = W[rh + (mh−1−m)·sh, rw + (mw−1−n)·sw, ci, co].
+ */
+function phaseFilter(
+  backend: KernelArgs['backend'],
+  filter: TensorInfo,
+  phase: { rh: number; rw: number; mh: number; mw: number; sh: number; sw: number },
+): TensorInfo {
+  const [, kw, ci, co] = filter.shape;
+  const { rh, rw, mh, mw, sh, sw } = phase;
+  const out = backend.makeOutput([mh, mw, co, ci], 'float32');
   const src = floatView(backend, filter);
   const dst = floatView(backend, out);
-  for (let r = 0; r < kh; r++) {
-    for (let c = 0; c < kw; c++) {
-      const srcBase = ((kh - 1 - r) * kw + (kw - 1 - c)) * ci * co;
-      const dstBase = (r * kw + c) * co * ci;
+  for (let m = 0; m < mh; m++) {
+    for (let n = 0; n < mw; n++) {
+      const srcBase = ((rh + (mh - 1 - m) * sh) * kw + (rw + (mw - 1 - n) * sw)) * ci * co;
+      const dstBase = (m * mw + n) * co * ci;
       for (let i = 0; i < ci; i++) {
         for (let o = 0; o < co; o++) dst[dstBase + o * ci + i] = src[srcBase + i * co + o];
       }
@@ -47,65 +55,88 @@ function flipSwapFilter(backend: KernelArgs['backend'], filter: TensorInfo): Ten
   return out;
 }
 
-/**
- * dy [B,OH,OW,C] spread onto a zero grid of [B, outH, outW, C]: dy[b,i,j] lands at
- * (top + i*strideH, left + j*strideW); anything falling outside is dropped (it meets no input).
- */
-function dilateAndPad(
-  backend: KernelArgs['backend'],
-  dy: TensorInfo,
-  strideH: number,
-  strideW: number,
-  top: number,
-  left: number,
-  outH: number,
-  outW: number,
-): TensorInfo {
+/** dy [B,OH,OW,C] placed at (top, left) in a zero [B, outH, outW, C]; what falls outside is cut. */
+function shifted(backend: KernelArgs['backend'], dy: TensorInfo, top: number, left: number, outH: number, outW: number): TensorInfo {
   const [batch, dyH, dyW, channels] = dy.shape;
   const out = backend.makeOutput([batch, outH, outW, channels], 'float32');
   const src = floatView(backend, dy);
   const dst = floatView(backend, out);
   dst.fill(0);
   for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < dyH; i++) {
-      const r = top + i * strideH;
-      if (r < 0 || r >= outH) continue;
-      for (let j = 0; j < dyW; j++) {
-        const c = left + j * strideW;
-        if (c < 0 || c >= outW) continue;
-        const from = ((b * dyH + i) * dyW + j) * channels;
-        dst.set(src.subarray(from, from + channels), ((b * outH + r) * outW + c) * channels);
-      }
+    for (let i = Math.max(0, -top); i < Math.min(dyH, outH - top); i++) {
+      const from = ((b * dyH + i) * dyW) * channels;
+      const to = ((b * outH + top + i) * outW) * channels;
+      const j0 = Math.max(0, -left);
+      const j1 = Math.min(dyW, outW - left);
+      if (j1 > j0) dst.set(src.subarray(from + j0 * channels, from + j1 * channels), to + (left + j0) * channels);
     }
   }
   return out;
 }
 
+/** One axis of a stride phase r: which taps and which output positions q (x index q·s + r − pad). */
+function phaseAxis(r: number, stride: number, kernel: number, pad: number, inLen: number, dyLen: number) {
+  const taps = Math.ceil((kernel - r) / stride);
+  const first = Math.ceil((pad - r) / stride);
+  const count = Math.floor((inLen - 1 + pad - r) / stride) - first + 1;
+  const before = taps - 1 - first;
+  const after = count + taps - 1 - before - dyLen;
+  return { taps, first, count, before, after };
+}
+
+/**
+ * dx[h] = Σ_m dy[q − m] · W[r + m·s] for h + pad = q·s + r: each of the s×s stride phases is an
+ * ordinary stride-1 correlation of dy with its own taps (no work on inserted zeros); the phases
+ * are then interleaved into dx. With stride 1 there is one phase and it is dx.
+ */
 export function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, filter } = inputs;
   const inputShape = attrs.inputShape as number[];
   const info = convInfoOf(inputShape, filter.shape, attrs);
-  const kh = info.filterHeight;
-  const kw = info.filterWidth;
-  // dx[h] = Σ_k' D[h + k' − (kh−1−padTop)] W'[k'] : a valid correlation over D padded by
-  // kh−1−padTop on top, where D is dy with stride−1 zeros between its rows (and likewise columns).
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  const bottom = info.inHeight - 1 - top - (info.outHeight - 1) * info.strideHeight + kh - 1;
-  const right = info.inWidth - 1 - left - (info.outWidth - 1) * info.strideWidth + kw - 1;
-  const flipped = flipSwapFilter(backend, filter);
-  const correlate = (x: TensorInfo, pad: tf.backend_util.ExplicitPadding | 'valid') =>
-    callKernel('Conv2D', { x, filter: flipped }, { strides: 1, pad, dilations: 1, dataFormat: 'NHWC' }, backend);
-  let dx: TensorInfo;
-  if (info.strideHeight === 1 && info.strideWidth === 1 && Math.min(top, left, bottom, right) >= 0) {
-    // Nothing to spread: the convolution pads dy itself.
-    dx = correlate(dy, [[0, 0], [top, bottom], [left, right], [0, 0]]);
-  } else {
-    const grid = dilateAndPad(backend, dy, info.strideHeight, info.strideWidth, top, left, info.inHeight + kh - 1, info.inWidth + kw - 1);
-    dx = correlate(grid, 'valid');
-    release(backend, grid);
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const batch = dy.shape[0];
+  const channels = info.inChannels;
+  const parts: Array<{ out: TensorInfo; rh: number; rw: number; firstH: number; firstW: number }> = [];
+  for (let rh = 0; rh < sh; rh++) {
+    for (let rw = 0; rw < sw; rw++) {
+      const v = phaseAxis(rh, sh, info.filterHeight, info.padInfo.top, info.inHeight, info.outHeight);
+      const u = phaseAxis(rw, sw, info.filterWidth, info.padInfo.left, info.inWidth, info.outWidth);
+      if (v.taps <= 0 || u.taps <= 0 || v.count <= 0 || u.count <= 0) continue; // stays zero
+      const taps = phaseFilter(backend, filter, { rh, rw, mh: v.taps, mw: u.taps, sh, sw });
+      const conv = (x: TensorInfo, pad: tf.backend_util.ExplicitPadding | 'valid') =>
+        callKernel('Conv2D', { x, filter: taps }, { strides: 1, pad, dilations: 1, dataFormat: 'NHWC' }, backend);
+      let out: TensorInfo;
+      if (Math.min(v.before, v.after, u.before, u.after) >= 0) {
+        out = conv(dy, [[0, 0], [v.before, v.after], [u.before, u.after], [0, 0]]);
+      } else {
+        const grid = shifted(backend, dy, v.before, u.before, v.count + v.taps - 1, u.count + u.taps - 1);
+        out = conv(grid, 'valid');
+        release(backend, grid);
+      }
+      release(backend, taps);
+      if (sh === 1 && sw === 1) return out;
+      parts.push({ out, rh, rw, firstH: v.first, firstW: u.first });
+    }
   }
-  release(backend, flipped);
+  const dx = backend.makeOutput([batch, info.inHeight, info.inWidth, channels], 'float32');
+  const dst = floatView(backend, dx);
+  dst.fill(0);
+  for (const { out, rh, rw, firstH, firstW } of parts) {
+    const src = floatView(backend, out);
+    const [, count, countW] = out.shape;
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < count; j++) {
+        const h = (firstH + j) * sh + rh - info.padInfo.top;
+        for (let i = 0; i < countW; i++) {
+          const w = (firstW + i) * sw + rw - info.padInfo.left;
+          const from = ((b * count + j) * countW + i) * channels;
+          dst.set(src.subarray(from, from + channels), ((b * info.inHeight + h) * info.inWidth + w) * channels);
+        }
+      }
+    }
+  }
+  release(backend, ...parts.map((p) => p.out));
   return dx;
 }
 
