@@ -7,7 +7,7 @@
  */
 import { tf } from '../runtime.ts';
 import { callKernel, floatView, release, type KernelArgs, type TensorInfo } from './kernel-calls.ts';
-import { patchesTransposed } from './im2col.ts';
+import { patchesTransposed } from './patch-matrix.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 

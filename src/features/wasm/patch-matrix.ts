@@ -1,6 +1,6 @@
 /**
- * Patch matrices of an NHWC input for a kernel of kh×kw taps (dilation 1), so that convolution
- * sums become single fast matrix products.
+ * The transposed patch matrix of an NHWC input for a kernel of kh×kw taps (dilation 1), so that
+ * a convolution's filter gradient becomes one fast matrix product.
  */
 import type { KernelArgs, TensorInfo } from './kernel-calls.ts';
 import { floatView } from './kernel-calls.ts';
@@ -49,37 +49,6 @@ export function patchesTransposed(backend: KernelArgs['backend'], x: TensorInfo,
             for (let ow = 0; ow < g.outWidth; ow++, at++) {
               const q = ow * g.strideWidth + j - g.padLeft;
               dst[at] = q >= 0 && q < g.inWidth ? src[rowStart + q * C] : 0;
-            }
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** Patches [B·OH·OW, kh·kw·C], row-major: one image patch per row. */
-export function patches(backend: KernelArgs['backend'], x: TensorInfo, g: PatchGeometry): TensorInfo {
-  const k = g.filterHeight * g.filterWidth * g.channels;
-  const out = backend.makeOutput([g.batch * g.outHeight * g.outWidth, k], 'float32');
-  const src = floatView(backend, x);
-  const dst = floatView(backend, out);
-  const C = g.channels;
-  let at = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      for (let ow = 0; ow < g.outWidth; ow++) {
-        for (let i = 0; i < g.filterHeight; i++) {
-          const r = oh * g.strideHeight + i - g.padTop;
-          const inRow = r >= 0 && r < g.inHeight;
-          for (let j = 0; j < g.filterWidth; j++, at += C) {
-            const q = ow * g.strideWidth + j - g.padLeft;
-            if (!inRow || q < 0 || q >= g.inWidth) {
-              dst.fill(0, at, at + C);
-            } else {
-              const s = ((b * g.inHeight + r) * g.inWidth + q) * C;
-              if (C === 1) dst[at] = src[s];
-              else dst.set(src.subarray(s, s + C), at);
             }
           }
         }
