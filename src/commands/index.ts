@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { register as train } from './train.ts';
 import { register as outliers } from './outliers.ts';
+import { register as explain } from './explain.ts';
 import { register as explainClassifier } from './explain-classifier.ts';
 import { register as trainFeatures } from './train-features.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
-export const commands: Array<(program: Command) => void> = [train, outliers, explainClassifier, trainFeatures];
+export const commands: Array<(program: Command) => void> = [train, outliers, explain, explainClassifier, trainFeatures];

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { initRuntime } from '../features/runtime.ts';
+import { UserError } from '../errors.ts';
+import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
+import { parseOutlierMethod, OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
+import { writeDirAtomic } from '../io/atomic-write.ts';
+import { RunExplainer, mapShape } from '../run/run-explainer.ts';
+import { topOutliers } from '../run/scores-csv.ts';
+import { parseCount, parseIndexList } from './options.ts';
+
+export function register(program: Command): void {
+  program
+    .command('explain')
+    .description('explain why samples of a run are outliers, pixel by pixel (OC-DTD and baselines)')
+    .argument('<run>', 'run folder written by train')
+    .option('--top <n>', 'explain the n top outliers (default 20)')
+    .option('--index <list>', 'explain these sample indices instead, e.g. 3,9')
+    .option('--method <list>', `comma-separated: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
+    .option('--composite <name>', 'LRP composite below the features for OC-DTD', 'deep-taylor')
+    .option('--ig-steps <n>', 'integrated gradients: steps', '32')
+    .option('--upscale <k>', 'heat-map PNG magnification', '4')
+    .requiredOption('--out <dir>', 'folder to write (one sub-folder per method)')
+    .action(async (dir: string, o) => {
+      if (o.top !== undefined && o.index !== undefined) throw new UserError('give --top or --index, not both');
+      const methods = String(o.method).split(',').map((m) => parseOutlierMethod(m.trim()));
+      const steps = parseCount(o.igSteps, '--ig-steps');
+      const upscale = parseCount(o.upscale, '--upscale');
+      await initRuntime({ backend: program.opts().backend });
+      const explainer = await RunExplainer.open(dir);
+      try {
+        const { scores, dataset, config } = explainer.run;
+        const indices = o.index !== undefined
+          ? parseIndexList(o.index, '--index', dataset.n)
+          : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
+        const results = explainer.explain(indices, methods, { composite: o.composite, gradient: { steps } });
+        const [height, width] = mapShape(dataset.sampleShape);
+        const ocdtd = results.find((r) => r.method === 'ocdtd');
+        const samples = indices.map((index, k) => ({
+          index,
+          label: scores[index].label || null,
+          outlierness: results[0].outlierness[k],
+          decision: scores[index].decision,
+          ocdtdSum: ocdtd ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0) : null,
+        }));
+        await writeDirAtomic(o.out, async (tmp) => {
+          if (dataset.sampleShape.length === 3) await writeInputImages(tmp, indices, explainer.inputs(indices), dataset.sampleShape, { upscale });
+          for (const r of results) {
+            await writeRelevanceBatch(tmp, { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) }, { upscale });
+          }
+          const summary = { run: dir, threshold: config.svm.threshold, composite: o.composite, methods, samples };
+          await writeFile(join(tmp, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
+        });
+        const header = ['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'];
+        const rows = samples.map((s) => [String(s.index), s.label ?? '', s.outlierness.toPrecision(6), s.decision.toExponential(4), s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6)]);
+        const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+        const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join('  ');
+        console.log(line(header));
+        for (const row of rows) console.log(line(row));
+        console.log(`θ = ${config.svm.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${methods.length} method(s) written to ${o.out}`);
+      } finally {
+        explainer.dispose();
+      }
+    });
+}

@@ -1,0 +1,125 @@
+/**
+ * Everything needed to ask "why is this sample an outlier?" of a run: the network from the input to
+ * the outlierness o(x) (feature network + neuralized SVM), the training inliers for the
+ * nearest-neighbour baseline, and one call that explains chosen samples with chosen methods.
+ */
+import { tf } from '../features/runtime.ts';
+import { isImageSet, sampleSize } from '../features/dataset.ts';
+import { fromLayersModel } from '../explain/from-layers-model.ts';
+import type { ExplainableNetwork } from '../explain/network.ts';
+import type { CompositeOptions } from '../explain/composites.ts';
+import type { GradientOptions } from '../explain/gradient-methods.ts';
+import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
+import { NearestInlier } from '../neuralize/nearest-inlier.ts';
+import { explainOutliers, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { openRunWithData, type OpenRunWithData } from './open-run.ts';
+
+export interface ExplainOptions {
+  /** composite below the features for OC-DTD (default deep-taylor) */
+  composite?: string;
+  gradient?: GradientOptions;
+  /** samples per batch (bounds memory) */
+  batchSize?: number;
+}
+
+export interface MethodMaps {
+  method: OutlierMethodName;
+  /** per-pixel relevance, N × height × width */
+  maps: Float32Array;
+  /** o(x) per sample */
+  outlierness: Float32Array;
+}
+
+/** Map shape of one sample: height × width for images, 1 × d for vectors. */
+export function mapShape(sampleShape: readonly number[]): [number, number] {
+  return sampleShape.length === 3 ? [sampleShape[0], sampleShape[1]] : [1, sampleShape.reduce((a, b) => a * b, 1)];
+}
+
+export class RunExplainer {
+  readonly run: OpenRunWithData;
+  readonly neuralized: NeuralizedOcsvm;
+  /** input → o(x) */
+  readonly network: ExplainableNetwork;
+  /** the whole classifier read from the feature model (owns the layer weights), or null for pixels */
+  private readonly classifier: ExplainableNetwork | null;
+  private nearest: NearestInlier | null = null;
+
+  private constructor(run: OpenRunWithData) {
+    this.run = run;
+    const { config } = run;
+    this.classifier = run.featureModel ? fromLayersModel(run.featureModel) : null;
+    this.neuralized = neuralize(run.svm);
+    this.network = this.neuralized.network(this.classifier?.upTo(config.featureLayer!) ?? null, run.dataset.sampleShape);
+  }
+
+  static async open(dir: string): Promise<RunExplainer> {
+    return new RunExplainer(await openRunWithData(dir));
+  }
+
+  get compositeOptions(): CompositeOptions {
+    return isImageSet(this.run.dataset) ? { low: 0, high: 1 } : { unbounded: true };
+  }
+
+  /** Pixels of the chosen samples, row-major. */
+  inputs(indices: readonly number[]): Float32Array {
+    const size = sampleSize(this.run.dataset);
+    const out = new Float32Array(indices.length * size);
+    indices.forEach((i, k) => out.set(this.run.dataset.x.subarray(i * size, (i + 1) * size), k * size));
+    return out;
+  }
+
+  /** The samples the SVM was fitted on and calls inliers (f(x) > 0), for the nearest-neighbour baseline. */
+  private nearestInlier(): NearestInlier {
+    if (!this.nearest) {
+      const { dataset, config, scores } = this.run;
+      const normal = config.normal ? new Set(config.normal) : null;
+      const inliers = scores.filter((s) => s.decision > 0 && (!normal || normal.has(s.label))).map((s) => s.index);
+      this.nearest = new NearestInlier(this.inputs(inliers), sampleSize(dataset));
+    }
+    return this.nearest;
+  }
+
+  /** One input batch as a tensor [N, ...sampleShape]. */
+  tensorOf(indices: readonly number[]): tf.Tensor {
+    return tf.tensor(this.inputs(indices), [indices.length, ...this.run.dataset.sampleShape]);
+  }
+
+  explain(indices: readonly number[], methods: readonly OutlierMethodName[], options: ExplainOptions = {}): MethodMaps[] {
+    const [height, width] = mapShape(this.run.dataset.sampleShape);
+    const batchSize = options.batchSize ?? 256;
+    const results = methods.map((method) => ({
+      method,
+      maps: new Float32Array(indices.length * height * width),
+      outlierness: new Float32Array(indices.length),
+    }));
+    const ctx = {
+      network: this.network,
+      composite: options.composite,
+      compositeOptions: this.compositeOptions,
+      gradient: options.gradient,
+      nearestInlier: methods.includes('nn') ? this.nearestInlier() : undefined,
+    };
+    for (let start = 0; start < indices.length; start += batchSize) {
+      const batch = indices.slice(start, start + batchSize);
+      const x = this.tensorOf(batch);
+      try {
+        results.forEach((result) => {
+          const { relevance, outlierness } = explainOutliers(result.method, ctx, x);
+          result.maps.set(relevance.dataSync(), start * height * width);
+          result.outlierness.set(outlierness, start);
+          relevance.dispose();
+        });
+      } finally {
+        x.dispose();
+      }
+    }
+    return results;
+  }
+
+  dispose(): void {
+    this.nearest?.dispose();
+    this.neuralized.dispose();
+    this.classifier?.dispose();
+    this.run.featureModel?.dispose();
+  }
+}
