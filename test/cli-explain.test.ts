@@ -1,0 +1,103 @@
+/**
+ * `oc-explain explain` on small runs (pixel features and an MLP): the written OC-DTD maps conserve
+ * o(x), and o(x) reproduces the decision value in scores.csv through f = νl·exp(−γ o) − ρ.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../src/io/npy.ts';
+import { readScoresCsv } from '../src/run/scores-csv.ts';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'bin', 'oc-explain.js');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [CLI, ...args], { env: { ...process.env, OC_EXPLAIN_BACKEND: 'wasm' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'oc-explain-'));
+});
+
+describe.each([
+  ['pixels', ['--features', 'pixels'], 1e-4],
+  ['mlp', ['--features', 'mlp', '--epochs', '1'], 1e-3],
+])('explain on a %s run', (name, featureArgs, tolerance) => {
+  let runDir: string;
+  let outDir: string;
+  let stdout: string;
+
+  beforeAll(async () => {
+    runDir = join(root, `run-${name}`);
+    outDir = join(root, `explain-${name}`);
+    const trained = await cli('train', '--data', 'mnist:0,6,limit=160', ...featureArgs, '--normal', '0', '--nu', '0.2', '--out', runDir);
+    expect(trained.code, trained.stderr).toBe(0);
+    const explained = await cli('explain', runDir, '--top', '4', '--method', 'ocdtd,gi,nn,edge', '--out', outDir);
+    expect(explained.code, explained.stderr).toBe(0);
+    stdout = explained.stdout;
+  });
+
+  it('writes the top outliers, each method as NPY [N, 28, 28]', () => {
+    const summary = JSON.parse(readFileSync(join(outDir, 'explain.json'), 'utf8'));
+    const lowest = readScoresCsv(join(runDir, 'scores.csv')).sort((a, b) => a.decision - b.decision).slice(0, 4);
+    expect(summary.samples.map((s: { index: number }) => s.index)).toEqual(lowest.map((s) => s.index));
+    for (const method of ['ocdtd', 'gi', 'nn', 'edge']) {
+      expect(readNpy(join(outDir, method, 'relevance.npy')).shape).toEqual([4, 28, 28]);
+      for (const s of lowest) expect(existsSync(join(outDir, method, `sample-${s.index}.png`))).toBe(true);
+    }
+  });
+
+  it('o(x) gives back the decision value, and the OC-DTD maps sum to o(x)', () => {
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
+    const { gamma, rho, nu, nFit } = config.svm;
+    const summary = JSON.parse(readFileSync(join(outDir, 'explain.json'), 'utf8'));
+    const maps = readNpy(join(outDir, 'ocdtd', 'relevance.npy')).data;
+    summary.samples.forEach((s: { outlierness: number; decision: number }, k: number) => {
+      const decision = nu * nFit * Math.exp(-gamma * s.outlierness) - rho;
+      expect(Math.abs(decision - s.decision)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s.decision)) + 1e-4 * rho);
+      let sum = 0;
+      for (let i = k * 784; i < (k + 1) * 784; i++) sum += maps[i];
+      expect(Math.abs(sum - s.outlierness) / s.outlierness).toBeLessThan(tolerance);
+      // every top outlier is beyond the threshold
+      expect(s.outlierness).toBeGreaterThan(config.svm.threshold);
+    });
+    expect(stdout).toMatch(/θ = /);
+  });
+
+  if (name === 'pixels') {
+    it('OC-DTD on pixels is non-negative', () => {
+      const maps = readNpy(join(outDir, 'ocdtd', 'relevance.npy')).data;
+      expect(Math.min(...maps)).toBeGreaterThanOrEqual(0);
+    });
+  }
+});
+
+describe('explain: bad input', () => {
+  it('unknown method, conflicting selections, out-of-range index: one message, nothing written', async () => {
+    const runDir = join(root, 'run-pixels');
+    const cases: Array<[string[], RegExp]> = [
+      [['--method', 'ocdtd,magic'], /unknown outlier explanation method 'magic'/],
+      [['--top', '3', '--index', '1'], /not both/],
+      [['--index', '99999'], /not a sample index/],
+      [['--composite', 'nonsense'], /unknown LRP method/],
+    ];
+    for (const [args, message] of cases) {
+      const out = join(root, 'bad-explain');
+      const { code, stderr } = await cli('explain', runDir, ...args, '--out', out);
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
