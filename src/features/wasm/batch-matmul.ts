@@ -21,7 +21,10 @@ export function makeBatchMatMul(fast: WasmKernelFunc): WasmKernelFunc {
   const single = (backend: KernelArgs['backend'], a: TensorInfo, b: TensorInfo) =>
     fast({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
 
-  return ({ inputs, backend, attrs }) => {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    // The backend's kernel rejects other dtypes itself, before any work.
+    if (inputs.a.dtype !== 'float32' || inputs.b.dtype !== 'float32') return fast(args);
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     const a = transposeA ? swapLastTwo(backend, inputs.a) : inputs.a;
     const b = transposeB ? swapLastTwo(backend, inputs.b) : inputs.b;
