@@ -1,20 +1,22 @@
 /**
  * Kernel values between many query rows and a fixed reference set, computed block-wise.
  *
- * Gaussian kernel with a fast tfjs backend running (wasm/XNNPACK or native): x·u for a block of
- * query rows against all reference rows is one float32 matrix product with the reference matrix
- * kept transposed (d × n) in a tensor, then ‖x‖²+‖u‖²−2x·u and exp in float64. Both sides are first
+ * GEMM path (Gaussian kernel, tfjs on the wasm/XNNPACK or native backend): x·u for a block of
+ * query rows against all reference rows is one float32 matrix product with the reference kept
+ * transposed in a tensor, then dist = ‖x‖²+‖u‖²−2x·u and exp in float64. Both sides are first
  * centred on the reference mean (distances do not change): float32 accumulation error grows with
- * the size of the partial sums, and centring halves it on pixel data (kernel values within ~2e-6
- * relative of float64 on MNIST instead of ~4e-6). Otherwise (the
- * Laplacian, or no fast backend) one of two pure-JS paths, chosen by the sparsity of the reference
- * data (or forced):
+ * the partial sums, and centring halves it on pixel data (kernel values within ~2e-6 relative of
+ * float64 on MNIST). Features constant over the reference set stay out of the product.
+ *
+ * JS paths (the Laplacian, or no fast backend), float64 accumulation, chosen by the sparsity of
+ * the reference data (or forced):
  * - dense: a register-blocked product (4 query rows × 2 reference rows per inner loop, reference
- *   rows in L2-sized chunks), giving x·u for the Gaussian (‖x‖²+‖u‖²−2x·u) or ‖x−u‖₁ directly;
+ *   rows in L2-sized chunks), giving x·u for the Gaussian or ‖x−u‖₁ directly;
  * - sparse: per query row, only its non-zero features touch the transposed reference matrix
- *   (d × n, one contiguous line per feature), 4 features per pass. ‖x−u‖₁ uses
+ *   (d × n, one contiguous line per feature), several features per pass. ‖x−u‖₁ uses
  *   ‖u‖₁ + Σ_{k: x_k≠0} (|x_k−u_k| − |u_k|). Pays off on pixel data (MNIST is ~80 % zeros).
- * Accumulation is float64; results are stored as float32 (libsvm also caches float kernel values).
+ *
+ * Results are stored as float32, as libsvm caches its kernel values.
  */
 import { activeBackend, tf } from '../features/runtime.ts';
 import { expNonPositive } from './fast-exp.ts';
