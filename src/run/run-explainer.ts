@@ -43,6 +43,8 @@ export class RunExplainer {
   /** the whole classifier read from the feature model (owns the layer weights), or null for pixels */
   private readonly classifier: ExplainableNetwork | null;
   private nearest: NearestInlier | null = null;
+  /** data-set index of every row of `nearest` */
+  private inlierIndices: number[] = [];
 
   private constructor(run: OpenRunWithData) {
     this.run = run;
@@ -73,10 +75,35 @@ export class RunExplainer {
     if (!this.nearest) {
       const { dataset, config, scores } = this.run;
       const normal = config.normal ? new Set(config.normal) : null;
-      const inliers = scores.filter((s) => s.decision > 0 && (!normal || normal.has(s.label))).map((s) => s.index);
-      this.nearest = new NearestInlier(this.inputs(inliers), sampleSize(dataset));
+      this.inlierIndices = scores.filter((s) => s.decision > 0 && (!normal || normal.has(s.label))).map((s) => s.index);
+      this.nearest = new NearestInlier(this.inputs(this.inlierIndices), sampleSize(dataset));
     }
     return this.nearest;
+  }
+
+  /** Data-set index of the nearest training inlier (in pixel space) of each chosen sample. */
+  nearestInlierIndices(indices: readonly number[]): number[] {
+    const nearest = this.nearestInlier();
+    const x = this.tensorOf(indices);
+    const found = nearest.nearestIndex(x);
+    const rows = Array.from(found.dataSync());
+    tf.dispose([x, found]);
+    return rows.map((r) => this.inlierIndices[r]);
+  }
+
+  /** Pixels of the nearest training inlier of each chosen sample, row-major (the flipping reference). */
+  nearestInlierImages(indices: readonly number[]): Float32Array {
+    return this.inputs(this.nearestInlierIndices(indices));
+  }
+
+  /** The feature network's classifier (input → logits), or null for pixel features. */
+  get classifierNetwork(): ExplainableNetwork | null {
+    return this.classifier;
+  }
+
+  /** The feature network (input → the run's features), or null for pixel features. */
+  get featureNetwork(): ExplainableNetwork | null {
+    return this.classifier?.upTo(this.run.config.featureLayer!) ?? null;
   }
 
   /** One input batch as a tensor [N, ...sampleShape]. */

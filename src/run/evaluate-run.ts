@@ -1,0 +1,159 @@
+/**
+ * Pixel-flipping evaluation of a run's explanations (METHODS.md §7): the outlier explanations of
+ * the top outliers with score o(x), or the classifier explanations of chosen samples with score the
+ * logit of their predicted class. A seeded random order is always the floor.
+ */
+import { tf } from '../features/runtime.ts';
+import { UserError } from '../errors.ts';
+import { sampleSize } from '../features/dataset.ts';
+import type { ClassifierMethod } from '../explain/classifier-methods.ts';
+import type { GradientOptions } from '../explain/gradient-methods.ts';
+import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../report/pixel-flipping.ts';
+import { chunks, flipInParts, type FlipPart } from './flip-in-parts.ts';
+import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
+import type { MethodMaps, RunExplainer } from './run-explainer.ts';
+
+export const REFERENCE_KINDS = ['nearest', 'zero', 'mean'] as const;
+export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+
+export function parseReference(value: string, where = '--reference'): ReferenceKind {
+  if ((REFERENCE_KINDS as readonly string[]).includes(value)) return value as ReferenceKind;
+  throw new UserError(`${where}: unknown reference '${value}'; allowed: ${REFERENCE_KINDS.join(', ')}`);
+}
+
+export interface FlipSettings {
+  reference: ReferenceKind;
+  /** side of the flipped square patches (default 2) */
+  patchSize?: number;
+  /** points of the curve (default: one patch per step) */
+  steps?: number;
+  /** seed of the random floor (default 0) */
+  seed?: number;
+  /** samples per pixelFlipping call (default 10): the progress granularity */
+  samplesPerPart?: number;
+  onProgress?: (done: number) => void;
+}
+
+/** The mean image of the whole data set. */
+export function meanImage(explainer: RunExplainer): Float32Array {
+  const { dataset } = explainer.run;
+  const size = sampleSize(dataset);
+  const sum = new Float64Array(size);
+  for (let i = 0; i < dataset.n; i++) for (let j = 0; j < size; j++) sum[j] += dataset.x[i * size + j];
+  return Float32Array.from(sum, (s) => s / dataset.n);
+}
+
+/** What a flipped pixel of each chosen sample becomes. */
+export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indices: readonly number[]): FlipReference {
+  if (kind === 'zero') return { kind: 'zero' };
+  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer) };
+  return { kind: 'nearest', images: explainer.nearestInlierImages(indices) };
+}
+
+function checkImages(explainer: RunExplainer): void {
+  const shape = explainer.run.dataset.sampleShape;
+  if (shape.length !== 3) {
+    throw new UserError(`pixel flipping needs image data; run ${explainer.run.dir} has samples of shape [${shape.join(', ')}]`);
+  }
+}
+
+async function flip(
+  explainer: RunExplainer,
+  indices: readonly number[],
+  methods: Array<{ method: string; maps: Float32Array }>,
+  parts: FlipPart[],
+  settings: FlipSettings,
+): Promise<PixelFlippingResult> {
+  return flipInParts(
+    parts,
+    {
+      values: explainer.inputs(indices),
+      sampleShape: explainer.run.dataset.sampleShape,
+      methods: methods.map(({ method, maps }) => ({ method, relevance: maps })),
+      reference: flipReference(explainer, settings.reference, indices),
+    },
+    { patchSize: settings.patchSize, steps: settings.steps, seed: settings.seed, onProgress: settings.onProgress },
+  );
+}
+
+const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+export interface OutlierEvaluation {
+  indices: number[];
+  explanations: MethodMaps[];
+  flipping: PixelFlippingResult;
+}
+
+/**
+ * Flip the outlier explanations of `indices` with score o(x). Pass `explanations` (for exactly
+ * these indices) to reuse maps already computed; otherwise they are computed here.
+ */
+export async function evaluateOutlierExplanations(
+  explainer: RunExplainer,
+  indices: readonly number[],
+  methods: readonly OutlierMethodName[],
+  settings: FlipSettings & { composite?: string; gradient?: GradientOptions; explanations?: MethodMaps[] },
+): Promise<OutlierEvaluation> {
+  checkImages(explainer);
+  if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
+  const explanations = settings.explanations ?? explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
+  const score: ScoreFunction = (x) => explainer.network.forward(x);
+  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  const flipping = await flip(explainer, indices, explanations, parts, settings);
+  return { indices: [...indices], explanations, flipping };
+}
+
+export interface ClassifierEvaluation {
+  explanation: RunClassifierExplanation;
+  /** the flipped samples: those whose predicted logit is > 0 */
+  indices: number[];
+  /** samples left out because their predicted logit is ≤ 0 (the curve is normalised by it) */
+  skipped: number[];
+  flipping: PixelFlippingResult;
+}
+
+/** The logit of class `c` of every image of a batch. */
+function classLogit(network: { forward(x: tf.Tensor): tf.Tensor }, c: number): ScoreFunction {
+  return (x) => tf.tidy(() => tf.reshape(tf.slice(network.forward(x), [0, c], [-1, 1]), [-1]));
+}
+
+/** Explain the predicted class of `indices` with `methods` and flip with score the predicted logit. */
+export async function evaluateClassifierExplanations(
+  explainer: RunExplainer,
+  indices: readonly number[],
+  methods: readonly ClassifierMethod[],
+  settings: FlipSettings & { gradient?: GradientOptions; onExplainProgress?: (done: number) => void },
+): Promise<ClassifierEvaluation> {
+  checkImages(explainer);
+  const all = explainRunClassifier(explainer, indices, methods, settings.gradient, settings.onExplainProgress);
+  const keep = rowsOf(indices.length).filter((k) => all.logits[k] > 0);
+  const skipped = rowsOf(indices.length).filter((k) => !(all.logits[k] > 0)).map((k) => indices[k]);
+  if (keep.length === 0) throw new UserError(`pixel flipping: none of the ${indices.length} samples has a positive predicted logit to normalise by`);
+  const explanation = keepRows(all, keep, explainer);
+  const network = explainer.classifierNetwork!;
+  // one score per predicted class: the batches of a part all explain the same logit
+  const parts: FlipPart[] = [];
+  for (const c of [...new Set(explanation.predicted)].sort((a, b) => a - b)) {
+    const rows = rowsOf(keep.length).filter((k) => explanation.predicted[k] === c);
+    for (const piece of chunks(rows, settings.samplesPerPart ?? 10)) parts.push({ rows: piece, score: classLogit(network, c) });
+  }
+  const flipping = await flip(explainer, explanation.indices, explanation.methods, parts, settings);
+  return { explanation, indices: explanation.indices, skipped, flipping };
+}
+
+function keepRows(e: RunClassifierExplanation, keep: number[], explainer: RunExplainer): RunClassifierExplanation {
+  if (keep.length === e.indices.length) return e;
+  const [height, width] = explainer.run.dataset.sampleShape;
+  const size = height * width;
+  return {
+    indices: keep.map((k) => e.indices[k]),
+    predicted: Int32Array.from(keep, (k) => e.predicted[k]),
+    logits: Float32Array.from(keep, (k) => e.logits[k]),
+    methods: e.methods.map(({ method, maps }) => {
+      const out = new Float32Array(keep.length * size);
+      keep.forEach((k, r) => out.set(maps.subarray(k * size, (k + 1) * size), r * size));
+      return { method, maps: out };
+    }),
+  };
+}
