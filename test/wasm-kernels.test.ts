@@ -340,6 +340,23 @@ describe('Identity on wasm', () => {
 });
 
 describe('training a conv net on wasm', () => {
+  it('all gradients of a small CNN loss (conv, relu, maxpool, strided conv, dense, gather) equal cpu', async () => {
+    const shapes = { x: [3, 9, 9, 2], w1: [3, 3, 2, 4], w2: [3, 3, 4, 5], w3: [20, 3] };
+    const inputs: Inputs = Object.fromEntries(Object.entries(shapes).map(([k, shape], i) => [k, { shape, values: randomValues(shape, 800 + i) }]));
+    inputs.pick = { shape: [4], values: Int32Array.from([2, 0, 2, 1]), dtype: 'int32' };
+    const f = (t: Record<string, tf.Tensor>) => {
+      const loss = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, w3: tf.Tensor) => {
+        const h1 = tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same')), 2, 2, 'valid');
+        const h2 = tf.relu(tf.conv2d(h1, w2 as tf.Tensor4D, 2, 'same'));
+        const logits = tf.matMul(h2.reshape([3, 20]), w3);
+        return tf.gather(logits, t.pick).square().sum();
+      };
+      const grads = tf.grads(loss)([t.x, t.w1, t.w2, t.w3]);
+      return tf.concat(grads.map((g) => g.flatten()));
+    };
+    expect(await relativeError(inputs, f)).toBeLessThan(1e-5);
+  });
+
   it('model.fit of conv → maxpool → dense runs and its loss falls', async () => {
     await initRuntime({ backend: 'wasm', quiet: true });
     const next = rng(42);
