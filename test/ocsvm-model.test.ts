@@ -198,6 +198,9 @@ describe('OneClassSVM estimator', () => {
     const short = join(dir, 'short.json');
     writeFileSync(short, JSON.stringify({ ...json, dualCoef: json.dualCoef.slice(1) }));
     expectUserError(() => OneClassSVM.load(short), /short\.json.*dualCoef/);
+    const badNu = join(dir, 'nu.json');
+    writeFileSync(badNu, JSON.stringify({ ...json, nu: 3 }));
+    expectUserError(() => OneClassSVM.load(badNu), /nu\.json.*nu is not in/);
     expectUserError(() => OneClassSVM.load(join(dir, 'missing.json')), /missing\.json/);
   });
 
@@ -214,5 +217,6 @@ describe('OneClassSVM estimator', () => {
     const svm = new OneClassSVM({ nu: 0.5 }).fit(train);
     expectUserError(() => svm.decisionFunction([[1, 2, 3]]), /3 features.*trained on 6/);
     expectUserError(() => new OneClassSVM().decisionFunction([[1]]), /not fitted/);
+    expect(svm.decisionFunction([]).length).toBe(0);
   });
 });

@@ -67,6 +67,9 @@ export function stateFromJSON(obj: unknown, source: string): FittedState {
   const gamma = num(m.gamma, 'gamma');
   if (gamma <= 0) bad('gamma is not positive');
   const nu = num(m.nu, 'nu');
+  if (!(nu > 0 && nu <= 1)) bad('nu is not in (0, 1]');
+  const tol = num(m.tol, 'tol');
+  if (!(tol > 0)) bad('tol is not positive');
   const nTrain = num(m.nTrain, 'nTrain');
   const d = num(m.d, 'd');
   const nSupport = num(m.nSupport, 'nSupport');
@@ -80,7 +83,7 @@ export function stateFromJSON(obj: unknown, source: string): FittedState {
     kernel: m.kernel as KernelName,
     gamma,
     nu,
-    tol: num(m.tol, 'tol'),
+    tol,
     rho: num(m.rho, 'rho'),
     nTrain,
     d,

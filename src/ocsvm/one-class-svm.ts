@@ -152,6 +152,7 @@ export class OneClassSVM {
   scoreSamples(xInput: MatrixInput): Float64Array {
     const s = this.fitted;
     const x = toMatrix(xInput, 'scored data');
+    if (x.n === 0) return new Float64Array(0);
     if (x.d !== s.d) throw new UserError(`scored data has ${x.d} features per sample, the model was trained on ${s.d}`);
     const scorer = new KernelBlock({ data: s.supportVectors, n: s.supportIndices.length, d: s.d }, s.kernel, s.gamma, { gemm: this.gemm });
     const m = s.supportIndices.length;
