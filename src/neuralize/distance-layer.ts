@@ -31,8 +31,12 @@ export class DistanceLayer implements ExplainableLayer {
   readonly bias: tf.Tensor1D;
   /** ‖u_j − c‖² [1, m] (p = 2) */
   private readonly squaredNorms: tf.Tensor2D;
-  /** [u − c, (u − c)²] side by side [m, 2·dim]: both relevance sums in one product (p = 2) */
-  private readonly withSquares: tf.Tensor2D;
+  /** (u − c)² [m, dim] (p = 2) */
+  private readonly squaredPrototypes: tf.Tensor2D;
+  /** ‖u_j − c‖² + b_j [m]: the part of h_j that does not depend on x, added inside the product (p = 2) */
+  private readonly forwardBias: tf.Tensor1D;
+  /** (u − c)ᵀ [dim, m] (p = 2): the wasm fused product is wrong with transposeB, so we transpose once */
+  private readonly prototypesT: tf.Tensor2D;
 
   /** `prototypes`: m rows of `dim` values, row-major; `bias`: m values. */
   constructor(
@@ -54,14 +58,16 @@ export class DistanceLayer implements ExplainableLayer {
         centre,
         centred,
         squaredNorms: tf.reshape(tf.sum(tf.square(centred), 1), [1, this.nNeurons]) as tf.Tensor2D,
-        withSquares: (power === 2 ? tf.concat([centred, tf.square(centred)], 1) : tf.zeros([0, 0])) as tf.Tensor2D,
+        squaredPrototypes: (power === 2 ? tf.square(centred) : tf.zeros([0, 0])) as tf.Tensor2D,
       };
     });
     this.centre = built.centre;
     this.prototypes = built.centred;
     this.squaredNorms = built.squaredNorms;
-    this.withSquares = built.withSquares;
+    this.squaredPrototypes = built.squaredPrototypes;
     this.bias = tf.tensor1d(Float32Array.from(bias));
+    this.forwardBias = tf.tidy(() => tf.add(tf.reshape(this.squaredNorms, [this.nNeurons]), this.bias));
+    this.prototypesT = (power === 2 ? tf.transpose(this.prototypes) : tf.zeros([0, 0])) as tf.Tensor2D;
   }
 
   /** Samples [N, ...] as rows [N, dim], shifted by the centre. */
@@ -83,7 +89,12 @@ export class DistanceLayer implements ExplainableLayer {
   }
 
   forward(a: Tensor): Tensor {
-    return tf.tidy(() => tf.add(this.distances(a), this.bias));
+    return tf.tidy(() => {
+      const xc = this.centredRows(a);
+      if (this.power === 1) return tf.add(this.l1Blocks(xc, null).d, this.bias);
+      // h = (−2x)·uᵀ + (‖u‖² + b) + ‖x‖²: one fused product and one addition over [N, m]
+      return tf.add(this.product(xc, this.forwardBias), tf.sum(tf.square(xc), 1, true));
+    });
   }
 
   /**
@@ -95,26 +106,36 @@ export class DistanceLayer implements ExplainableLayer {
       const xc = this.centredRows(input);
       const relevance =
         this.power === 2
-          ? this.squaredRelevance(xc, R as tf.Tensor2D, ctx ? tf.relu(tf.sub(ctx.output, this.bias)) as tf.Tensor2D : this.squaredDistances(xc))
+          ? this.squaredRelevance(xc, R as tf.Tensor2D, ctx ? tf.sub(ctx.output, this.bias) as tf.Tensor2D : this.squaredDistances(xc))
           : this.l1Blocks(xc, R as tf.Tensor2D).relevance!;
       return tf.reshape(relevance, input.shape);
     });
   }
 
-  private squaredDistances(xc: tf.Tensor2D): tf.Tensor2D {
-    const xx = tf.sum(tf.square(xc), 1, true);
-    const xu = tf.matMul(xc, this.prototypes, false, true);
-    return tf.relu(tf.add(tf.sub(xx, tf.mul(xu, 2)), this.squaredNorms)) as tf.Tensor2D;
+  /** (−2x)·uᵀ + bias, [N, m]. */
+  private product(xc: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor {
+    return tf.fused.matMul({ a: tf.mul(xc, -2), b: this.prototypesT, bias });
   }
 
-  /** Σ_j (R_j/d_j)(x_i − u_ij)² = x_i² Σ_j r_j − 2 x_i (r·U)_i + (r·U²)_i, plus equal shares. */
+  private squaredDistances(xc: tf.Tensor2D): tf.Tensor2D {
+    return tf.relu(tf.add(this.product(xc, tf.reshape(this.squaredNorms, [this.nNeurons])), tf.sum(tf.square(xc), 1, true))) as tf.Tensor2D;
+  }
+
+  /**
+   * Σ_j (R_j/d_j)(x_i − u_ij)² = x_i² Σ_j r_j − 2 x_i (r·U)_i + (r·U²)_i, plus the equal shares of
+   * the neurons at distance zero. Written with few passes over [N, m]: this is the pixel path's cost.
+   */
   private squaredRelevance(xc: tf.Tensor2D, R: tf.Tensor2D, d: tf.Tensor2D): tf.Tensor2D {
-    const scale = tf.add(tf.sum(tf.square(xc), 1, true), this.squaredNorms);
-    const zero = tf.lessEqual(d, tf.mul(scale, ZERO_DISTANCE_TOLERANCE));
-    const r = tf.where(zero, tf.zerosLike(R), tf.div(R, tf.where(zero, tf.onesLike(d), d)));
-    const shared = tf.div(tf.sum(tf.where(zero, R, tf.zerosLike(R)), 1, true), this.dim);
-    const [rU, rU2] = tf.split(tf.matMul(r, this.withSquares), 2, 1);
-    const expanded = tf.add(tf.sub(tf.mul(tf.square(xc), tf.sum(r, 1, true)), tf.mul(tf.mul(xc, rU), 2)), rU2);
+    // tolerance > 0 everywhere (the tiny term keeps it so when x and u both sit at the centre)
+    const xTolerance = tf.add(tf.mul(tf.sum(tf.square(xc), 1, true), ZERO_DISTANCE_TOLERANCE), 1e-30);
+    const tolerance = tf.add(xTolerance, tf.mul(this.squaredNorms, ZERO_DISTANCE_TOLERANCE));
+    const resolved = tf.step(tf.sub(d, tolerance)); // 1 where d > tolerance, else 0
+    const kept = tf.mul(R, resolved);
+    const r = tf.div(kept, tf.maximum(d, tolerance));
+    const shared = tf.relu(tf.div(tf.sub(tf.sum(R, 1, true), tf.sum(kept, 1, true)), this.dim));
+    const rU = tf.matMul(r, this.prototypes);
+    const rU2 = tf.matMul(r, this.squaredPrototypes);
+    const expanded = tf.add(tf.mul(xc, tf.sub(tf.mul(xc, tf.sum(r, 1, true)), tf.mul(rU, 2))), rU2);
     // each term is r_j (x_i − u_ij)² ≥ 0: clip the float32 rounding of the expansion
     return tf.add(tf.relu(expanded), shared) as tf.Tensor2D;
   }
@@ -148,6 +169,6 @@ export class DistanceLayer implements ExplainableLayer {
   }
 
   dispose(): void {
-    tf.dispose([this.centre, this.prototypes, this.bias, this.squaredNorms, this.withSquares]);
+    tf.dispose([this.centre, this.prototypes, this.bias, this.squaredNorms, this.squaredPrototypes, this.forwardBias, this.prototypesT]);
   }
 }

@@ -60,9 +60,12 @@ export class SoftMinPoolingLayer implements ExplainableLayer {
     return softMin(h, this.gamma);
   }
 
-  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)). */
+  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)), as e_j · (R / Σ_k e_k). */
   relevance(h: Tensor, R: Tensor): Tensor {
-    return tf.tidy(() => tf.mul(softMinWeights(h, this.gamma), tf.expandDims(R, 1)));
+    return tf.tidy(() => {
+      const { e } = shiftedExponentials(h, checkGamma(this.gamma));
+      return tf.mul(e, tf.expandDims(tf.div(R, tf.sum(e, 1)), 1));
+    });
   }
 
   dispose(): void {}
