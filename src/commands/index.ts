@@ -5,6 +5,7 @@ import { register as explain } from './explain.ts';
 import { register as explainClassifier } from './explain-classifier.ts';
 import { register as trainFeatures } from './train-features.ts';
 import { register as evaluate } from './evaluate.ts';
+import { register as clusters } from './clusters.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
-export const commands: Array<(program: Command) => void> = [train, outliers, explain, explainClassifier, trainFeatures, evaluate];
+export const commands: Array<(program: Command) => void> = [train, outliers, explain, explainClassifier, trainFeatures, evaluate, clusters];

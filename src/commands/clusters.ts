@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { initRuntime } from '../features/runtime.ts';
+import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
+import { clusterRun, writeClusterRun } from '../run/cluster-run.ts';
+import { stepProgress } from '../run/progress.ts';
+import { RunExplainer } from '../run/run-explainer.ts';
+import { textTable } from '../run/text-table.ts';
+import { parseCount, parseNumber } from './options.ts';
+import { UserError } from '../errors.ts';
+
+/** '0:950 6:12': the classes of a cluster, largest first. */
+function labelMakeUp(labels: Record<string, number> | null): string {
+  if (!labels) return '';
+  return Object.entries(labels)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([name, count]) => `${name}:${count}`)
+    .join(' ');
+}
+
+export function register(program: Command): void {
+  program
+    .command('clusters')
+    .description("k-means on a run's features and NEON explanations of the samples nearest each centroid, down to the pixels")
+    .argument('<run>', 'run folder written by train')
+    .option('--k <n>', 'number of clusters', '10')
+    .option('--explain <n>', 'samples explained per cluster (the nearest to its centroid)', '5')
+    .option('--composite <name>', 'LRP composite of the feature network for NEON', DEFAULT_COMPOSITE)
+    .option('--beta <value>', 'NEON soft-min stiffness sharing f_c among the competitors', '1')
+    .option('--seed <n>', 'seed of the k-means initialisation', '0')
+    .option('--upscale <k>', 'heat-map PNG magnification', '4')
+    .requiredOption('--out <dir>', 'folder to write (one sub-folder per cluster)')
+    .action(async (dir: string, o) => {
+      const k = parseCount(o.k, '--k', 2);
+      const explain = parseCount(o.explain, '--explain');
+      const beta = parseNumber(o.beta, '--beta');
+      if (!(beta > 0)) throw new UserError(`--beta must be > 0 (got ${o.beta})`);
+      const seed = parseCount(o.seed, '--seed', 0);
+      const upscale = parseCount(o.upscale, '--upscale');
+      resolveComposite(o.composite); // an unknown name stops here, before any work
+      await initRuntime({ backend: program.opts().backend });
+      const explainer = await RunExplainer.open(dir);
+      try {
+        if (k > explainer.run.dataset.n) throw new UserError(`--k ${k}: the run has only ${explainer.run.dataset.n} samples`);
+        const progress = stepProgress('NEON', k, process.stderr.isTTY, 'clusters');
+        const result = (() => {
+          try {
+            return clusterRun(explainer, { k, explain, composite: o.composite, beta, seed, onProgress: (d) => progress.update(d) });
+          } finally {
+            progress.stop();
+          }
+        })();
+        await writeClusterRun(o.out, explainer, result, { upscale });
+        const rows = result.clusters.map((c) => {
+          const sumR = c.relevanceSums.reduce((a, b) => a + b, 0);
+          const sumF = c.logits.reduce((a, b) => a + b, 0);
+          const gap = c.logits.reduce((m, f, n) => Math.max(m, Math.abs(c.relevanceSums[n] - f)), 0);
+          return [String(c.cluster), String(c.size), labelMakeUp(c.labels), String(c.explained.length), sumF.toPrecision(5), sumR.toPrecision(5), gap.toExponential(2)];
+        });
+        console.log(textTable(['cluster', 'size', 'labels', 'explained', 'Σ f_c(x)', 'Σ R', 'max |ΣR − f_c|'], rows));
+        console.log(`k-means (k = ${k}, seed ${seed}) on ${result.fit.dim} features, ${result.fit.iterations} iterations; NEON with ${result.composite}, β = ${beta}; written to ${o.out}`);
+      } finally {
+        explainer.dispose();
+      }
+    });
+}
