@@ -17,6 +17,9 @@ import { DenseLayer } from '../src/explain/layers/dense.ts';
 import { deepTaylor } from '../src/explain/composites.ts';
 import { propagate } from '../src/explain/lrp.ts';
 import { sumChannels } from '../src/explain/gradient-methods.ts';
+import { fromLayersModel } from '../src/explain/from-layers-model.ts';
+import { buildFeatureNetwork } from '../src/features/feature-network.ts';
+import { mnistDigitImages } from '../src/features/data/mnist.ts';
 import { handMadeModel, neuronValues, ocdtdReference, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
 
 beforeAll(async () => {
@@ -163,5 +166,35 @@ describe('OC-DTD through a feature network', () => {
     tf.dispose([x, relevance, ...layers!, below.relevance, below.output]);
     nz.dispose();
     features.dispose();
+  });
+
+  it('works on the default CNN read from tfjs, cut at its features layer', () => {
+    const n = 24;
+    const model = buildFeatureNetwork('cnn', [28, 28, 1], 10, { seed: 3 });
+    const full = fromLayersModel(model);
+    const features = full.upTo('features');
+    const x = tf.tensor4d(mnistDigitImages(2).slice(0, n * 784), [n, 28, 28, 1]);
+    const phi = features.forward(x);
+    const rows = phi.dataSync() as Float32Array;
+    phi.dispose();
+    const mean = rows.reduce((a, v) => a + v, 0) / rows.length;
+    const variance = rows.reduce((a, v) => a + (v - mean) ** 2, 0) / rows.length;
+    const model2 = handMadeModel(rows, n, 128, { kernel: 'rbf', gamma: 1 / (128 * variance), nSupport: 8, outlierFraction: 0.25, seed: 5 });
+    const nz = neuralize(model2);
+    const network = nz.network(features);
+    const { relevance, outlierness: o, layers } = ocdtd(network, x, { returnLayers: true });
+    const k = network.indexOf('ocsvm/distance');
+    const sums = tf.tidy(() => tf.sum(layers![k], 1)).dataSync();
+    const below = propagate(features, x, layers![k], deepTaylor());
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(below.relevance, relevance)))).dataSync()[0];
+    for (let s = 0; s < n; s++) {
+      expect(Math.abs(o[s] - outlierness(model2, row(rows, s, 128)))).toBeLessThanOrEqual(1e-4 * o[s]);
+      expect(Math.abs(sums[s] - o[s])).toBeLessThanOrEqual(1e-4 * o[s]);
+    }
+    expect(diff).toBeLessThan(1e-5 * Math.max(...o));
+    tf.dispose([x, relevance, ...layers!, below.relevance, below.output]);
+    nz.dispose();
+    full.dispose();
+    model.dispose();
   });
 });
