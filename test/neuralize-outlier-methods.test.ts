@@ -129,6 +129,28 @@ describe('outlier method registry', () => {
     expect(() => parseOutlierMethod('lime', '--method')).toThrow(/--method: unknown .* allowed: ocdtd, sa, gi, ig, nn, edge/);
   });
 
+  it('gives the same maps and o(x) in small batches as in one pass', () => {
+    const model = handMadeModel(X, n, d, { kernel: 'rbf', gamma: 0.3, nSupport: 15, outlierFraction: 0.2, seed: 7 });
+    const nz = neuralize(model);
+    const nearestInlier = new NearestInlier(X.slice(0, 10 * d), d);
+    const x = tf.tensor4d(X.subarray(10 * d, 21 * d), [11, H, W, C]);
+    for (const m of OUTLIER_METHOD_NAMES) {
+      const whole = explainOutliers(m, { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 } }, x);
+      const before = tf.memory().numTensors;
+      const parts = explainOutliers(m, { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 }, batchSize: 4 }, x);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(parts.relevance.shape).toEqual(whole.relevance.shape);
+      const a = whole.relevance.dataSync();
+      const b = parts.relevance.dataSync();
+      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+      expect(Array.from(parts.outlierness)).toEqual(Array.from(whole.outlierness));
+      tf.dispose([whole.relevance, parts.relevance]);
+    }
+    tf.dispose(x);
+    nearestInlier.dispose();
+    nz.dispose();
+  });
+
   it('keeps the tensor count stable for every method', () => {
     const model = handMadeModel(X, n, d, { kernel: 'laplacian', gamma: 0.2, nSupport: 15, outlierFraction: 0.2, seed: 6 });
     const nz = neuralize(model);

@@ -30,7 +30,11 @@ export interface OutlierExplanationContext {
   gradient?: GradientOptions;
   /** nn: the training inliers in input space */
   nearestInlier?: NearestInlier;
+  /** samples explained per pass (default 256): bounds the memory of deep networks */
+  batchSize?: number;
 }
+
+export const DEFAULT_OUTLIER_BATCH = 256;
 
 export interface OutlierExplanation {
   method: OutlierMethodName;
@@ -87,14 +91,46 @@ export function parseOutlierMethod(name: string, where = '--method'): OutlierMet
   throw new UserError(`${where}: unknown outlier explanation method '${name}'; allowed: ${OUTLIER_METHOD_NAMES.join(', ')}`);
 }
 
-/** Explain o(x) for a batch x [N, ...inputShape] with one method; per-pixel relevance out. */
+/** One pass: o(x) and the per-pixel relevance of a chunk. */
+function explainChunk(name: OutlierMethodName, ctx: OutlierExplanationContext, x: Tensor): { relevance: Tensor; o: Float32Array } {
+  const out = ctx.network.forward(x);
+  const o = Float32Array.from(out.dataSync());
+  out.dispose();
+  const perValue = OUTLIER_METHODS[name].explain(ctx, x);
+  if (perValue.rank !== 4) return { relevance: perValue, o };
+  const relevance = tf.tidy(() => sumChannels(perValue));
+  perValue.dispose();
+  return { relevance, o };
+}
+
+/**
+ * Explain o(x) for x [N, ...inputShape] with one method, `ctx.batchSize` samples per pass;
+ * relevance per pixel out (the caller disposes it).
+ */
 export function explainOutliers(method: OutlierMethodName | string, ctx: OutlierExplanationContext, x: Tensor): OutlierExplanation {
   const name = parseOutlierMethod(method, 'outlier method');
-  const o = ctx.network.forward(x);
-  const outlierness = Float32Array.from(o.dataSync());
-  o.dispose();
-  const perValue = OUTLIER_METHODS[name].explain(ctx, x);
-  const relevance = perValue.rank === 4 ? tf.tidy(() => sumChannels(perValue)) : perValue;
-  if (relevance !== perValue) perValue.dispose();
-  return { method: name, relevance, outlierness };
+  const batch = ctx.batchSize ?? DEFAULT_OUTLIER_BATCH;
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new UserError(`outlier explanation: batch size must be a positive integer, got ${batch}`);
+  const n = x.shape[0];
+  if (n <= batch) {
+    const { relevance, o } = explainChunk(name, ctx, x);
+    return { method: name, relevance, outlierness: o };
+  }
+  const parts: Tensor[] = [];
+  const outlierness = new Float32Array(n);
+  try {
+    for (let start = 0; start < n; start += batch) {
+      const chunk = tf.slice(x, start, Math.min(batch, n - start));
+      try {
+        const { relevance, o } = explainChunk(name, ctx, chunk);
+        parts.push(relevance);
+        outlierness.set(o, start);
+      } finally {
+        chunk.dispose();
+      }
+    }
+    return { method: name, relevance: tf.concat(parts), outlierness };
+  } finally {
+    tf.dispose(parts);
+  }
 }
