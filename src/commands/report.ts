@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { initRuntime } from '../features/runtime.ts';
+import { parseClassifierMethods } from '../explain/classifier-methods.ts';
+import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
+import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
+import { parseReference, REFERENCE_KINDS } from '../run/evaluate-run.ts';
+import { reportRun } from '../run/report-run.ts';
+import { RunExplainer } from '../run/run-explainer.ts';
+import { parseOutlierMethodList } from './evaluate.ts';
+import { parseCount } from './options.ts';
+
+export const REPORT_CLASSIFIER_METHODS = 'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor';
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('write one self-contained HTML report of a run: outliers and their explanations, pixel flipping, classifier explanations, clusters')
+    .argument('<run>', 'run folder written by train')
+    .requiredOption('--out <file>', 'HTML file to write')
+    .option('--top <n>', 'top outliers shown (and flipped)', '12')
+    .option('--methods <list>', `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
+    .option('--composite <name>', 'LRP composite below the features for OC-DTD (and NEON)', DEFAULT_COMPOSITE)
+    .option('--classifier-samples <n>', 'samples whose classifier explanations are shown (0: none; runs with a feature network only)', '6')
+    .option('--classifier-methods <list>', 'classifier explanations: gradient, gxi, ig, lrp:<composite>, …', REPORT_CLASSIFIER_METHODS)
+    .option('--clusters <k>', 'also cluster the features with k-means and show NEON explanations')
+    .option('--reference <kind>', `outlier flipping reference: ${REFERENCE_KINDS.join(', ')}`, 'nearest')
+    .option('--patch <n>', 'side of the flipped square patches', '2')
+    .option('--steps <n>', 'points of each flipping curve (default: one patch per step)')
+    .option('--ig-steps <n>', 'integrated gradients: steps', '32')
+    .action(async (dir: string, o) => {
+      const options = {
+        top: parseCount(o.top, '--top'),
+        methods: parseOutlierMethodList(o.methods, '--methods'),
+        composite: o.composite as string,
+        classifierSamples: parseCount(o.classifierSamples, '--classifier-samples', 0),
+        classifierMethods: parseClassifierMethods(o.classifierMethods, '--classifier-methods'),
+        clusters: o.clusters === undefined ? null : parseCount(o.clusters, '--clusters', 2),
+        reference: parseReference(o.reference),
+        patchSize: parseCount(o.patch, '--patch'),
+        steps: o.steps === undefined ? undefined : parseCount(o.steps, '--steps'),
+        gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
+        log: (line: string) => process.stderr.write(`${line}\n`),
+      };
+      resolveComposite(options.composite); // an unknown name stops here, before any work
+      await initRuntime({ backend: program.opts().backend });
+      const explainer = await RunExplainer.open(dir);
+      try {
+        await reportRun(explainer, o.out, options);
+      } finally {
+        explainer.dispose();
+      }
+      console.log(o.out);
+    });
+}
