@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../errors.ts';
+// registers the project's wasm kernels (conv gradients, fast transposed matMul, …) on load
 import './wasm-kernels.ts';
 
 export { tf };
@@ -16,12 +17,6 @@ export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
 let active: BackendName | null = null;
-const wasmPatchers: Array<() => void> = [];
-
-/** Kernel patches for the WASM backend register themselves here (see wasm-kernels.ts). */
-export function onWasmBackend(patch: () => void): void {
-  wasmPatchers.push(patch);
-}
 
 async function loadNative(): Promise<boolean> {
   for (const pkg of NATIVE_PACKAGES) {
@@ -43,7 +38,6 @@ async function activate(name: BackendName): Promise<boolean> {
   } catch {
     return false;
   }
-  if (name === 'wasm') for (const patch of wasmPatchers) patch();
   return true;
 }
 
