@@ -8,6 +8,11 @@ import { kmeans } from 'ml-kmeans';
 import { initRuntime, tf } from '../src/features/runtime.ts';
 import { fitKMeans, neon, neuralizeKMeans } from '../src/neuralize/neon.ts';
 import { UserError } from '../src/errors.ts';
+import { ExplainableNetwork } from '../src/explain/network.ts';
+import { DenseLayer } from '../src/explain/layers/dense.ts';
+import { ReluLayer } from '../src/explain/layers/relu.ts';
+import { propagate } from '../src/explain/lrp.ts';
+import { deepTaylor } from '../src/explain/composites.ts';
 import { row, seededRandom } from './helpers/ocsvm-reference.ts';
 
 const n = 90;
@@ -109,6 +114,43 @@ describe.each([
     }
     tf.dispose([x, relevance, clusters]);
     nk.dispose();
+  });
+});
+
+describe('NEON through a feature network', () => {
+  it('conserves f_c exactly at the features and hands that relevance to the composite below', () => {
+    const rnd = seededRandom(41);
+    const features = new ExplainableNetwork(
+      [
+        new DenseLayer('hidden', tf.tensor2d(Float32Array.from({ length: dim * 6 }, () => rnd() * 1.4 - 0.4), [dim, 6]), tf.zeros([6])),
+        new ReluLayer('hidden/relu'),
+      ],
+      [dim],
+    );
+    const x = tf.tensor2d(X.map((v) => Math.abs(v)), [n, dim]);
+    const phi = features.forward(x);
+    const fit = fitKMeans(phi.dataSync() as Float32Array, n, 6, { k, seed: 2 });
+    const mu = Array.from({ length: k }, (_, j) => row(fit.centroids, j, 6));
+    const phiRows = phi.dataSync();
+    const nk = neuralizeKMeans(fit);
+    const network = nk.network(features);
+    const { relevance, logit, layers } = neon(network, x, { composite: deepTaylor({ unbounded: true }), returnLayers: true });
+    const atFeatures = layers![network.indexOf('kmeans/competitors')].dataSync();
+    for (let i = 0; i < n; i++) {
+      const ref = neonReference(mu, row(phiRows, i, 6), 1);
+      let sum = 0;
+      for (let t = 0; t < 6; t++) {
+        sum += atFeatures[i * 6 + t];
+        expect(Math.abs(atFeatures[i * 6 + t] - ref.R[t])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ref.f)));
+      }
+      expect(Math.abs(sum - logit[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(logit[i])));
+    }
+    const below = propagate(features, x, layers![network.indexOf('kmeans/competitors')], deepTaylor({ unbounded: true }));
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(below.relevance, relevance)))).dataSync()[0];
+    expect(diff).toBeLessThan(1e-5 * Math.max(...Array.from(logit, Math.abs)));
+    tf.dispose([x, phi, relevance, ...layers!, below.relevance, below.output]);
+    nk.dispose();
+    features.dispose();
   });
 });
 
