@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { initRuntime } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
-import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { parseOutlierMethod, OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
-import { writeDirAtomic } from '../io/atomic-write.ts';
-import { RunExplainer, mapShape } from '../run/run-explainer.ts';
+import { RunExplainer } from '../run/run-explainer.ts';
+import { writeExplanations } from '../run/write-explanations.ts';
 import { topOutliers } from '../run/scores-csv.ts';
 import { parseCount, parseIndexList } from './options.ts';
 
@@ -35,23 +32,7 @@ export function register(program: Command): void {
           ? parseIndexList(o.index, '--index', dataset.n)
           : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
         const results = explainer.explain(indices, methods, { composite: o.composite, gradient: { steps } });
-        const [height, width] = mapShape(dataset.sampleShape);
-        const ocdtd = results.find((r) => r.method === 'ocdtd');
-        const samples = indices.map((index, k) => ({
-          index,
-          label: scores[index].label || null,
-          outlierness: results[0].outlierness[k],
-          decision: scores[index].decision,
-          ocdtdSum: ocdtd ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0) : null,
-        }));
-        await writeDirAtomic(o.out, async (tmp) => {
-          if (dataset.sampleShape.length === 3) await writeInputImages(tmp, indices, explainer.inputs(indices), dataset.sampleShape, { upscale });
-          for (const r of results) {
-            await writeRelevanceBatch(tmp, { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) }, { upscale });
-          }
-          const summary = { run: dir, threshold: config.svm.threshold, composite: o.composite, methods, samples };
-          await writeFile(join(tmp, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
-        });
+        const samples = await writeExplanations(o.out, explainer, indices, results, { composite: o.composite, upscale });
         const header = ['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'];
         const rows = samples.map((s) => [String(s.index), s.label ?? '', s.outlierness.toPrecision(6), s.decision.toExponential(4), s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6)]);
         const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
