@@ -137,6 +137,9 @@ describe('neuralize input checks', () => {
     expect(() => neuralize({ ...model, dualCoef: Float64Array.from([1, -1, 1, 1, 1]) })).toThrow(/dual coefficient -1/);
     const nz = neuralize(model);
     expect(() => nz.network(null, [d + 1])).toThrow(UserError);
+    const wrong = tf.zeros([2, d + 1]);
+    expect(() => nz.outlierness(wrong)).toThrow(/inputs have 7 values each, but the one-class SVM's support vectors have 6/);
+    wrong.dispose();
     nz.dispose();
   });
 });

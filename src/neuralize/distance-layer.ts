@@ -9,6 +9,7 @@
 import { tf } from '../features/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../explain/network.ts';
 import type { DistancePower } from './ocsvm-like.ts';
+import { UserError } from '../errors.ts';
 
 /**
  * For p = 2 a distance below this fraction of ‖x − c‖² + ‖u − c‖² counts as zero: float32 cannot
@@ -75,7 +76,10 @@ export class DistanceLayer implements ExplainableLayer {
     const n = a.shape[0];
     const size = a.size / n;
     if (size !== this.dim) {
-      throw new Error(`distance layer '${this.name}': samples of ${size} values, the support vectors have ${this.dim}`);
+      throw new UserError(
+        `distance layer '${this.name}': its inputs have ${size} values each, but the one-class SVM's support vectors have ${this.dim}; ` +
+          'was the SVM trained on these features (same feature layer, same data shape)?',
+      );
     }
     return tf.sub(tf.reshape(a, [n, this.dim]), this.centre);
   }

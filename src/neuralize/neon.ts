@@ -111,7 +111,7 @@ export class NeonCompetitorLayer implements ExplainableLayer {
 
   private centredRows(a: Tensor): tf.Tensor2D {
     const n = a.shape[0];
-    if (a.size / n !== this.dim) throw new Error(`NEON layer '${this.name}': samples of ${a.size / n} values, the centroids have ${this.dim}`);
+    if (a.size / n !== this.dim) throw new UserError(`NEON layer '${this.name}': its inputs have ${a.size / n} values each, but the k-means centroids have ${this.dim}; were the clusters fitted on these features?`);
     return tf.sub(tf.reshape(a, [n, this.dim]), this.centre);
   }
 
