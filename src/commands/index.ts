@@ -8,6 +8,7 @@ import { register as trainFeatures } from './train-features.ts';
 import { register as evaluate } from './evaluate.ts';
 import { register as clusters } from './clusters.ts';
 import { register as report } from './report.ts';
+import { register as demo } from './demo.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
-export const commands: Array<(program: Command) => void> = [info, train, outliers, explain, explainClassifier, trainFeatures, evaluate, clusters, report];
+export const commands: Array<(program: Command) => void> = [info, train, outliers, explain, explainClassifier, trainFeatures, evaluate, clusters, report, demo];
