@@ -3,7 +3,7 @@
  *
  * GEMM path (Gaussian kernel, tfjs on the wasm/XNNPACK or native backend): x·u for a block of
  * query rows against all reference rows is one float32 matrix product with the reference kept
- * transposed in a tensor, then dist = ‖x‖²+‖u‖²−2x·u and exp in float64. Both sides are first
+ * in a tensor, then dist = ‖x‖²+‖u‖²−2x·u and exp in float64. Both sides are first
  * centred on the reference mean (distances do not change): float32 accumulation error grows with
  * the partial sums, and centring halves it on pixel data (kernel values within ~2e-6 relative of
  * float64 on MNIST). Features constant over the reference set stay out of the product.
@@ -42,8 +42,8 @@ export function fastGemmAvailable(): boolean {
 
 /** The reference set as the GEMM path uses it. */
 interface GemmReference {
-  /** centred varying features, transposed: dv × n */
-  refT: tf.Tensor2D;
+  /** centred varying features: n × dv */
+  tensor: tf.Tensor2D;
   /** the centre (per feature) */
   mean: Float64Array;
   /** squared norms of the centred reference rows */
@@ -76,7 +76,7 @@ export class KernelBlock {
 
   /** Release the reference tensor (the GEMM path); the block can still be used afterwards. */
   dispose(): void {
-    this.gemmRef?.refT.dispose();
+    this.gemmRef?.tensor.dispose();
     this.gemmRef = null;
   }
 
@@ -96,10 +96,11 @@ export class KernelBlock {
     const d = query.d;
     const m = rows.length;
     this.gemmRef ??= this.prepareGemm();
-    const { refT, mean, norms: un, varying: cols } = this.gemmRef;
+    const { tensor, mean, norms: un, varying: cols } = this.gemmRef;
     const dv = cols.length;
-    // centred query rows: all features for the norms, the varying ones for the product
-    const q = new Float32Array(m * dv);
+    // centred query rows, transposed (dv × m): all features count in the norms, the varying ones
+    // enter the product. Reference × queryᵀ runs faster in XNNPACK than query × referenceᵀ.
+    const qT = new Float32Array(dv * m);
     const qn = new Float64Array(m);
     for (let r = 0; r < m; r++) {
       const a = rows[r] * d;
@@ -109,24 +110,24 @@ export class KernelBlock {
         s += c * c;
       }
       qn[r] = s;
-      for (let t = 0; t < dv; t++) q[r * dv + t] = query.data[a + cols[t]] - mean[cols[t]];
+      for (let t = 0; t < dv; t++) qT[t * m + r] = query.data[a + cols[t]] - mean[cols[t]];
     }
-    const product = tf.tidy(() => tf.matMul(tf.tensor2d(q, [m, dv]), refT));
-    const dots = product.dataSync() as Float32Array;
+    const product = tf.tidy(() => tf.matMul(tensor, tf.tensor2d(qT, [dv, m])));
+    const dots = product.dataSync() as Float32Array; // n × m
     product.dispose();
     const g = -this.gamma;
-    for (let r = 0; r < m; r++) {
-      const o = r * n;
-      const qr = qn[r];
-      for (let j = 0; j < n; j++) {
-        const dist = qr + un[j] - 2 * dots[o + j];
-        out[o + j] = expNonPositive(g * (dist > 0 ? dist : 0));
+    for (let j = 0; j < n; j++) {
+      const uj = un[j];
+      const o = j * m;
+      for (let r = 0; r < m; r++) {
+        const dist = qn[r] + uj - 2 * dots[o + r];
+        out[r * n + j] = expNonPositive(g * (dist > 0 ? dist : 0));
       }
     }
   }
 
   /**
-   * Centre the reference rows on their mean and upload the transposed matrix. Features that are
+   * Centre the reference rows on their mean and upload them as a tensor. Features that are
    * constant over the reference set (e.g. MNIST's blank border pixels) centre to exactly 0 and
    * add nothing to x·u: they stay out of the product (they still count in ‖x‖²).
    */
@@ -157,8 +158,7 @@ export class KernelBlock {
       }
       norms[j] = s;
     }
-    const refT = tf.tidy(() => tf.tensor2d(centred, [n, dv]).transpose<tf.Tensor2D>());
-    return { refT, mean, norms, varying: Int32Array.from(varying) };
+    return { tensor: tf.tensor2d(centred, [n, dv]), mean, norms, varying: Int32Array.from(varying) };
   }
 
   private transposed(): Float32Array {
