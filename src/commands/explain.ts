@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { initRuntime } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
+import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { parseOutlierMethod, OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import { RunExplainer } from '../run/run-explainer.ts';
 import { writeExplanations } from '../run/write-explanations.ts';
@@ -15,7 +16,7 @@ export function register(program: Command): void {
     .option('--top <n>', 'explain the n top outliers (default 20)')
     .option('--index <list>', 'explain these sample indices instead, e.g. 3,9')
     .option('--method <list>', `comma-separated: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
-    .option('--composite <name>', 'LRP composite below the features for OC-DTD', 'deep-taylor')
+    .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
     .requiredOption('--out <dir>', 'folder to write (one sub-folder per method)')
