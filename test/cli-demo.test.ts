@@ -1,0 +1,93 @@
+/**
+ * `oc-explain demo` on a tiny configuration: the run, the explanations of the top outliers, the
+ * report and the printed summary; its areas equal those of `evaluate` on the same run; a second
+ * call reuses the run, --fresh trains again; bad input stops with one message and writes nothing.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '../src/features/runtime.ts';
+import { readScoresCsv } from '../src/run/scores-csv.ts';
+import { cli, cliInProcess, errorLines, type CliResult } from './helpers/run-cli.ts';
+
+const SMALL = ['--data', 'mnist:0,1,limit=200', '--epochs', '1', '--top', '5', '--report-top', '4', '--flip-top', '6', '--flip-steps', '8', '--ig-steps', '8', '--classifier-samples', '2'];
+let root: string;
+let out: string;
+let first: CliResult;
+
+beforeAll(async () => {
+  await initRuntime({ quiet: true, backend: 'wasm' });
+  root = mkdtempSync(join(tmpdir(), 'oc-demo-'));
+  out = join(root, 'demo');
+  first = await cli('demo', '--out', out, ...SMALL);
+  expect(first.code, first.stderr).toBe(0);
+}, 90_000);
+
+/** method → mean area from a printed area table. */
+function printedAreas(text: string): Record<string, number> {
+  const areas: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(ocdtd|sa|gi|ig|nn|edge|random)\s+(\d\.\d{4})\s+\d\.\d{4}\s+(\d+)$/.exec(line.trim());
+    if (m) areas[m[1]] = Number(m[2]);
+  }
+  return areas;
+}
+
+describe('oc-explain demo', () => {
+  it('writes the run, the explanations of the top outliers and the report', () => {
+    expect(readdirSync(out).sort()).toEqual(['explain', 'report.html', 'run']);
+    const top = readScoresCsv(join(out, 'run', 'scores.csv')).sort((a, b) => a.decision - b.decision || a.index - b.index).slice(0, 5);
+    const explained = JSON.parse(readFileSync(join(out, 'explain', 'explain.json'), 'utf8'));
+    expect(explained.samples.map((s: any) => s.index)).toEqual(top.map((s) => s.index));
+    expect(readdirSync(join(out, 'explain')).sort()).toEqual(['edge', 'explain.json', 'gi', 'ig', 'inputs', 'nn', 'ocdtd', 'sa']);
+    const page = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const id of ['run', 'outliers', 'flipping', 'classifier']) expect(page).toContain(`<section id="${id}">`);
+    expect(page.match(/class="outlier-row"/g)!.length).toBe(4);
+  });
+
+  it('prints the top outliers, the area table with the random floor, the step times and the report path', () => {
+    expect(first.stdout).toContain('top 5 outliers');
+    expect(Object.keys(printedAreas(first.stdout)).sort()).toEqual(['edge', 'gi', 'ig', 'nn', 'ocdtd', 'random', 'sa']);
+    for (const step of ['train', 'explain 6 outliers', 'pixel flipping of 6 outliers', 'report', 'total']) expect(first.stdout).toContain(step);
+    expect(first.stdout.trim().split('\n').at(-1)).toBe(`report: ${join(out, 'report.html')}`);
+  });
+
+  it('its areas equal those of evaluate on the same run and settings', async () => {
+    const r = await cliInProcess('evaluate', join(out, 'run'), '--top', '6', '--steps', '8', '--ig-steps', '8');
+    expect(r.code, r.stderr).toBe(0);
+    const demo = printedAreas(first.stdout);
+    const evaluated = printedAreas(r.stdout);
+    for (const method of ['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge']) expect(Math.abs(demo[method] - evaluated[method]), method).toBeLessThanOrEqual(2e-4);
+  });
+
+  it('reuses a run trained with the same settings, and trains again with --fresh', async () => {
+    const created = () => JSON.parse(readFileSync(join(out, 'run', 'config.json'), 'utf8')).createdAt;
+    const before = created();
+    const again = await cliInProcess('demo', '--out', out, ...SMALL);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('train (reused)');
+    expect(created()).toBe(before);
+    const fresh = await cliInProcess('demo', '--out', out, '--fresh', ...SMALL);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stdout).not.toContain('train (reused)');
+    expect(created()).not.toBe(before);
+  }, 60_000);
+});
+
+describe('oc-explain demo: bad input', () => {
+  it.each([
+    [['--top', '0'], '--top must be a whole number ≥ 1'],
+    [['--data', 'mnist:3,limit=40', '--epochs', '1'], "has only one class ('3')"],
+  ])('%j → one message, nothing written', async (args, message) => {
+    const bad = join(root, 'bad');
+    const r = await cliInProcess('demo', '--out', bad, ...args);
+    expect(r.code).not.toBe(0);
+    // progress lines may come first; the failure is one 'oc-explain:' message and no stack trace
+    const lines = errorLines(r).filter((l) => l.startsWith('oc-explain:'));
+    expect(lines.length, r.stderr).toBe(1);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(lines[0]).toContain(message);
+    expect(existsSync(bad)).toBe(false);
+  });
+});
