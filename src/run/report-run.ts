@@ -51,7 +51,7 @@ export function sampleImage(explainer: RunExplainer, index: number): SampleImage
 export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
   const { config } = explainer.run;
   const network = config.featureNetwork;
-  const features = config.features === 'pixels' ? `pixels (${config.featureDim} values)` : `${config.features} ${config.featureLayer} (${config.featureDim} features)`;
+  const features = config.features === 'pixels' ? `pixels (${config.featureDim} values)` : `${config.features}, layer '${config.featureLayer}' (${config.featureDim} features)`;
   const details = [
     { name: 'scored samples', value: String(config.nSamples) },
     { name: 'samples with f(x) < 0', value: String(config.nOutliers) },
