@@ -11,7 +11,7 @@ const POW2 = Float64Array.from({ length: -MIN_K + 1 }, (_, i) => 2 ** (i + MIN_K
 
 export function expNonPositive(x: number): number {
   if (x < -104) return 0;
-  const k = Math.round(x * Math.LOG2E);
+  const k = -((0.5 - x * Math.LOG2E) | 0); // nearest integer to x·log₂e (x ≤ 0), cheaper than Math.round
   const r = x - k * LN2_HI - k * LN2_LO;
   const p =
     1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (1 / 40320))))))));

@@ -26,6 +26,8 @@ import type { Matrix } from './matrix.ts';
 /** Above this fraction of zeros in the reference data the sparse path is used. */
 const SPARSE_ZERO_FRACTION = 0.5;
 const REF_CHUNK = 128;
+/** tile edge for the transpositions around the GEMM */
+const TILE = 16;
 
 export interface KernelBlockOptions {
   /** force the sparse (true) or dense (false) JS path; default: by the data's fraction of zeros */
@@ -110,18 +112,29 @@ export class KernelBlock {
         s += c * c;
       }
       qn[r] = s;
-      for (let t = 0; t < dv; t++) qT[t * m + r] = query.data[a + cols[t]] - mean[cols[t]];
+    }
+    // transpose in tiles of TILE rows so that writes stay within a few cache lines
+    for (let r0 = 0; r0 < m; r0 += TILE) {
+      const r1 = Math.min(m, r0 + TILE);
+      for (let t = 0; t < dv; t++) {
+        const k = cols[t];
+        const mk = mean[k];
+        for (let r = r0; r < r1; r++) qT[t * m + r] = query.data[rows[r] * d + k] - mk;
+      }
     }
     const product = tf.tidy(() => tf.matMul(tensor, tf.tensor2d(qT, [dv, m])));
     const dots = product.dataSync() as Float32Array; // n × m
     product.dispose();
     const g = -this.gamma;
-    for (let j = 0; j < n; j++) {
-      const uj = un[j];
-      const o = j * m;
+    for (let j0 = 0; j0 < n; j0 += TILE) {
+      const j1 = Math.min(n, j0 + TILE);
       for (let r = 0; r < m; r++) {
-        const dist = qn[r] + uj - 2 * dots[o + r];
-        out[r * n + j] = expNonPositive(g * (dist > 0 ? dist : 0));
+        const qr = qn[r];
+        const o = r * n;
+        for (let j = j0; j < j1; j++) {
+          const dist = qr + un[j] - 2 * dots[j * m + r];
+          out[o + j] = expNonPositive(g * (dist > 0 ? dist : 0));
+        }
       }
     }
   }
