@@ -5,11 +5,13 @@
  *   svm.decisionFunction(Y)  // Σ α_i k(sv_i, y) − ρ, > 0 for inliers
  *
  * X, Y: `{ data: Float32Array, n, d }` (row-major) or an array of rows (number[][]).
+ * Call `initRuntime()` first: with the wasm (or native) tfjs backend active, Gaussian kernel rows
+ * are float32 matrix products (about 10× faster than the JS loops used otherwise).
  */
 import { UserError } from '../errors.ts';
 import { KernelBlock } from './kernel-block.ts';
 import { parseKernel, resolveGamma, type GammaOption, type KernelName } from './kernel.ts';
-import { selectRows, toMatrix, type Matrix, type MatrixInput } from './matrix.ts';
+import { selectRows, toMatrix, type MatrixInput } from './matrix.ts';
 import { readModelFile, stateFromJSON, stateToJSON, writeModelFile, type ModelJSON } from './model-file.ts';
 import { RowCache } from './row-cache.ts';
 import { solveOneClass } from './solver.ts';
@@ -216,4 +218,3 @@ export class OneClassSVM {
   }
 }
 
-export type { Matrix, MatrixInput };
