@@ -66,7 +66,8 @@ export class OneClassSVM {
   readonly cacheMB: number;
   readonly shrinking: boolean;
   readonly gemm: boolean | undefined;
-  private readonly gammaOption: GammaOption;
+  /** gamma as given (number, 'scale' or 'auto'); `gamma` is the resolved number after fit */
+  readonly gammaOption: GammaOption;
   private state: FittedState | null = null;
 
   constructor(options: OneClassSVMOptions = {}) {
