@@ -47,6 +47,13 @@ try {
   );
   console.log(`OC-DTD composites on ${dir} (${explainer.run.config.features}, ${backend}): top ${indices.length} outliers, 2×2 patches, reference ${reference}, ${flipping.fractions.length - 1} steps; flipping took ${((performance.now() - start) / 1000).toFixed(1)} s`);
   console.log(areaTableText(areaTable(flipping)));
+  // paired comparison: on how many samples does the best composite fall faster than each other order?
+  const [best] = areaTable(flipping);
+  const bestAreas = flipping.curves.find((c) => c.method === best.method)!.areas;
+  for (const curve of flipping.curves.filter((c) => c.method !== best.method)) {
+    const wins = curve.areas.filter((a, i) => bestAreas[i] < a).length;
+    console.log(`${best.method} below ${curve.method} on ${wins} of ${indices.length} samples`);
+  }
 } finally {
   explainer.dispose();
 }
