@@ -98,7 +98,8 @@ export type RuleSpec =
   | { rule: 'gamma'; gamma: number }
   | { rule: 'alpha-beta'; alpha: number; beta: number }
   | { rule: 'z-plus' }
-  | { rule: 'z-box'; low: number; high: number }
+  /** bounds: one for every input, or one per input value (per-pixel bounds) */
+  | { rule: 'z-box'; low: number | number[]; high: number | number[] }
   | { rule: 'w-square' }
   | { rule: 'flat' };
 
@@ -168,7 +169,10 @@ export function referenceRelevance(spec: RuleSpec, layer: ExplicitLinear, a: num
         break;
       }
       case 'z-box': {
-        const c = column((i) => a[i] * w[i][j] - spec.low * pos(w[i][j]) - spec.high * neg(w[i][j]));
+        const { low, high } = spec;
+        const l = (i: number) => (typeof low === 'number' ? low : low[i]);
+        const h = (i: number) => (typeof high === 'number' ? high : high[i]);
+        const c = column((i) => a[i] * w[i][j] - l(i) * pos(w[i][j]) - h(i) * neg(w[i][j]));
         share(c, sum(c));
         break;
       }

@@ -55,6 +55,19 @@ const INPUT_RANGES: Array<[string, number, number]> = [
 
 const SAMPLES = 3;
 
+/** Biases of both signs (alternating by output), so that rules which treat b⁺ and b⁻ differently (γ) are exercised. */
+function mixedSignBias(rand: () => number, n: number): number[] {
+  const bias = uniform(rand, n, 0.1, 0.5).map((v, j) => (j % 2 === 0 ? v : -v));
+  expect(bias.some((v) => v > 0) && bias.some((v) => v < 0)).toBe(true);
+  return bias;
+}
+
+/** Per-input box bounds for z^B: low_i ∈ [−1.5, −1], high_i ∈ [1, 1.5], so inputs in [−1, 1] lie inside. */
+function perInputBounds(n: number, seed: number): { low: number[]; high: number[] } {
+  const rand = seededRandom(seed);
+  return { low: uniform(rand, n, -1.5, -1), high: uniform(rand, n, 1, 1.5) };
+}
+
 function maxAbs(v: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
@@ -117,7 +130,7 @@ describe.each(['wasm', 'cpu'])('LRP rules against explicit-matrix references (%s
       const rand = seededRandom(11);
       const [nIn, nOut] = [7, 5];
       const w = Array.from({ length: nIn }, () => uniform(rand, nOut, -1, 1));
-      const b = uniform(rand, nOut, -0.5, 0.5);
+      const b = mixedSignBias(rand, nOut);
       const layer = new DenseLayer('d', tf.tensor2d(w), tf.tensor1d(b));
       expectAgreement(layer, explicitDense(w, b), [nIn], makeRule(), spec, low, high, 21);
       layer.dispose();
@@ -128,7 +141,7 @@ describe.each(['wasm', 'cpu'])('LRP rules against explicit-matrix references (%s
         const rand = seededRandom(12);
         const g: ConvGeometry = { ...geometry, height: 5, width: 6, inChannels: 2, outChannels: 3, kernel: [] };
         g.kernel = uniform(rand, g.kh * g.kw * g.inChannels * g.outChannels, -1, 1);
-        const bias = uniform(rand, g.outChannels, -0.5, 0.5);
+        const bias = mixedSignBias(rand, g.outChannels);
         const layer = new Conv2DLayer(
           'c',
           tf.tensor4d(g.kernel, [g.kh, g.kw, g.inChannels, g.outChannels]),
@@ -155,6 +168,35 @@ describe.each(['wasm', 'cpu'])('LRP rules against explicit-matrix references (%s
       const layer = new AveragePooling2DLayer('p', [2, 2], [2, 2], 'valid');
       const positive = spec.rule === 'z-box' ? [-1, 1] : [0, 1];
       expectAgreement(layer, explicit, [4, 6, C], makeRule(), spec, positive[0], positive[1], 23);
+      layer.dispose();
+    });
+  });
+
+  describe('z-box with per-pixel bounds as tensors shaped like one sample', () => {
+    it('dense layer', () => {
+      const rand = seededRandom(13);
+      const [nIn, nOut] = [7, 5];
+      const w = Array.from({ length: nIn }, () => uniform(rand, nOut, -1, 1));
+      const b = mixedSignBias(rand, nOut);
+      const { low, high } = perInputBounds(nIn, 31);
+      const layer = new DenseLayer('d', tf.tensor2d(w), tf.tensor1d(b));
+      const [lowT, highT] = [tf.tensor(low, [nIn]), tf.tensor(high, [nIn])];
+      expectAgreement(layer, explicitDense(w, b), [nIn], zBoxRule(lowT, highT), { rule: 'z-box', low, high }, -1, 1, 24);
+      tf.dispose([lowT, highT]);
+      layer.dispose();
+    });
+
+    it.each(CONV_CASES)('conv2d $label', (geometry) => {
+      const rand = seededRandom(14);
+      const g: ConvGeometry = { ...geometry, height: 5, width: 6, inChannels: 2, outChannels: 3, kernel: [] };
+      g.kernel = uniform(rand, g.kh * g.kw * g.inChannels * g.outChannels, -1, 1);
+      const bias = mixedSignBias(rand, g.outChannels);
+      const shape = [g.height, g.width, g.inChannels];
+      const { low, high } = perInputBounds(g.height * g.width * g.inChannels, 32);
+      const layer = new Conv2DLayer('c', tf.tensor4d(g.kernel, [g.kh, g.kw, g.inChannels, g.outChannels]), tf.tensor1d(bias), g.strides, g.padding);
+      const [lowT, highT] = [tf.tensor(low, shape), tf.tensor(high, shape)];
+      expectAgreement(layer, unrollConv(g, bias), shape, zBoxRule(lowT, highT), { rule: 'z-box', low, high }, -1, 1, 25);
+      tf.dispose([lowT, highT]);
       layer.dispose();
     });
   });
