@@ -9,8 +9,11 @@ import { sampleSize, type Dataset } from './dataset.ts';
 import { shuffleIndices, trainTestSplit } from './data/split.ts';
 import { buildFeatureNetwork, type NetworkKind } from './feature-network.ts';
 
-/** Epochs that bring the default CNN to ≥ 97 % held-out accuracy on the 10,000 MNIST digits. */
-export const DEFAULT_EPOCHS = 4;
+/**
+ * Epochs of the default CNN on the 10,000 MNIST digits (90/10 split): held-out accuracy reaches
+ * 97 % at epoch 4 and then hovers at 96.3–97.3 % (± 0.5 % sampling error on 999 digits); 7 gave 97.3 %.
+ */
+export const DEFAULT_EPOCHS = 7;
 export const DEFAULT_BATCH_SIZE = 128;
 export const DEFAULT_LEARNING_RATE = 1e-3;
 export const DEFAULT_HELD_OUT_FRACTION = 0.1;
@@ -23,6 +26,8 @@ export interface TrainOptions {
   seed?: number;
   /** show a cli-progress bar on stderr (default true) */
   progress?: boolean;
+  /** called after every epoch (0-based) with the history so far, e.g. to measure held-out accuracy */
+  onEpochEnd?: (epoch: number, history: TrainHistory, model: tf.LayersModel) => void;
 }
 
 export interface TrainHistory {
@@ -139,6 +144,7 @@ export async function trainNetwork(model: tf.LayersModel, train: Dataset, option
       history.loss.push(lossSum / train.n);
       history.accuracy.push(correct / train.n);
       history.secondsPerEpoch.push((performance.now() - started) / 1000);
+      options.onEpochEnd?.(epoch, history, model);
     }
   } finally {
     bar?.stop();
