@@ -4,7 +4,7 @@
  * with one message and no run folder.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,13 +49,23 @@ describe('oc-explain train', () => {
     const svm = OneClassSVM.load(join(runDir, 'ocsvm.json'));
     const zeros = Array.from(ds.labels!).filter((l) => l === 0).length;
     expect(svm.nTrain).toBe(zeros);
-    const expected = svm.decisionFunction({ data: ds.x, n: ds.n, d: 784 });
+    // Σ_j α_j exp(−γ‖x − u_j‖²) − ρ by plain loops, in float64
+    const sv = svm.supportVectors;
+    const expected = Array.from({ length: ds.n }, (_, i) => {
+      let sum = 0;
+      for (let j = 0; j < svm.nSupport; j++) {
+        let d2 = 0;
+        for (let t = 0; t < 784; t++) d2 += (ds.x[i * 784 + t] - sv[j * 784 + t]) ** 2;
+        sum += svm.dualCoef[j] * Math.exp(-svm.gamma * d2);
+      }
+      return sum - svm.rho;
+    });
     const scores = readScoresCsv(join(runDir, 'scores.csv'));
     expect(scores.length).toBe(ds.n);
     scores.forEach((s, i) => {
       expect(s.index).toBe(i);
       expect(s.label).toBe(String(ds.labels![i]));
-      expect(s.decision).toBeCloseTo(expected[i], 10);
+      expect(Math.abs(s.decision - expected[i])).toBeLessThan(1e-5 * svm.rho);
     });
   });
 
@@ -109,6 +119,16 @@ describe('bad input stops with one message and no run folder', () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it('an --out folder that is not an earlier run is left untouched', async () => {
+    const out = join(root, 'my-photos');
+    mkdirSync(out);
+    writeFileSync(join(out, 'holiday.png'), 'precious');
+    const { code, stderr } = await cli('train', '--data', 'mnist:0,6,limit=40', '--features', 'pixels', '--out', out);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/not an earlier oc-explain output/);
+    expect(readdirSync(out)).toEqual(['holiday.png']);
+  });
 
   it('a missing run folder', async () => {
     const { code, stderr } = await cli('outliers', join(root, 'nothing-here'));

@@ -37,7 +37,7 @@ describe('writeDirAtomic', () => {
     const parent = tempDir();
     const dir = join(parent, 'run');
     let seenTmp = '';
-    await writeDirAtomic(dir, async (tmp) => {
+    await writeDirAtomic(dir, 'a.txt', async (tmp) => {
       seenTmp = tmp;
       expect(readdirSync(parent)).toEqual([`run.${process.pid}.tmp`]);
       await writeFile(join(tmp, 'a.txt'), 'A');
@@ -52,9 +52,36 @@ describe('writeDirAtomic', () => {
     const dir = join(parent, 'run');
     mkdirSync(dir);
     writeFileSync(join(dir, 'stale.txt'), 'old');
-    await writeDirAtomic(dir, (tmp) => writeFile(join(tmp, 'fresh.txt'), 'new'));
+    writeFileSync(join(dir, 'fresh.txt'), 'earlier output');
+    await writeDirAtomic(dir, 'fresh.txt', (tmp) => writeFile(join(tmp, 'fresh.txt'), 'new'));
     expect(readdirSync(parent)).toEqual(['run']);
     expect(readdirSync(dir)).toEqual(['fresh.txt']);
+    expect(readFileSync(join(dir, 'fresh.txt'), 'utf8')).toBe('new');
+  });
+
+  it('never replaces a folder that is not an earlier output (no marker): the user keeps it untouched', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'photos');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'holiday.jpg'), 'precious');
+    let filled = false;
+    await expect(
+      writeDirAtomic(dir, 'config.json', async () => {
+        filled = true;
+      }),
+    ).rejects.toThrow(/photos already exists and is not an earlier oc-explain output \(it has no config.json\)/);
+    expect(filled).toBe(false);
+    expect(readdirSync(parent)).toEqual(['photos']);
+    expect(readFileSync(join(dir, 'holiday.jpg'), 'utf8')).toBe('precious');
+  });
+
+  it('replaces an empty folder, and refuses a file in the way', async () => {
+    const parent = tempDir();
+    mkdirSync(join(parent, 'empty'));
+    await writeDirAtomic(join(parent, 'empty'), 'm', (tmp) => writeFile(join(tmp, 'm'), 'x'));
+    expect(readdirSync(join(parent, 'empty'))).toEqual(['m']);
+    writeFileSync(join(parent, 'file'), 'f');
+    await expect(writeDirAtomic(join(parent, 'file'), 'm', async () => undefined)).rejects.toThrow(/is not a folder/);
   });
 
   it('on failure removes the temporary folder and keeps the existing one untouched', async () => {
@@ -63,7 +90,7 @@ describe('writeDirAtomic', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'keep.txt'), 'kept');
     await expect(
-      writeDirAtomic(dir, async (tmp) => {
+      writeDirAtomic(dir, 'keep.txt', async (tmp) => {
         await writeFile(join(tmp, 'half.txt'), 'half');
         throw new Error('fill failed');
       }),
@@ -75,7 +102,7 @@ describe('writeDirAtomic', () => {
 
   it('on failure with no existing folder leaves nothing at all', async () => {
     const parent = tempDir();
-    await expect(writeDirAtomic(join(parent, 'run'), async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(writeDirAtomic(join(parent, 'run'), 'm', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(readdirSync(parent)).toEqual([]);
   });
 });

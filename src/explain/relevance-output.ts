@@ -124,7 +124,7 @@ export async function writeRelevanceBatch(
     ...(batch.info ? { info: batch.info } : {}),
     samples: records,
   };
-  await writeDirAtomic(dir, async (tmp) => {
+  await writeDirAtomic(dir, 'relevance.json', async (tmp) => {
     await writeNpy(join(tmp, 'relevance.npy'), maps, [indices.length, height, width]);
     await writeFileAtomic(join(tmp, 'relevance.json'), JSON.stringify(json) + '\n');
     for (let n = 0; n < indices.length; n++) {

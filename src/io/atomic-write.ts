@@ -2,8 +2,10 @@
  * Writes that never leave a half-written result: build under a temporary name in the same folder,
  * then rename into place (a rename within one file system is atomic).
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { UserError } from '../errors.ts';
 
 /** The temporary name used for `path` by this process. */
 export function tempNameFor(path: string): string {
@@ -30,11 +32,25 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 }
 
 /**
+ * A folder we may replace: it does not exist, is empty, or is an earlier output of ours (it holds
+ * `marker`, e.g. a run's config.json). Anything else is the user's and is never deleted. Call it
+ * before long work, so that a wrong --out fails at once.
+ */
+export function assertReplaceable(dir: string, marker: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir} exists and is not a folder; choose another output folder`);
+  if (readdirSync(dir).length === 0 || existsSync(join(dir, marker))) return;
+  throw new UserError(`${dir} already exists and is not an earlier oc-explain output (it has no ${marker}); refusing to replace it: choose a new folder or remove this one`);
+}
+
+/**
  * Build a whole folder: `fill` writes into a fresh temporary folder beside `dir`, which then replaces
  * `dir` (an existing `dir` is moved aside first and removed only once the new one is in place).
+ * Only an earlier output — one that holds `marker` — or an empty folder is ever replaced.
  * If `fill` throws, the temporary folder is removed and `dir` stays as it was.
  */
-export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+export async function writeDirAtomic(dir: string, marker: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  assertReplaceable(dir, marker);
   const tmp = tempNameFor(dir);
   const old = `${dir}.${process.pid}.old`;
   await rm(tmp, { recursive: true, force: true });

@@ -144,7 +144,7 @@ export async function writeClusterRun(out: string, explainer: RunExplainer, resu
   const { dataset } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const label = (i: number) => (dataset.labels ? (dataset.classNames[dataset.labels[i]] ?? String(dataset.labels[i])) : null);
-  await writeDirAtomic(out, async (tmp) => {
+  await writeDirAtomic(out, 'clusters.json', async (tmp) => {
     const all = result.clusters.flatMap((c) => c.explained);
     if (dataset.sampleShape.length === 3 && all.length > 0) await writeInputImages(tmp, all, explainer.inputs(all), dataset.sampleShape, options);
     for (const c of result.clusters) {

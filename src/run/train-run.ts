@@ -2,9 +2,8 @@
  * `oc-explain train`: data → features → one-class SVM → a score for every sample, written as one
  * run folder (built under a temporary name and renamed when complete).
  */
-import { resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from '../features/dataset.ts';
 import { loadDataset, parseDataSpec, type DataSpec } from '../features/data/data-spec.ts';
@@ -13,10 +12,11 @@ import { parseNetworkKind } from '../features/feature-network.ts';
 import { loadModel, saveModel } from '../features/model-io.ts';
 import { trainFeatureNetwork } from '../features/train-network.ts';
 import type { tf } from '../features/runtime.ts';
-import { OneClassSVM, type GammaOption } from '../ocsvm/index.ts';
+import { OneClassSVM, type GammaOption, type Matrix } from '../ocsvm/index.ts';
+import { selectRows } from '../ocsvm/matrix.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../report/roc-auc.ts';
-import { writeDirAtomic } from '../io/atomic-write.ts';
+import { assertReplaceable, writeDirAtomic } from '../io/atomic-write.ts';
 import { CONFIG_FILE, FEATURES_DIR, OCSVM_FILE, RUN_FORMAT, RUN_VERSION, SCORES_FILE, type RunConfig } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
 
@@ -68,15 +68,13 @@ function normalMask(ds: Dataset, normal: string[]): Uint8Array {
   return mask;
 }
 
-function selectRows(features: Float32Array, dim: number, mask: Uint8Array | null): { data: Float32Array; n: number; d: number } {
-  if (!mask) return { data: features, n: features.length / dim, d: dim };
-  const n = mask.reduce((a, b) => a + b, 0);
-  const data = new Float32Array(n * dim);
-  let row = 0;
-  mask.forEach((keep, i) => {
-    if (keep) data.set(features.subarray(i * dim, (i + 1) * dim), dim * row++);
-  });
-  return { data, n, d: dim };
+/** The rows the SVM is fitted on: every sample, or the normal ones. */
+function fitRows(features: Float32Array, dim: number, mask: Uint8Array | null): Matrix {
+  const all = { data: features, n: features.length / dim, d: dim };
+  if (!mask) return all;
+  const normal: number[] = [];
+  mask.forEach((keep, i) => keep && normal.push(i));
+  return selectRows(all, normal);
 }
 
 interface Features {
@@ -107,6 +105,7 @@ async function makeFeatures(ds: Dataset, o: TrainRunOptions, log: (line: string)
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
   const log = o.log ?? (() => undefined);
+  assertReplaceable(o.out, CONFIG_FILE);
   const spec = parseDataSpec(o.data);
   const ds = loadDataset(spec);
   const mask = o.normal && o.normal.length > 0 ? normalMask(ds, o.normal) : null;
@@ -116,11 +115,11 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
     const { extractor } = features;
     log(`extracting ${extractor.name} features (${extractor.featureDim} per sample)`);
     const phi = extractor.extract(ds);
-    const fitRows = selectRows(phi, extractor.featureDim, mask);
-    log(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitRows.n} × ${fitRows.d} features`);
-    svm.fit(fitRows);
+    const fitted = fitRows(phi, extractor.featureDim, mask);
+    log(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features`);
+    svm.fit(fitted);
     const decision = svm.decisionFunction({ data: phi, n: ds.n, d: extractor.featureDim });
-    const auc = mask ? rocAuc(Float64Array.from(decision, (v) => -v), Array.from(mask, (m) => m === 0)) : null;
+    const auc = mask && mask.includes(0) ? rocAuc(Float64Array.from(decision, (v) => -v), Array.from(mask, (m) => m === 0)) : null;
     const config: RunConfig = {
       format: RUN_FORMAT,
       version: RUN_VERSION,
@@ -142,15 +141,15 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
         gammaOption: o.gamma,
         gamma: svm.gamma,
         rho: svm.rho,
-        nFit: fitRows.n,
+        nFit: fitted.n,
         nSupport: svm.nSupport,
         fitSeconds: svm.fitSeconds,
-        threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * fitRows.n),
+        threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * fitted.n),
       },
       rocAuc: auc,
       nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
     };
-    await writeDirAtomic(o.out, async (dir) => {
+    await writeDirAtomic(o.out, CONFIG_FILE, async (dir) => {
       if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
       svm.save(join(dir, OCSVM_FILE));
       await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));

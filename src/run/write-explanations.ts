@@ -42,7 +42,7 @@ export async function writeExplanations(
   const [height, width] = mapShape(dataset.sampleShape);
   const samples = describeExplained(explainer, indices, results);
   const options = { upscale: info.upscale };
-  await writeDirAtomic(out, async (tmp) => {
+  await writeDirAtomic(out, 'explain.json', async (tmp) => {
     if (dataset.sampleShape.length === 3) await writeInputImages(tmp, indices, explainer.inputs(indices), dataset.sampleShape, options);
     for (const r of results) {
       await writeRelevanceBatch(tmp, { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) }, options);
