@@ -103,14 +103,14 @@ describe('explain-classifier on a linear classifier', () => {
     const base = ['explain-classifier', '--model', join(root, 'linear'), '--data', DATA, '--out', out];
     const bad: Array<[string[], RegExp]> = [
       [['--first', '2', '--method', 'gxi,saliency'], /unknown method 'saliency'; allowed: gradient, taylor, gxi, ig, smoothgrad, lrp:/],
-      [['--index', '0,6'], /sample 6 does not exist; .* has samples 0…5/],
+      [['--index', '0,6'], /--index: '6' is not a sample index in 0…5/],
       [['--index', '1', '--first', '2'], /exactly one of --index/],
-      [['--first', '1', '--ig-steps', '0'], /--ig-steps: '0' is not allowed/],
+      [['--first', '1', '--ig-steps', '0'], /--ig-steps must be a whole number ≥ 1 \(got '0'\)/],
       [['--first', '1', '--target', '2'], /--target: '2' is not allowed; give 'predicted' or a class 0…1 \(or a class name: a, b\)/],
       [['--first', '1', '--sg-variant', 'cubed'], /allowed: plain, squared, input/],
       [['--first', '1', '--method', 'ig,lrp:nope'], /unknown LRP method 'lrp:nope'; allowed: lrp:/],
       [['--first', '1', '--method', 'gxi,gxi'], /'gxi' is listed twice/],
-      [['--first', '7'], /sample 6 does not exist/],
+      [['--first', '7'], /--first: 7 samples asked for, but .* has only 6/],
     ];
     for (const [args, message] of bad) {
       const run = cli(...base, ...args);
@@ -118,6 +118,16 @@ describe('explain-classifier on a linear classifier', () => {
       await expect(cli(...base, ...args)).rejects.toThrow(message);
     }
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('frees the mean baseline and the bounds when a later option or the target fails', async () => {
+    const base = ['explain-classifier', '--model', join(root, 'linear'), '--data', DATA, '--out', join(root, 'out-leak'), '--first', '1', '--ig-baseline', 'mean'];
+    await expect(cli(...base, '--sg-samples', '0')).rejects.toThrow(UserError); // warm-up: runtime, caches
+    const before = tf.memory().numTensors;
+    for (const bad of [['--sg-samples', '0'], ['--batch-size', 'x'], ['--target', '9']]) {
+      await expect(cli(...base, ...bad)).rejects.toThrow(UserError);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

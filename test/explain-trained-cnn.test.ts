@@ -89,7 +89,7 @@ function linear(name: string, a: tf.Tensor, W: tf.Tensor): tf.Tensor {
 const factorCache = new Map<string, Float64Array>();
 function sumFactor(ruleName: string, layer: string, a: tf.Tensor): Float64Array {
   const key = `${ruleName}|${layer}`;
-  if (!factorCache.has(key)) factorCache.set(key, tf.tidy(() => computeSumFactor(ruleName, layer, a)));
+  if (!factorCache.has(key)) tf.tidy(() => void factorCache.set(key, computeSumFactor(ruleName, layer, a)));
   return factorCache.get(key)!;
 }
 

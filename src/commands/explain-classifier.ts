@@ -15,8 +15,11 @@ import { fromLayersModel } from '../explain/from-layers-model.ts';
 import { SMOOTHGRAD_VARIANTS, type GradientOptions, type SmoothGradVariant } from '../explain/gradient-methods.ts';
 import { explainClassifier, parseClassifierMethods, pixelMapShape, type ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
+import type { CompositeOptions } from '../explain/composites.ts';
 import { methodFolderName, writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
+import { parseCount, parseIndexList } from './options.ts';
 
 const DEFAULT_METHODS = 'lrp:epsilon-plus-flat,gradient,ig';
 /** samples explained together: bounds memory, while IG/SmoothGrad chunk their own points */
@@ -40,25 +43,18 @@ interface Options {
   upscale?: string;
 }
 
-function wholeNumber(text: string, flag: string, min: number): number {
-  const value = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || value < min) {
-    throw new UserError(`${flag}: '${text}' is not allowed; give a whole number ≥ ${min}`);
-  }
-  return value;
-}
-
 function sampleIndices(opts: Options, ds: Dataset): number[] {
   if ((opts.index === undefined) === (opts.first === undefined)) {
     throw new UserError('give exactly one of --index LIST (e.g. 0,5,17) or --first N');
   }
-  const indices =
-    opts.first !== undefined
-      ? Array.from({ length: wholeNumber(opts.first, '--first', 1) }, (_, i) => i)
-      : opts.index!.split(',').map((part) => wholeNumber(part, '--index', 0));
+  if (opts.first !== undefined) {
+    const first = parseCount(opts.first, '--first');
+    if (first > ds.n) throw new UserError(`--first: ${first} samples asked for, but ${ds.source} has only ${ds.n} (samples 0…${ds.n - 1})`);
+    return Array.from({ length: first }, (_, i) => i);
+  }
+  const indices = parseIndexList(opts.index!, '--index', ds.n);
   const seen = new Set<number>();
   for (const i of indices) {
-    if (i >= ds.n) throw new UserError(`${opts.first !== undefined ? '--first' : '--index'}: sample ${i} does not exist; ${ds.source} has samples 0…${ds.n - 1}`);
     if (seen.has(i)) throw new UserError(`--index: sample ${i} is listed twice`);
     seen.add(i);
   }
@@ -84,15 +80,16 @@ function gradientOptions(opts: Options, ds: Dataset, inputShape: number[]): Grad
   if (opts.sgNoise.trim() === '' || !Number.isFinite(noise) || noise < 0) {
     throw new UserError(`--sg-noise: '${opts.sgNoise}' is not allowed; give a number ≥ 0 (σ as a fraction of each sample's value range)`);
   }
-  return {
-    steps: wholeNumber(opts.igSteps, '--ig-steps', 1),
-    baseline: baselineOf(opts.igBaseline, ds, inputShape),
-    samples: wholeNumber(opts.sgSamples, '--sg-samples', 1),
+  const checked = {
+    steps: parseCount(opts.igSteps, '--ig-steps'),
+    samples: parseCount(opts.sgSamples, '--sg-samples'),
     noiseLevel: noise,
     variant: opts.sgVariant as SmoothGradVariant,
-    seed: wholeNumber(opts.seed, '--seed', 0),
-    batchSize: wholeNumber(opts.batchSize, '--batch-size', 1),
+    seed: parseCount(opts.seed, '--seed', 0),
+    batchSize: parseCount(opts.batchSize, '--batch-size'),
   };
+  // last: the 'mean' baseline is a tensor, which a later failing option would leak
+  return { ...checked, baseline: baselineOf(opts.igBaseline, ds, inputShape) };
 }
 
 /** --ig-baseline: 'zero', 'mean' (the data set's mean sample) or a constant. */
@@ -120,10 +117,10 @@ function samplesOf(ds: Dataset, indices: number[]): Float32Array {
 
 async function run(opts: Options, backend: string | undefined): Promise<void> {
   await initRuntime({ backend });
-  const methods = parseClassifierMethods(opts.method);
+  parseClassifierMethods(opts.method); // names first: a typo is reported before any loading
   const ds = loadDataset(opts.data);
   const indices = sampleIndices(opts, ds);
-  const upscale = opts.upscale === undefined ? undefined : wholeNumber(opts.upscale, '--upscale', 1);
+  const upscale = opts.upscale === undefined ? undefined : parseCount(opts.upscale, '--upscale');
   const model = await loadModel(opts.model);
   const network = (() => {
     try {
@@ -133,11 +130,14 @@ async function run(opts: Options, backend: string | undefined): Promise<void> {
     }
   })();
   let options: GradientOptions = {};
+  let bounds: CompositeOptions = {};
   try {
     const inputShape = [...network.inputShape];
     if (inputShape.reduce((a, b) => a * b, 1) !== sampleSize(ds)) {
       throw new UserError(`the model expects inputs of shape [${inputShape.join(', ')}] but ${ds.source} has samples of shape [${ds.sampleShape.join(', ')}]`);
     }
+    bounds = compositeOptionsForData(ds, inputShape);
+    const methods = parseClassifierMethods(opts.method, '--method', bounds);
     options = gradientOptions(opts, ds, inputShape);
     const values = samplesOf(ds, indices);
     const samples = describeSamples(network, values, indices, ds, opts.target);
@@ -161,6 +161,7 @@ async function run(opts: Options, backend: string | undefined): Promise<void> {
     process.stderr.write(`oc-explain: ${methods.length} method(s) × ${indices.length} sample(s) written to ${opts.out}\n`);
   } finally {
     network.dispose();
+    disposeBounds(bounds);
     if (options.baseline instanceof tf.Tensor) options.baseline.dispose();
   }
 }

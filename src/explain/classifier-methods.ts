@@ -4,7 +4,7 @@
  */
 import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
-import { COMPOSITE_NAMES, parseComposite, type Composite } from './composites.ts';
+import { COMPOSITE_NAMES, parseComposite, type Composite, type CompositeOptions } from './composites.ts';
 import {
   GRADIENT_METHOD_NAMES,
   explainByGradient,
@@ -25,8 +25,11 @@ function allowedText(): string {
   return `allowed: ${[...GRADIENT_METHOD_NAMES, ...COMPOSITE_NAMES].join(', ')} (also lrp:epsilon=0.25, lrp:gamma=0.5)`;
 }
 
-/** A comma-separated method list from the user, e.g. 'lrp:epsilon-plus-flat,gradient,ig'. */
-export function parseClassifierMethods(list: string, where = '--method'): ClassifierMethod[] {
+/**
+ * A comma-separated method list from the user, e.g. 'lrp:epsilon-plus-flat,gradient,ig'. The LRP
+ * composites get `compositeOptions` (the input bounds of z^B: see data-bounds.ts; default images in [0, 1]).
+ */
+export function parseClassifierMethods(list: string, where = '--method', compositeOptions: CompositeOptions = {}): ClassifierMethod[] {
   const names = list.split(',').map((s) => s.trim());
   if (names.some((n) => n === '')) throw new UserError(`${where}: empty method name in '${list}'; ${allowedText()}`);
   const seen = new Set<string>();
@@ -34,7 +37,7 @@ export function parseClassifierMethods(list: string, where = '--method'): Classi
     if (seen.has(name)) throw new UserError(`${where}: method '${name}' is listed twice`);
     seen.add(name);
     if (isGradientMethod(name)) return { kind: 'gradient', name };
-    if (name.startsWith('lrp:')) return { kind: 'lrp', name, composite: parseComposite(name, {}, where) };
+    if (name.startsWith('lrp:')) return { kind: 'lrp', name, composite: parseComposite(name, compositeOptions, where) };
     throw new UserError(`${where}: unknown method '${name}'; ${allowedText()}`);
   });
 }

@@ -53,8 +53,21 @@ export interface CompositeOptions {
   /** pixel bounds of z^B (default 0 and 1: images in [0, 1]); a number or a tensor like one sample */
   low?: number | Tensor;
   high?: number | Tensor;
-  /** inputs are not bounded (deep-taylor then uses w² instead of z^B at the first layer) */
+  /**
+   * inputs are not bounded (deep-taylor then uses w² instead of z^B at the first layer); the
+   * composites built on z^B then need explicit low and high (e.g. the data's per-feature range)
+   */
   unbounded?: boolean;
+}
+
+/** z^B with the options' bounds: given ones, else [0, 1] for images; unbounded inputs without bounds are refused. */
+function boxRule(o: CompositeOptions, composite: string): Rule {
+  if (o.unbounded && (o.low === undefined || o.high === undefined)) {
+    throw new UserError(
+      `lrp:${composite} applies z^B, which needs lower and upper bounds on every input, but these inputs are not images in [0, 1] and no bounds were given; use lrp:deep-taylor (w² at the first layer), lrp:epsilon-plus or lrp:epsilon-plus-flat`,
+    );
+  }
+  return zBoxRule(o.low ?? 0, o.high ?? 1);
 }
 
 export function epsilonPlus(o: CompositeOptions = {}): Composite {
@@ -68,7 +81,7 @@ export function epsilonPlusFlat(o: CompositeOptions = {}): Composite {
 export function epsilonGammaBox(o: CompositeOptions = {}): Composite {
   return {
     name: 'epsilon-gamma-box',
-    first: zBoxRule(o.low ?? 0, o.high ?? 1),
+    first: boxRule(o, 'epsilon-gamma-box'),
     byKind: { conv2d: gammaRule(o.gamma), dense: epsilonRule(o.epsilon) },
   };
 }
@@ -81,7 +94,7 @@ export function deepTaylor(o: CompositeOptions = {}): Composite {
   const zPlus = zPlusRule();
   return {
     name: 'deep-taylor',
-    first: o.unbounded ? wSquareRule() : zBoxRule(o.low ?? 0, o.high ?? 1),
+    first: o.unbounded ? wSquareRule() : boxRule(o, 'deep-taylor'),
     byKind: { conv2d: zPlus, dense: zPlus },
   };
 }
@@ -98,7 +111,7 @@ const NAMED: Record<string, (o: CompositeOptions, value?: number) => Composite> 
   'alpha2-beta1': () => uniformComposite(alphaBetaRule(2, 1)),
   'alpha1-beta0': () => uniformComposite(alphaBetaRule(1, 0)),
   'z-plus': () => uniformComposite(zPlusRule()),
-  'z-box': (o) => uniformComposite(zBoxRule(o.low ?? 0, o.high ?? 1)),
+  'z-box': (o) => uniformComposite(boxRule(o, 'z-box')),
   'w-square': () => uniformComposite(wSquareRule()),
   flat: () => uniformComposite(flatRule()),
 };
