@@ -72,7 +72,7 @@ describe('oc-explain demo', () => {
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(fresh.stdout).not.toContain('train (reused)');
     expect(created()).not.toBe(before);
-  }, 60_000);
+  }, 120_000); // two whole demos: generous for a busy machine
 });
 
 describe('oc-explain demo: bad input', () => {
