@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openRun } from '../run/open-run.ts';
 import { topOutliers } from '../run/scores-csv.ts';
+import { textTable } from '../run/text-table.ts';
 import { parseCount } from './options.ts';
 
 export function register(program: Command): void {
@@ -18,11 +19,7 @@ export function register(program: Command): void {
         return;
       }
       const rows = top.map((s, k) => [String(k + 1), String(s.index), s.label, s.decision.toExponential(4)]);
-      const header = ['rank', 'index', 'label', 'decision'];
-      const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-      const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join('  ');
-      console.log(line(header));
-      for (const row of rows) console.log(line(row));
+      console.log(textTable(['rank', 'index', 'label', 'decision'], rows));
       if (config.rocAuc !== null) console.log(`ROC AUC (normal: ${config.normal!.join(',')}; the rest anomalies): ${config.rocAuc.toFixed(4)}`);
     });
 }

@@ -5,6 +5,7 @@
  */
 import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
+import { mulberry32, shuffleInPlace } from '../features/random.ts';
 
 /** Score of each sample of a batch [B, ...sampleShape] → [B] (o(x), or a class logit). */
 export type ScoreFunction = (x: tf.Tensor) => tf.Tensor;
@@ -81,27 +82,6 @@ export function patchGrid(height: number, width: number, patchSize: number): num
 export function patchOrder(relevance: ArrayLike<number>, patches: number[][]): number[] {
   const sums = patches.map((pixels) => pixels.reduce((s, p) => s + relevance[p], 0));
   return patches.map((_, i) => i).sort((a, b) => sums[b] - sums[a] || a - b);
-}
-
-/** Deterministic 32-bit generator (mulberry32), so the random floor is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffledOrder(count: number, random: () => number): number[] {
-  const order = Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 /** Number of patches flipped after each step, starting at 0 and ending at all of them. */
@@ -264,13 +244,13 @@ export async function pixelFlipping(
     }
   });
 
-  const random = seededRandom(options.seed ?? 0);
+  const random = mulberry32(options.seed ?? 0);
   const orders = [
     ...methods.map(({ method, relevance }) => ({
       method,
       orderOf: (i: number) => patchOrder(relevance.subarray(i * height * width, (i + 1) * height * width), patches),
     })),
-    { method: RANDOM_METHOD, orderOf: () => shuffledOrder(patches.length, random) },
+    { method: RANDOM_METHOD, orderOf: () => shuffleInPlace(Array.from({ length: patches.length }, (_, i) => i), random) },
   ];
 
   const scorer = new BatchScorer(score, sampleShape, size, batchSize);
