@@ -2,7 +2,7 @@
  * Writes that never leave a half-written result: build under a temporary name in the same folder,
  * then rename into place (a rename within one file system is atomic).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -27,6 +27,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The same, synchronously (for callers such as OneClassSVM.save that are synchronous). */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  const tmp = tempNameFor(path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
     throw e;
   }
 }

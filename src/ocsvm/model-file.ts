@@ -2,9 +2,9 @@
  * The saved form of a fitted one-class SVM: versioned JSON. Float32 support vectors and float64
  * coefficients survive the text round trip exactly (shortest round-trip number formatting).
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
+import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { KERNELS, type KernelName } from './kernel.ts';
 import type { FittedState } from './one-class-svm.ts';
 
@@ -96,18 +96,11 @@ export function stateFromJSON(obj: unknown, source: string): FittedState {
   };
 }
 
-/** Write atomically: a temporary file in the same directory, then rename. */
+/** Write atomically: a temporary file beside it, then rename. */
 export function writeModelFile(path: string, json: ModelJSON): void {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(json));
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, JSON.stringify(json));
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
     throw new UserError(`cannot write model file ${path}: ${(e as Error).message}`);
   }
 }
