@@ -1,15 +1,15 @@
 /**
- * OC-DTD on several cores: the wasm backend runs one thread per Node thread, so worker threads,
- * each with their own neuralized network (rebuilt from the SVM's numbers and the feature network's
- * spec), explain slices of the batch while the main thread explains the first slice itself.
- * Composites cross the thread boundary by name (numeric options only).
+ * OC-DTD on several cores: a worker pool (explain/worker-pool.ts), each worker with its own
+ * neuralized network (rebuilt from the SVM's numbers and the feature network's spec), explains
+ * slices of the batch while the main thread explains the first slice itself. Composites cross the
+ * thread boundary by name (numeric options only).
  */
-import { Worker } from 'node:worker_threads';
-import { tf, activeBackend } from '../features/runtime.ts';
+import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { networkToSpec, type NetworkSpec } from '../explain/network-spec.ts';
+import { WorkerPool } from '../explain/worker-pool.ts';
 import { neuralize, type NeuralizedOcsvm, type PoolingKind } from './neuralize.ts';
 import { ocdtd, type OcdtdResult } from './ocdtd.ts';
 import type { OcsvmLike } from './ocsvm-like.ts';
@@ -25,21 +25,24 @@ export interface PlainOcsvm {
   supportVectors: Float32Array;
 }
 
-export type OcdtdWorkerRequest =
-  | {
-      type: 'init';
-      backend: string | undefined;
-      model: PlainOcsvm;
-      pooling: PoolingKind;
-      inputShape: number[];
-      features: NetworkSpec | null;
-    }
-  | { type: 'explain'; id: number; x: Float32Array; shape: number[]; composite: string; options: PlainCompositeOptions };
+export interface OcdtdWorkerInit {
+  model: PlainOcsvm;
+  pooling: PoolingKind;
+  inputShape: number[];
+  features: NetworkSpec | null;
+}
 
-export type OcdtdWorkerReply =
-  | { type: 'ready' }
-  | { type: 'result'; id: number; relevance: Float32Array; outlierness: Float32Array }
-  | { type: 'error'; id: number; message: string; userError: boolean };
+export interface OcdtdJob {
+  x: Float32Array;
+  shape: number[];
+  composite: string;
+  options: PlainCompositeOptions;
+}
+
+export interface OcdtdJobResult {
+  relevance: Float32Array;
+  outlierness: Float32Array;
+}
 
 export interface OcdtdPoolOptions {
   /** worker threads besides the main thread (default 1: two cores in all) */
@@ -57,12 +60,7 @@ export interface PoolExplainOcdtdOptions {
   compositeOptions?: PlainCompositeOptions;
 }
 
-function spawnWorker(): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const script = new URL('./ocdtd-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`;
-  return new Worker(bootstrap, { eval: true });
-}
+const WORKER_SCRIPT = new URL('./ocdtd-worker.ts', import.meta.url);
 
 const plain = (model: OcsvmLike): PlainOcsvm => ({
   kernel: model.kernel,
@@ -75,30 +73,12 @@ const plain = (model: OcsvmLike): PlainOcsvm => ({
 });
 
 export class OcdtdPool {
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: OcdtdWorkerReply & { type: 'result' }) => void; reject: (e: Error) => void }>();
-
   private constructor(
     /** the main thread's own neuralized SVM and network (disposed by close) */
     readonly neuralized: NeuralizedOcsvm,
     readonly network: ExplainableNetwork,
-    private readonly workers: Worker[],
-  ) {
-    for (const worker of workers) {
-      worker.on('message', (reply: OcdtdWorkerReply) => {
-        if (reply.type === 'ready') return;
-        const waiting = this.pending.get(reply.id);
-        if (!waiting) return;
-        this.pending.delete(reply.id);
-        if (reply.type === 'result') waiting.resolve(reply);
-        else waiting.reject(reply.userError ? new UserError(reply.message) : new Error(reply.message));
-      });
-      worker.on('error', (e) => {
-        for (const waiting of this.pending.values()) waiting.reject(e);
-        this.pending.clear();
-      });
-    }
-  }
+    private readonly pool: WorkerPool<OcdtdWorkerInit, OcdtdJob, OcdtdJobResult>,
+  ) {}
 
   static async start(model: OcsvmLike, options: OcdtdPoolOptions): Promise<OcdtdPool> {
     const count = options.workers ?? 1;
@@ -106,88 +86,43 @@ export class OcdtdPool {
     const pooling = options.pooling ?? 'soft';
     const neuralized = neuralize(model, { pooling });
     const network = neuralized.network(options.features ?? null, options.inputShape);
-    const init: OcdtdWorkerRequest = {
-      type: 'init',
-      backend: activeBackend() ?? undefined,
+    const init: OcdtdWorkerInit = {
       model: plain(model),
       pooling,
       inputShape: [...options.inputShape],
       features: options.features ? networkToSpec(options.features) : null,
     };
-    const workers = Array.from({ length: count }, spawnWorker);
     try {
-      await Promise.all(
-        workers.map(
-          (worker) =>
-            new Promise<void>((resolve, reject) => {
-              const onMessage = (reply: OcdtdWorkerReply) => {
-                if (reply.type === 'ready') resolve();
-                else if (reply.type === 'error') reject(reply.userError ? new UserError(reply.message) : new Error(reply.message));
-                else return;
-                worker.off('message', onMessage);
-              };
-              worker.on('message', onMessage);
-              worker.once('error', reject);
-              worker.postMessage(init);
-            }),
-        ),
-      );
+      return new OcdtdPool(neuralized, network, await WorkerPool.start(WORKER_SCRIPT, count, init));
     } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
       neuralized.dispose();
       throw e;
     }
-    return new OcdtdPool(neuralized, network, workers);
   }
 
   /** The same result as ocdtd(network, x, …), the batch split between the main thread and the workers. */
   async explain(x: Tensor, options: PoolExplainOcdtdOptions = {}): Promise<OcdtdResult> {
     const n = x.shape[0];
     const composite = options.composite ?? 'deep-taylor';
-    const parts = Math.max(1, Math.min(this.workers.length + 1, n));
-    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
-    const sampleSize = x.size / Math.max(n, 1);
-    const flat = x.dataSync() as Float32Array;
-    // post the workers' slices first, then explain the first slice here while they run
-    const remote = bounds.slice(1, -1).map((from, k) => {
-      const to = bounds[k + 2];
-      const id = this.nextId++;
-      const slice = flat.slice(from * sampleSize, to * sampleSize);
-      const request: OcdtdWorkerRequest = { type: 'explain', id, x: slice, shape: [to - from, ...x.shape.slice(1)], composite, options: options.compositeOptions ?? {} };
-      return new Promise<OcdtdWorkerReply & { type: 'result' }>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
-        this.workers[k].postMessage(request, [slice.buffer]);
-      });
-    });
-    const head = tf.slice(x, 0, bounds[1]);
-    let local: OcdtdResult;
-    try {
-      local = ocdtd(this.network, head, { composite, compositeOptions: options.compositeOptions });
-    } catch (e) {
-      await Promise.allSettled(remote); // let the workers finish, so that no reply goes unhandled
-      throw e;
-    } finally {
-      head.dispose();
-    }
-    let replies: Array<OcdtdWorkerReply & { type: 'result' }>;
-    try {
-      replies = await Promise.all(remote);
-    } catch (e) {
-      local.relevance.dispose();
-      throw e;
-    }
+    const { local, remote } = await this.pool.split(
+      x,
+      (values, shape) => ({ x: values, shape, composite, options: options.compositeOptions ?? {} }),
+      (head) => ocdtd(this.network, head, { composite, compositeOptions: options.compositeOptions }),
+      (result) => result.relevance.dispose(),
+    );
+    const sampleShape = x.shape.slice(1);
     const relevance = tf.tidy(() =>
-      tf.concat([local.relevance, ...replies.map((r) => tf.tensor(r.relevance, [r.relevance.length / sampleSize, ...x.shape.slice(1)]))]),
+      tf.concat([local.relevance, ...remote.map((r) => tf.tensor(r.relevance, [r.outlierness.length, ...sampleShape]))]),
     );
     local.relevance.dispose();
     const outlierness = new Float32Array(n);
-    [local.outlierness, ...replies.map((r) => r.outlierness)].reduce((at, part) => (outlierness.set(part, at), at + part.length), 0);
+    [local.outlierness, ...remote.map((r) => r.outlierness)].reduce((at, part) => (outlierness.set(part, at), at + part.length), 0);
     return { relevance, outlierness };
   }
 
   /** Stops the workers and frees the main thread's neuralized layers (not the feature network). */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.pool.close();
     this.neuralized.dispose();
   }
 }
