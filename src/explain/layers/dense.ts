@@ -1,18 +1,14 @@
 /** Dense (fully connected) layer on the last axis: z = a·W + b, W of shape [in, out]. */
 import { tf } from '../../features/runtime.ts';
-import type { ExplainableLayer, RelevanceContext, Tensor } from '../network.ts';
-import { propagateLinear, type LinearOperator } from '../propagate-linear.ts';
-import type { Rule } from '../rules.ts';
+import type { Tensor } from '../network.ts';
+import { LinearLayer } from './linear-layer.ts';
 
-export class DenseLayer implements ExplainableLayer, LinearOperator {
+export class DenseLayer extends LinearLayer {
   readonly kind = 'dense';
 
   /** Takes ownership of `weight` [in, out] and `bias` [out]. */
-  constructor(
-    readonly name: string,
-    readonly weight: Tensor,
-    readonly bias: Tensor | null,
-  ) {
+  constructor(name: string, weight: Tensor, bias: Tensor | null) {
+    super(name, weight, bias);
     if (weight.rank !== 2) throw new Error(`dense layer '${name}': weight must be [in, out], got [${weight.shape}]`);
   }
 
@@ -29,18 +25,5 @@ export class DenseLayer implements ExplainableLayer, LinearOperator {
       const flat = s.rank === 2 ? (s as tf.Tensor2D) : tf.reshape(s, [-1, s.shape[s.rank - 1] as number]) as tf.Tensor2D;
       return tf.reshape(tf.matMul(flat, weight as tf.Tensor2D, false, true), a.shape);
     });
-  }
-
-  forward(a: Tensor): Tensor {
-    return this.apply(a, this.weight, this.bias);
-  }
-
-  relevance(input: Tensor, R: Tensor, rule: Rule | undefined, ctx: RelevanceContext): Tensor {
-    return propagateLinear(this, input, R, rule, ctx.output);
-  }
-
-  dispose(): void {
-    this.weight.dispose();
-    this.bias?.dispose();
   }
 }
