@@ -7,6 +7,7 @@
  */
 import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
+import { oneHotMask } from './one-hot.ts';
 
 /**
  * Maps a batch [M, ...shape] to one value per sample, [M]. Samples must not interact. When x has
@@ -149,8 +150,7 @@ export function selectPerSample(outputs: tf.Tensor, classes: Int32Array): tf.Ten
   if (outputs.rank !== 2 || rows % n !== 0) {
     throw new Error(`selectPerSample: outputs [${outputs.shape}] are not k copies of ${n} samples × classes`);
   }
-  // (oneHot straight to float32 gives zeros on the wasm backend: cast instead)
-  const mask = tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), width as number), outputs.dtype);
+  const mask = oneHotMask(classes, width as number);
   return tf.sum(tf.mul(outputs, tf.tile(mask, [rows / n, 1])), 1);
 }
 

@@ -7,6 +7,7 @@ import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
 import { assignRules, type Composite } from './composites.ts';
 import type { ExplainableNetwork, Tensor } from './network.ts';
+import { oneHotMask } from './one-hot.ts';
 
 export interface PropagationResult {
   /** relevance of the input: [N, ...inputShape] */
@@ -94,9 +95,7 @@ export function explainLRP(network: ExplainableNetwork, x: Tensor, options: Expl
     (logits) => {
       if (logits.rank !== 2) throw new Error(`explainLRP needs a classifier with output [N, classes], got [${logits.shape}]`);
       target = resolveTarget(options.target, logits);
-      // (oneHot straight to float32 gives zeros on the wasm backend: cast instead)
-      const mask = tf.cast(tf.oneHot(tf.tensor1d(target, 'int32'), logits.shape[1] as number), 'float32');
-      return tf.mul(logits, mask);
+      return tf.mul(logits, oneHotMask(target, logits.shape[1] as number));
     },
     options.composite,
     { returnLayers: options.returnLayers },

@@ -10,6 +10,7 @@ import { tf } from '../features/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../explain/network.ts';
 import type { DistancePower } from './ocsvm-like.ts';
 import { UserError } from '../errors.ts';
+import { centrePrototypes, centreRows } from './centred-prototypes.ts';
 
 /**
  * For p = 2 a distance below this fraction of ‖x − c‖² + ‖u − c‖² counts as zero: float32 cannot
@@ -51,21 +52,11 @@ export class DistanceLayer implements ExplainableLayer {
       throw new Error(`distance layer '${name}': ${prototypes.length} prototype values for ${this.nNeurons} neurons`);
     }
     this.dim = prototypes.length / this.nNeurons;
-    const built = tf.tidy(() => {
-      const u = tf.tensor2d(prototypes, [this.nNeurons, this.dim]);
-      const centre = tf.mean(u, 0) as tf.Tensor1D;
-      const centred = tf.sub(u, centre) as tf.Tensor2D;
-      return {
-        centre,
-        centred,
-        squaredNorms: tf.reshape(tf.sum(tf.square(centred), 1), [1, this.nNeurons]) as tf.Tensor2D,
-        squaredPrototypes: (power === 2 ? tf.square(centred) : tf.zeros([0, 0])) as tf.Tensor2D,
-      };
-    });
+    const built = centrePrototypes(prototypes, this.nNeurons, this.dim);
     this.centre = built.centre;
     this.prototypes = built.centred;
     this.squaredNorms = built.squaredNorms;
-    this.squaredPrototypes = built.squaredPrototypes;
+    this.squaredPrototypes = (power === 2 ? tf.square(built.centred) : tf.zeros([0, 0])) as tf.Tensor2D;
     this.bias = tf.tensor1d(Float32Array.from(bias));
     this.forwardBias = tf.tidy(() => tf.add(tf.reshape(this.squaredNorms, [this.nNeurons]), this.bias));
     this.prototypesT = (power === 2 ? tf.transpose(this.prototypes) : tf.zeros([0, 0])) as tf.Tensor2D;
@@ -81,7 +72,7 @@ export class DistanceLayer implements ExplainableLayer {
           'was the SVM trained on these features (same feature layer, same data shape)?',
       );
     }
-    return tf.sub(tf.reshape(a, [n, this.dim]), this.centre);
+    return centreRows(a, this.centre, this.dim);
   }
 
   /** d_j(x) = ‖x − u_j‖_p^p for a batch [N, ...] → [N, m]. */

@@ -6,6 +6,7 @@
  */
 import { tf } from '../features/runtime.ts';
 import type { ExplainableLayer, Tensor } from '../explain/network.ts';
+import { oneHotMask } from '../explain/one-hot.ts';
 
 /** The largest γ float32 holds; larger temperatures behave identically (the hard minimum). */
 const MAX_FLOAT32 = 3.4e38;
@@ -43,7 +44,7 @@ export function softMinWeights(h: Tensor, gamma: number): Tensor {
 /** Weights of the hard minimum: 1 on the first minimal neuron of each row, 0 elsewhere. */
 export function hardMinWeights(h: Tensor): Tensor {
   // int32 one-hot, then cast: the wasm OneHot kernel leaves a float32 dtype request as int bits
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.argMin(h, 1), h.shape[1] as number), 'float32'));
+  return tf.tidy(() => oneHotMask(tf.argMin(h, 1), h.shape[1] as number));
 }
 
 export class SoftMinPoolingLayer implements ExplainableLayer {

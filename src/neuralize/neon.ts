@@ -12,6 +12,8 @@ import { kmeans, type InitializationMethod } from 'ml-kmeans';
 import { tf } from '../features/runtime.ts';
 import { ExplainableNetwork, type ExplainableLayer, type Tensor } from '../explain/network.ts';
 import { UserError } from '../errors.ts';
+import { oneHotMask } from '../explain/one-hot.ts';
+import { centrePrototypes, centreRows } from './centred-prototypes.ts';
 import { softMinWeights } from './min-pooling.ts';
 import { explainOutput, type OutputExplanationOptions } from './explain-output.ts';
 
@@ -92,27 +94,17 @@ export class NeonCompetitorLayer implements ExplainableLayer {
     }
     this.k = k;
     this.dim = centroids.length / k;
-    const built = tf.tidy(() => {
-      const mu = tf.tensor2d(centroids, [k, this.dim]);
-      const centre = tf.mean(mu, 0) as tf.Tensor1D;
-      const centred = tf.sub(mu, centre) as tf.Tensor2D;
-      return {
-        centre,
-        centred,
-        withSquares: tf.concat([centred, tf.square(centred)], 1) as tf.Tensor2D,
-        squaredNorms: tf.reshape(tf.sum(tf.square(centred), 1), [1, k]) as tf.Tensor2D,
-      };
-    });
+    const built = centrePrototypes(centroids, k, this.dim);
     this.centre = built.centre;
     this.centroids = built.centred;
-    this.withSquares = built.withSquares;
     this.squaredNorms = built.squaredNorms;
+    this.withSquares = tf.tidy(() => tf.concat([built.centred, tf.square(built.centred)], 1) as tf.Tensor2D);
   }
 
   private centredRows(a: Tensor): tf.Tensor2D {
     const n = a.shape[0];
     if (a.size / n !== this.dim) throw new UserError(`NEON layer '${this.name}': its inputs have ${a.size / n} values each, but the k-means centroids have ${this.dim}; were the clusters fitted on these features?`);
-    return tf.sub(tf.reshape(a, [n, this.dim]), this.centre);
+    return centreRows(a, this.centre, this.dim);
   }
 
   /** ‖x − μ_k‖² − ‖x‖² = ‖μ_k‖² − 2 x·μ_k [N, k]: the nearest centroid minimises it. */
@@ -134,8 +126,7 @@ export class NeonCompetitorLayer implements ExplainableLayer {
     return tf.tidy(() => {
       const partial = this.partialDistances(this.centredRows(a));
       const c = this.clusterOfRows(partial);
-      // int32 one-hot, then cast: the wasm OneHot kernel leaves a float32 dtype request as int bits
-      const ownWeight = tf.cast(tf.oneHot(c, this.k), 'float32');
+      const ownWeight = oneHotMask(c, this.k);
       const z = tf.sub(partial, tf.sum(tf.mul(partial, ownWeight), 1, true));
       return tf.where(tf.greater(ownWeight, 0), tf.fill(z.shape, Infinity), z);
     });
