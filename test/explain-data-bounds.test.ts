@@ -55,7 +55,7 @@ describe('composite options from the data', () => {
     const R = uniform(rand, 3, 0.1, 1);
     const got = tf.tidy(() => {
       const a = tf.tensor2d([rows[0]]);
-      return layer.relevance(a, tf.tensor2d([R]), zBox.composite.byKind!.dense, { index: 0, output: layer.forward(a) }).dataSync();
+      return layer.relevance(a, tf.tensor2d([R]), zBox.composite.byKind!.dense, { output: layer.forward(a) }).dataSync();
     });
     const low = Array.from((options.low as tf.Tensor).dataSync());
     const high = Array.from((options.high as tf.Tensor).dataSync());

@@ -164,7 +164,7 @@ describe('pooling routes, by hand on a 4×4 example', () => {
     tf.tidy(() => {
       const x = tf.tensor4d(image.flat(), [1, 4, 4, 1]);
       const output = layer.forward(x);
-      return (tf.reshape(layer.relevance(x, tf.tensor4d(top.flat(), [1, 2, 2, 1]), undefined, { index: 0, output }), [4, 4]).arraySync() as number[][]);
+      return (tf.reshape(layer.relevance(x, tf.tensor4d(top.flat(), [1, 2, 2, 1]), undefined, { output }), [4, 4]).arraySync() as number[][]);
     });
 
   it('max pooling gives each window relevance to its winner', () => {
@@ -192,7 +192,7 @@ describe('pooling routes, by hand on a 4×4 example', () => {
     const layer = new GlobalAveragePooling2DLayer('gap');
     const R = tf.tidy(() => {
       const x = tf.tensor4d(image.flat(), [1, 4, 4, 1]);
-      return layer.relevance(x, tf.tensor2d([[10]]), undefined, { index: 0, output: layer.forward(x) }).dataSync();
+      return layer.relevance(x, tf.tensor2d([[10]]), undefined, { output: layer.forward(x) }).dataSync();
     });
     const total = image.flat().reduce((a, b) => a + b, 0);
     Array.from(R).forEach((v, i) => expect(v).toBeCloseTo((image.flat()[i] / total) * 10, 5));

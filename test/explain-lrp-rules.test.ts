@@ -93,7 +93,7 @@ function expectAgreement(layer: ExplainableLayer, explicit: ExplicitLinear, inpu
     const z = output.dataSync();
     expect(maxAbs(Array.from(z, (v, k) => v - zRef[k]))).toBeLessThan(1e-5 * maxAbs(zRef) + 1e-6);
     const rel = tf.reshape(tf.tensor(R.flat()), output.shape);
-    return layer.relevance(input, rel, rule, { index: 0, output }).dataSync();
+    return layer.relevance(input, rel, rule, { output }).dataSync();
   });
   expect(engine.length).toBe(SAMPLES * nIn);
   const ULP8 = 8 * 2 ** -24;

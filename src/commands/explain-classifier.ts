@@ -12,10 +12,16 @@ import { loadModel } from '../features/model-io.ts';
 import { loadDataset } from '../features/data/data-spec.ts';
 import { sampleSize, type Dataset } from '../features/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
-import { SMOOTHGRAD_VARIANTS, type GradientOptions, type SmoothGradVariant } from '../explain/gradient-methods.ts';
+import {
+  GRADIENT_METHOD_DESCRIPTIONS,
+  GRADIENT_METHOD_NAMES,
+  SMOOTHGRAD_VARIANTS,
+  type GradientOptions,
+  type SmoothGradVariant,
+} from '../explain/gradient-methods.ts';
+import { COMPOSITE_NAMES, type CompositeOptions } from '../explain/composites.ts';
 import { explainClassifier, parseClassifierMethods, pixelMapShape, type ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
-import type { CompositeOptions } from '../explain/composites.ts';
 import { methodFolderName, writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
@@ -233,6 +239,12 @@ function describeOptions(opts: Options): Record<string, string> {
   };
 }
 
+/** --method help: each gradient method with its description, then the LRP names. */
+function methodHelp(): string {
+  const gradient = GRADIENT_METHOD_NAMES.map((name) => `${name} (${GRADIENT_METHOD_DESCRIPTIONS[name]})`);
+  return `${gradient.join(', ')}, or LRP: ${COMPOSITE_NAMES.join(', ')} (also lrp:epsilon=0.25, lrp:gamma=0.5)`;
+}
+
 export function register(program: Command): void {
   program
     .command('explain-classifier')
@@ -241,7 +253,7 @@ export function register(program: Command): void {
     .requiredOption('--data <spec>', 'data set, e.g. mnist, mnist:0,6, png:DIR, csv:FILE')
     .option('--index <list>', 'sample indices to explain, e.g. 0,5,17')
     .option('--first <n>', 'explain samples 0…n−1')
-    .option('--method <list>', 'methods: gradient, taylor, gxi, ig, smoothgrad, lrp:<composite or rule>', DEFAULT_METHODS)
+    .option('--method <list>', `comma-separated methods: ${methodHelp()}`, DEFAULT_METHODS)
     .option('--target <class>', "explained class: 'predicted', a class index or a class name", 'predicted')
     .requiredOption('--out <dir>', 'output folder (one sub-folder per method)')
     .option('--ig-steps <m>', 'integrated gradients: interpolation steps', '32')

@@ -54,31 +54,13 @@ export interface GradientExplanation {
   completenessError?: Float32Array;
 }
 
-export interface GradientMethodInfo {
-  name: GradientMethodName;
-  description: string;
-  /** the options this method reads */
-  options: ReadonlyArray<keyof GradientOptions>;
-}
-
-export const GRADIENT_METHODS: Readonly<Record<GradientMethodName, GradientMethodInfo>> = {
-  gradient: { name: 'gradient', description: 'sensitivity analysis (∂f/∂x)²', options: [] },
-  taylor: {
-    name: 'taylor',
-    description: 'simple Taylor: ∇f(x̃)·(x − x̃) at a root x̃ on the gradient line through x',
-    options: ['maxIterations'],
-  },
-  gxi: { name: 'gxi', description: 'gradient × input', options: [] },
-  ig: {
-    name: 'ig',
-    description: 'integrated gradients from a baseline x̄',
-    options: ['steps', 'baseline', 'batchSize'],
-  },
-  smoothgrad: {
-    name: 'smoothgrad',
-    description: 'SmoothGrad: gradient averaged over noisy copies of x',
-    options: ['samples', 'noiseLevel', 'variant', 'seed', 'batchSize'],
-  },
+/** One line per method, for CLI help. */
+export const GRADIENT_METHOD_DESCRIPTIONS: Readonly<Record<GradientMethodName, string>> = {
+  gradient: 'sensitivity analysis (∂f/∂x)²',
+  taylor: 'simple Taylor ∇f(x̃)·(x − x̃) at a root x̃ on the gradient line through x',
+  gxi: 'gradient × input',
+  ig: 'integrated gradients from a baseline x̄',
+  smoothgrad: 'SmoothGrad, the gradient averaged over noisy copies of x',
 };
 
 const OPTION_NAMES: ReadonlyArray<keyof GradientOptions> = [

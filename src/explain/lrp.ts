@@ -45,7 +45,7 @@ export function propagate(
     const layers: Tensor[] = [];
     if (options.returnLayers) layers[network.layers.length] = R;
     for (let k = network.layers.length - 1; k >= 0; k--) {
-      const next = network.layers[k].relevance(activations[k], R, rules[k], { index: k, output: activations[k + 1] });
+      const next = network.layers[k].relevance(activations[k], R, rules[k], { output: activations[k + 1] });
       // free relevances as we go (a big batch keeps only the activations), unless asked for them
       if (!options.returnLayers && R !== top && next !== R) R.dispose();
       R = next;

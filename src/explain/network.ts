@@ -24,8 +24,6 @@ export type LayerKind =
 
 /** What the propagation routine tells a layer besides its input and the relevance of its output. */
 export interface RelevanceContext {
-  /** position of the layer in its network */
-  readonly index: number;
   /** the layer's forward output for `input` (already computed during the forward pass) */
   readonly output: Tensor;
 }

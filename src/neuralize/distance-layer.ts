@@ -75,14 +75,6 @@ export class DistanceLayer implements ExplainableLayer {
     return centreRows(a, this.centre, this.dim);
   }
 
-  /** d_j(x) = ‖x − u_j‖_p^p for a batch [N, ...] → [N, m]. */
-  distances(a: Tensor): tf.Tensor2D {
-    return tf.tidy(() => {
-      const xc = this.centredRows(a);
-      return this.power === 2 ? this.squaredDistances(xc) : this.l1Blocks(xc, null).d;
-    });
-  }
-
   forward(a: Tensor): Tensor {
     return tf.tidy(() => {
       const xc = this.centredRows(a);

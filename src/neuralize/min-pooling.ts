@@ -43,7 +43,6 @@ export function softMinWeights(h: Tensor, gamma: number): Tensor {
 
 /** Weights of the hard minimum: 1 on the first minimal neuron of each row, 0 elsewhere. */
 export function hardMinWeights(h: Tensor): Tensor {
-  // int32 one-hot, then cast: the wasm OneHot kernel leaves a float32 dtype request as int bits
   return tf.tidy(() => oneHotMask(tf.argMin(h, 1), h.shape[1] as number));
 }
 
@@ -73,7 +72,7 @@ export class SoftMinPoolingLayer implements ExplainableLayer {
 }
 
 export class HardMinPoolingLayer implements ExplainableLayer {
-  readonly kind = 'min-pooling';
+  readonly kind = 'hard-min-pooling';
 
   constructor(readonly name: string) {}
 
