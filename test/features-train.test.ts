@@ -66,6 +66,21 @@ describe('feature network training', () => {
     expect(second.weights).toEqual(first.weights);
   });
 
+  it('the same seed gives the same initial weights (seed 0 too), another seed other weights', () => {
+    const weightsOf = (seed: number) => {
+      const model = buildFeatureNetwork('cnn', [28, 28, 1], 10, { seed });
+      const values = model.getWeights().map((w) => Array.from(w.dataSync()));
+      model.dispose();
+      return values;
+    };
+    const zero = weightsOf(0);
+    expect(weightsOf(0)).toEqual(zero);
+    const one = weightsOf(1);
+    zero.forEach((w, k) => {
+      if (w.some((v) => v !== 0)) expect(one[k]).not.toEqual(w); // kernels differ; zero biases agree
+    });
+  });
+
   it('leaves no tensors behind (Adam state freed, batches tidied)', async () => {
     const subset = loadMnist({ limit: 100 });
     const model = buildFeatureNetwork('mlp', [28, 28, 1], 10);
