@@ -7,7 +7,7 @@ import { UserError } from '../src/errors.ts';
 import type { Dataset } from '../src/features/dataset.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { saveModel } from '../src/features/model-io.ts';
-import { createExtractor, defaultFeatureLayer, networkExtractor, pixelExtractor } from '../src/features/extractor.ts';
+import { defaultFeatureLayer, modelExtractor, networkExtractor, pixelExtractor } from '../src/features/extractor.ts';
 
 let dir: string;
 let cnn: tf.LayersModel;
@@ -143,17 +143,19 @@ describe('feature extractors', () => {
     const path = join(dir, 'cnn');
     await saveModel(cnn, path);
     const ds = images(4);
-    const fromFile = await createExtractor(`model:${path}`);
+    const fromFile = await modelExtractor(path);
     expect(fromFile.name).toBe(`model:${join(path, 'model.json')}:features`);
     expect(fromFile.outputShape).toEqual([128]);
+    expect(fromFile.layer).toBe('features');
     expect(Array.from(fromFile.extract(ds))).toEqual(Array.from(networkExtractor(cnn).extract(ds)));
     fromFile.dispose();
-    const named = await createExtractor(`model:${join(path, 'model.json')}`, { layer: 'pool2' });
+    const named = await modelExtractor(join(path, 'model.json'), { layer: 'pool2' });
     expect(named.outputShape).toEqual([5, 5, 64]);
     expect(Array.from(named.extract(ds))).toEqual(Array.from(networkExtractor(cnn, { layer: 'pool2' }).extract(ds)));
     named.dispose();
-    expect((await createExtractor('pixels', { sampleShape: [28, 28, 1] })).outputShape).toEqual([784]);
-    expect((await createExtractor('network', { network: mlp })).name).toBe('network:features');
+    expect(pixelExtractor([28, 28, 1]).outputShape).toEqual([784]);
+    expect(pixelExtractor([28, 28, 1]).layer).toBeNull();
+    expect(networkExtractor(mlp).name).toBe('network:features');
   });
 
   it("default layer of a user's model is its last hidden ReLU layer, even behind a softmax", () => {
@@ -175,11 +177,9 @@ describe('feature extractors', () => {
     expect(() => networkExtractor(cnn, { layer: 'conv9' })).toThrow(UserError);
     expect(() => networkExtractor(cnn, { layer: 'conv9' })).toThrow(/no layer named 'conv9'; its layers: input, conv1, pool1, conv2, pool2, flatten, features, logits/);
     const missing = join(dir, 'absent');
-    await expect(createExtractor(`model:${missing}`)).rejects.toThrow(`model file ${join(missing, 'model.json')} does not exist`);
+    await expect(modelExtractor(missing)).rejects.toThrow(`model file ${join(missing, 'model.json')} does not exist`);
     await saveModel(mlp, join(dir, 'mlp'));
-    await expect(createExtractor(`model:${join(dir, 'mlp')}`, { layer: 'nope' })).rejects.toThrow(/model:.*mlp.*no layer named 'nope'; its layers: input, flatten, hidden, features, logits/);
-    await expect(createExtractor('resnet')).rejects.toThrow(/unknown features 'resnet'; allowed: network, pixels, model:PATH/);
-    await expect(createExtractor('network')).rejects.toThrow(UserError);
+    await expect(modelExtractor(join(dir, 'mlp'), { layer: 'nope' })).rejects.toThrow(/model:.*mlp.*no layer named 'nope'; its layers: input, flatten, hidden, features, logits/);
     expect(() => networkExtractor(cnn).extract(new Float32Array(100))).toThrow(/whole samples of 784 values, got 100/);
     const vectors: Dataset = { x: new Float32Array(30), n: 3, sampleShape: [10], labels: null, classNames: [], source: 'csv:v.csv' };
     expect(() => networkExtractor(cnn).extract(vectors)).toThrow(/csv:v\.csv has samples of shape \[10\]/);

@@ -10,6 +10,8 @@ import { loadModel, modelJsonPathOf } from './model-io.ts';
 export interface FeatureExtractor {
   /** what it computes, for reports: 'pixels', 'network:features', 'model:/path/model.json:dense_2' */
   readonly name: string;
+  /** layer whose activations are the features, or null for the pixels */
+  readonly layer: string | null;
   /** shape of the features of one sample (e.g. [128], or [11, 11, 64] for a conv layer) */
   readonly outputShape: number[];
   /** product of outputShape: the length of one feature row */
@@ -51,6 +53,7 @@ export function pixelExtractor(sampleShape: number[]): FeatureExtractor {
   const size = product(sampleShape);
   return {
     name: 'pixels',
+    layer: null,
     outputShape: [size],
     featureDim: size,
     extract: (input) => Float32Array.from(inputSamples(input, size, 'the pixels extractor')),
@@ -108,6 +111,7 @@ export function networkExtractor(
   const batchSize = options.batchSize ?? DEFAULT_EXTRACT_BATCH;
   return {
     name: `${label}:${layerName}`,
+    layer: layerName,
     outputShape,
     featureDim,
     extract(input) {
@@ -138,29 +142,4 @@ export async function modelExtractor(path: string, options: LayerExtractorOption
     model.dispose();
     throw e;
   }
-}
-
-export interface ExtractorSpecOptions extends LayerExtractorOptions {
-  /** the trained feature network, for the 'network' spec */
-  network?: tf.LayersModel;
-  /** shape of one sample, for the 'pixels' spec */
-  sampleShape?: number[];
-}
-
-export const EXTRACTOR_SPECS = ['network', 'pixels', 'model:PATH'] as const;
-
-/** An extractor from a spec string: 'network', 'pixels' or 'model:PATH'. */
-export async function createExtractor(spec: string, options: ExtractorSpecOptions = {}): Promise<FeatureExtractor> {
-  if (spec === 'pixels') {
-    if (!options.sampleShape) throw new Error("createExtractor('pixels') needs options.sampleShape");
-    return pixelExtractor(options.sampleShape);
-  }
-  if (spec === 'network') {
-    if (!options.network) throw new UserError("features 'network' need a trained feature network (see oc-explain train-features)");
-    return networkExtractor(options.network, options);
-  }
-  if (spec.startsWith('model:') && spec.length > 'model:'.length) {
-    return modelExtractor(spec.slice('model:'.length), options);
-  }
-  throw new UserError(`unknown features '${spec}'; allowed: ${EXTRACTOR_SPECS.join(', ')}`);
 }

@@ -37,7 +37,7 @@ export function buildFeatureNetwork(
   if (numClasses < 2) throw new UserError(`a classifier needs at least 2 classes, got ${numClasses}`);
   if (kind === 'cnn' && sampleShape.length !== 3) {
     throw new UserError(
-      `network 'cnn' needs image samples (height × width × channels), got sample shape [${sampleShape.join(', ')}]; use --network mlp`,
+      `network 'cnn' needs image samples (height × width × channels), got sample shape [${sampleShape.join(', ')}]; use the mlp network for vectors`,
     );
   }
   const baseSeed = options.seed ?? 0;

@@ -131,7 +131,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
       sampleShape: ds.sampleShape,
       classNames: ds.classNames,
       features: o.features,
-      featureLayer: o.features === 'pixels' ? null : extractor.name.slice(extractor.name.lastIndexOf(':') + 1),
+      featureLayer: extractor.layer,
       featureDim: extractor.featureDim,
       featureNetwork: features.network,
       normal: mask ? o.normal! : null,
