@@ -41,7 +41,7 @@ beforeAll(async () => {
     cli('explain', pixelRun, '--top', '4', '--method', 'ocdtd,nn,edge,sa', '--out', join(root, 'explain')),
     cli('evaluate', pixelRun, '--top', '4', '--methods', 'ocdtd,nn,edge,sa,random', '--steps', String(STEPS), '--json'),
     cli('explain-classifier', '--model', join(mlpRun, 'features'), '--data', DATA, '--first', '5', '--method', 'gradient,lrp:epsilon-plus', '--out', join(root, 'explain-classifier')),
-    cli('evaluate', mlpRun, '--classifier', '--top', '5', '--methods', 'gradient,lrp:epsilon-plus', '--steps', '10', '--json'),
+    cli('evaluate', mlpRun, '--classifier', '--top', '5', '--methods', 'gradient,lrp:epsilon-plus,random', '--steps', '10', '--json'),
   ]);
   for (const r of [explained, evaluated, explainedClassifier]) expect(r.code, r.stderr).toBe(0);
   classifierOut = evaluatedClassifier;

@@ -25,6 +25,11 @@ export function parseOutlierMethodList(list: string, where: string): OutlierMeth
   return methods;
 }
 
+/** A classifier method list without 'random' (the floor is always run). */
+function withoutRandom(list: string): string {
+  return list.split(',').filter((m) => m.trim() !== RANDOM_METHOD).join(',');
+}
+
 function curvesJson(result: PixelFlippingResult) {
   return {
     patchSize: result.patchSize,
@@ -55,7 +60,7 @@ export function register(program: Command): void {
       const classifier = Boolean(o.classifier);
       if (o.index !== undefined && command.getOptionValueSource('top') === 'cli') throw new UserError('give --top or --index, not both');
       const top = parseCount(o.top, '--top');
-      const classifierMethods = classifier ? parseClassifierMethods(o.methods ?? DEFAULT_CLASSIFIER_METHODS, '--methods') : [];
+      const classifierMethods = classifier ? parseClassifierMethods(withoutRandom(o.methods ?? DEFAULT_CLASSIFIER_METHODS), '--methods') : [];
       const outlierMethods = classifier ? [] : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods');
       const reference = parseReference(o.reference ?? (classifier ? 'zero' : 'nearest'));
       resolveComposite(o.composite); // an unknown name stops here, before any work
