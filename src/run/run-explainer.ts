@@ -4,10 +4,11 @@
  * nearest-neighbour baseline, and one call that explains chosen samples with chosen methods.
  */
 import { tf } from '../features/runtime.ts';
-import { isImageSet, sampleSize } from '../features/dataset.ts';
+import { sampleSize } from '../features/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
+import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
@@ -52,15 +53,15 @@ export class RunExplainer {
     this.classifier = run.featureModel ? fromLayersModel(run.featureModel) : null;
     this.neuralized = neuralize(run.svm);
     this.network = this.neuralized.network(this.classifier?.upTo(config.featureLayer!) ?? null, run.dataset.sampleShape);
+    this.compositeOptions = compositeOptionsForData(run.dataset);
   }
 
   static async open(dir: string): Promise<RunExplainer> {
     return new RunExplainer(await openRunWithData(dir));
   }
 
-  get compositeOptions(): CompositeOptions {
-    return isImageSet(this.run.dataset) ? { low: 0, high: 1 } : { unbounded: true };
-  }
+  /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
+  readonly compositeOptions: CompositeOptions;
 
   /** Pixels of the chosen samples, row-major. */
   inputs(indices: readonly number[]): Float32Array {
@@ -144,6 +145,7 @@ export class RunExplainer {
   }
 
   dispose(): void {
+    disposeBounds(this.compositeOptions);
     this.nearest?.dispose();
     this.neuralized.dispose();
     this.classifier?.dispose();
