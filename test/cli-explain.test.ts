@@ -82,6 +82,32 @@ describe.each([
   }
 });
 
+describe('explain --compress', () => {
+  it('reports the largest change of o(x), and the explained o(x) stays within it of the exact one', async () => {
+    const runDir = join(root, 'run-pixels');
+    const out = join(root, 'explain-compressed');
+    const { code, stdout, stderr } = await cli('explain', runDir, '--top', '4', '--method', 'ocdtd', '--compress', '6', '--out', out);
+    expect(code, stderr).toBe(0);
+    const m = /compressed from (\d+) vectors to (\d+) prototypes: o\(x\) changes by at most ([\d.e+-]+) on the (\d+) training samples/.exec(stdout);
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBe(6);
+    const maxChange = Number(m![3]);
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
+    const { gamma, rho, nu, nFit } = config.svm;
+    expect(Number(m![4])).toBe(nFit);
+    const summary = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8'));
+    const maps = readNpy(join(out, 'ocdtd', 'relevance.npy')).data;
+    summary.samples.forEach((s: { outlierness: number; decision: number }, k: number) => {
+      // the exact o(x) from the uncompressed decision value: f = νl·exp(−γ o) − ρ
+      const exact = -Math.log((s.decision + rho) / (nu * nFit)) / gamma;
+      expect(Math.abs(s.outlierness - exact)).toBeLessThanOrEqual(maxChange * 1.0001 + 1e-3);
+      let sum = 0;
+      for (let i = k * 784; i < (k + 1) * 784; i++) sum += maps[i];
+      expect(Math.abs(sum - s.outlierness) / s.outlierness).toBeLessThan(1e-4);
+    });
+  });
+});
+
 describe('explain: bad input', () => {
   it('unknown method, conflicting selections, out-of-range index: one message, nothing written', async () => {
     const runDir = join(root, 'run-pixels');
@@ -90,6 +116,7 @@ describe('explain: bad input', () => {
       [['--top', '3', '--index', '1'], /not both/],
       [['--index', '99999'], /not a sample index/],
       [['--composite', 'nonsense'], /unknown LRP method/],
+      [['--compress', '0'], /--compress must be a whole number/],
     ];
     for (const [args, message] of cases) {
       const out = join(root, 'bad-explain');

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { tf } from '../features/runtime.ts';
 import { UserError } from '../errors.ts';
-import { sampleSize } from '../features/dataset.ts';
 import { sumChannels } from '../explain/gradient-methods.ts';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { writeDirAtomic } from '../io/atomic-write.ts';
@@ -50,22 +49,6 @@ export interface ClusterRunResult {
   composite: string;
   beta: number;
   clusters: ClusterExplanationResult[];
-}
-
-/** The run's features of every sample: the feature network's output, or the pixels. */
-export function runFeatures(explainer: RunExplainer): { data: Float32Array; dim: number } {
-  const { dataset } = explainer.run;
-  const network = explainer.featureNetwork;
-  if (!network) return { data: dataset.x, dim: sampleSize(dataset) };
-  const dim = explainer.run.config.featureDim;
-  const data = new Float32Array(dataset.n * dim);
-  const all = Array.from({ length: dataset.n }, (_, i) => i);
-  for (let start = 0; start < dataset.n; start += 256) {
-    const batch = all.slice(start, start + 256);
-    const values = tf.tidy(() => network.forward(explainer.tensorOf(batch)).dataSync());
-    data.set(values, start * dim);
-  }
-  return { data, dim };
 }
 
 function labelCounts(explainer: RunExplainer, members: number[]): Record<string, number> | null {
@@ -119,7 +102,8 @@ export function clusterRun(explainer: RunExplainer, options: ClusterRunOptions):
   if (!(Number.isInteger(options.explain) && options.explain >= 1)) throw new UserError(`--explain must be a whole number ≥ 1, got ${options.explain}`);
   const composite = options.composite ?? DEFAULT_COMPOSITE;
   const beta = options.beta ?? 1;
-  const { data, dim } = runFeatures(explainer);
+  const data = explainer.features();
+  const dim = data.length / explainer.run.dataset.n;
   const fit = fitKMeans(data, explainer.run.dataset.n, dim, { k, seed: options.seed ?? 0 });
   const clusters: ClusterExplanationResult[] = [];
   for (let c = 0; c < k; c++) {

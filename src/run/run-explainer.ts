@@ -11,6 +11,8 @@ import type { CompositeOptions } from '../explain/composites.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
+import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
+import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
 import { explainOutliers, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
@@ -36,6 +38,21 @@ export function mapShape(sampleShape: readonly number[]): [number, number] {
   return sampleShape.length === 3 ? [sampleShape[0], sampleShape[1]] : [1, sampleShape.reduce((a, b) => a * b, 1)];
 }
 
+export interface RunExplainerOptions {
+  /** replace the support vectors by this many k-means prototypes (faster explanations of large runs) */
+  compress?: number;
+}
+
+export interface SupportCompression {
+  supportVectors: number;
+  prototypes: number;
+  /** largest |o'(x) − o(x)| over the training samples */
+  maxOutliernessChange: number;
+  /** training samples that change side of the threshold */
+  changedDecisions: number;
+  trainingSamples: number;
+}
+
 export class RunExplainer {
   readonly run: OpenRunWithData;
   readonly neuralized: NeuralizedOcsvm;
@@ -47,17 +64,53 @@ export class RunExplainer {
   /** data-set index of every row of `nearest` */
   private inlierIndices: number[] = [];
 
-  private constructor(run: OpenRunWithData) {
+  /** with the `compress` option: what replacing the support vectors by prototypes changed */
+  readonly compression: SupportCompression | null = null;
+
+  private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
-    const { config } = run;
     this.classifier = run.featureModel ? fromLayersModel(run.featureModel) : null;
-    this.neuralized = neuralize(run.svm);
-    this.network = this.neuralized.network(this.classifier?.upTo(config.featureLayer!) ?? null, run.dataset.sampleShape);
+    let model: OcsvmLike = run.svm;
+    if (options.compress !== undefined) {
+      const fitted = this.fitIndices();
+      const training = { data: this.features(fitted), n: fitted.length };
+      const result = compressSupportVectors(run.svm, { prototypes: options.compress, seed: run.config.seed, training });
+      model = result.model;
+      this.compression = {
+        supportVectors: run.svm.nSupport,
+        prototypes: result.model.dualCoef.length,
+        maxOutliernessChange: result.maxOutliernessChange!,
+        changedDecisions: result.changedDecisions!,
+        trainingSamples: fitted.length,
+      };
+    }
+    this.neuralized = neuralize(model);
+    this.network = this.neuralized.network(this.featureNetwork, run.dataset.sampleShape);
     this.compositeOptions = compositeOptionsForData(run.dataset);
   }
 
-  static async open(dir: string): Promise<RunExplainer> {
-    return new RunExplainer(await openRunWithData(dir));
+  static async open(dir: string, options: RunExplainerOptions = {}): Promise<RunExplainer> {
+    return new RunExplainer(await openRunWithData(dir), options);
+  }
+
+  /** The samples the SVM was fitted on: the normal classes, or all. */
+  fitIndices(): number[] {
+    const { scores, config } = this.run;
+    const normal = config.normal ? new Set(config.normal) : null;
+    return scores.filter((s) => !normal || normal.has(s.label)).map((s) => s.index);
+  }
+
+  /** Features φ(x) of the chosen samples (every sample by default), rows of the SVM's dimension. */
+  features(indices: readonly number[] = Array.from({ length: this.run.dataset.n }, (_, i) => i)): Float32Array {
+    const network = this.featureNetwork;
+    if (!network) return this.inputs(indices);
+    const dim = this.run.config.featureDim;
+    const data = new Float32Array(indices.length * dim);
+    for (let start = 0; start < indices.length; start += 256) {
+      const batch = indices.slice(start, start + 256);
+      data.set(tf.tidy(() => network.forward(this.tensorOf(batch)).dataSync()), start * dim);
+    }
+    return data;
   }
 
   /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
@@ -74,9 +127,8 @@ export class RunExplainer {
   /** The samples the SVM was fitted on and calls inliers (f(x) > 0), for the nearest-neighbour baseline. */
   private nearestInlier(): NearestInlier {
     if (!this.nearest) {
-      const { dataset, config, scores } = this.run;
-      const normal = config.normal ? new Set(config.normal) : null;
-      this.inlierIndices = scores.filter((s) => s.decision > 0 && (!normal || normal.has(s.label))).map((s) => s.index);
+      const { dataset, scores } = this.run;
+      this.inlierIndices = this.fitIndices().filter((i) => scores[i].decision > 0);
       this.nearest = new NearestInlier(this.inputs(this.inlierIndices), sampleSize(dataset));
     }
     return this.nearest;
