@@ -19,7 +19,7 @@ export interface LineChartOptions {
   height?: number;
 }
 
-const MARGIN = { top: 34, right: 170, bottom: 48, left: 62 };
+const MARGIN = { top: 34, right: 200, bottom: 48, left: 62 };
 
 /** A line chart with both axes, axis labels, a title and a legend, as a standalone `<svg>` string. */
 export function lineChartSvg(options: LineChartOptions): string {

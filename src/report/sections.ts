@@ -61,7 +61,7 @@ export function runSection(run: RunInfo): SafeHtml {
     ['support vectors', String(run.nSupportVectors)],
     ['threshold θ (outlier iff o(x) > θ)', formatNumber(run.threshold)],
     ['training time', `${formatNumber(run.trainingSeconds, 3)} s`],
-    ['ROC AUC', run.rocAuc === undefined || run.rocAuc === null ? 'no labels' : formatNumber(run.rocAuc)],
+    ['ROC AUC', run.rocAuc === undefined || run.rocAuc === null ? '— (needs labels and --normal classes)' : formatNumber(run.rocAuc)],
     ...(run.details ?? []).map(({ name, value }): [string, string] => [name, value]),
   ];
   return html`<section id="run"><h2>The run</h2><table class="info">
