@@ -129,14 +129,43 @@ export class WorkerPool<Init, Job, Result> {
     }
   }
 
+  /**
+   * Split n rows of `size` values (row-major `data`) like split, without tensors: rows
+   * [bounds[k], bounds[k+1]) go to worker k−1 as `makeJob(copy of those rows, from, to)` while
+   * `local(0, bounds[1])` computes the first slice here (on `data` itself, no copy).
+   */
+  async splitRows<Local>(
+    data: Float32Array,
+    n: number,
+    size: number,
+    makeJob: (values: Float32Array, from: number, to: number) => Job,
+    local: (from: number, to: number) => Local,
+  ): Promise<{ local: Local; remote: Result[] }> {
+    const parts = Math.max(1, Math.min(this.workers.length + 1, n));
+    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
+    const pending = bounds.slice(1, -1).map((from, k) => {
+      const to = bounds[k + 2];
+      const values = data.slice(from * size, to * size);
+      return this.run(k, makeJob(values, from, to), [values.buffer as ArrayBuffer]);
+    });
+    let mine: Local;
+    try {
+      mine = local(0, bounds[1]);
+    } catch (e) {
+      await Promise.allSettled(pending); // let the workers finish, so that no reply goes unhandled
+      throw e;
+    }
+    return { local: mine, remote: await Promise.all(pending) };
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
 export interface WorkerHandlers<Init, Job, Result> {
-  /** build the worker's state (the runtime is already initialised) */
-  init(init: Init): void;
+  /** build the worker's state (the runtime is already initialised); may be async (e.g. loading a model) */
+  init(init: Init): void | Promise<void>;
   /** one job: its result and the buffers to transfer back */
   run(job: Job): { result: Result; transfer: ArrayBuffer[] };
 }
@@ -151,7 +180,7 @@ export function serveWorker<Init, Job, Result>(name: string, handlers: WorkerHan
     try {
       if (request.type === 'init') {
         await initRuntime({ quiet: true, backend: request.backend });
-        handlers.init(request.init);
+        await handlers.init(request.init);
         ready = true;
         reply({ type: 'ready' });
         return;

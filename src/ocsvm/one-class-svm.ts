@@ -15,6 +15,7 @@ import { selectRows, toMatrix, type MatrixInput } from './matrix.ts';
 import { readModelFile, stateFromJSON, stateToJSON, writeModelFile, type ModelJSON } from './model-file.ts';
 import { RowCache } from './row-cache.ts';
 import { solveOneClass } from './solver.ts';
+import { SupportScorer, type SupportExpansion } from './support-scorer.ts';
 
 export interface OneClassSVMOptions {
   /** 'rbf' (alias 'gaussian', default) or 'laplacian' */
@@ -38,9 +39,6 @@ export interface OneClassSVMOptions {
    */
   gemm?: boolean;
 }
-
-/** Samples scored per kernel block (bounds memory to SCORE_BLOCK × nSupport floats). */
-const SCORE_BLOCK = 2048;
 
 export interface FittedState {
   kernel: KernelName;
@@ -151,34 +149,24 @@ export class OneClassSVM {
   get converged(): boolean { return this.fitted.converged; }
   get fitSeconds(): number { return this.fitted.fitSeconds; }
 
+  /** The kernel expansion Σ α_i k(sv_i, ·) as plain numbers (what SupportScorer and ParallelScorer need). */
+  get expansion(): SupportExpansion {
+    const s = this.fitted;
+    return { kernel: s.kernel, gamma: s.gamma, d: s.d, supportVectors: s.supportVectors, dualCoef: s.dualCoef };
+  }
+
   /** Σ_i α_i k(sv_i, x) for every row x (no −ρ). */
   scoreSamples(xInput: MatrixInput): Float64Array {
     const s = this.fitted;
     const x = toMatrix(xInput, 'scored data');
     if (x.n === 0) return new Float64Array(0);
     if (x.d !== s.d) throw new UserError(`scored data has ${x.d} features per sample, the model was trained on ${s.d}`);
-    const scorer = new KernelBlock({ data: s.supportVectors, n: s.supportIndices.length, d: s.d }, s.kernel, s.gamma, { gemm: this.gemm });
-    const m = s.supportIndices.length;
-    const coef = s.dualCoef;
-    const out = new Float64Array(x.n);
-    const block = new Float32Array(Math.min(SCORE_BLOCK, x.n) * m);
+    const scorer = new SupportScorer(this.expansion, { gemm: this.gemm });
     try {
-      for (let r0 = 0; r0 < x.n; r0 += SCORE_BLOCK) {
-        const r1 = Math.min(x.n, r0 + SCORE_BLOCK);
-        const rows = new Int32Array(r1 - r0);
-        for (let r = r0; r < r1; r++) rows[r - r0] = r;
-        scorer.compute(x, rows, block);
-        for (let r = 0; r < rows.length; r++) {
-          let sum = 0;
-          const o = r * m;
-          for (let j = 0; j < m; j++) sum += coef[j] * block[o + j];
-          out[r0 + r] = sum;
-        }
-      }
+      return scorer.score(x);
     } finally {
       scorer.dispose();
     }
-    return out;
   }
 
   /** Σ_i α_i k(sv_i, x) − ρ: positive for inliers, negative for outliers. */
