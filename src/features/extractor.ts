@@ -33,7 +33,8 @@ export interface LayerExtractorOptions {
 
 const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-function inputSamples(input: Dataset | Float32Array, size: number, what: string): Float32Array {
+/** The samples of `input` as one row-major array (checked: whole samples of `size` values). */
+export function inputSamples(input: Dataset | Float32Array, size: number, what: string): Float32Array {
   if (!(input instanceof Float32Array)) {
     if (product(input.sampleShape) !== size) {
       throw new UserError(
