@@ -7,11 +7,16 @@
  * 1e-3-accurate, so points within that of the boundary may differ), and our decision values
  * against an exact float64 evaluation of Σ α k − ρ with the same α (on 1,000 evenly spaced samples).
  *
+ * Scoring is also timed on two threads (ParallelScorer: the main thread + 1 worker); the pool's
+ * start-up (worker thread, tsx, tfjs, wasm, support vectors) is timed on its own, once per size.
+ * CPU seconds are those of the whole process (all threads).
+ *
  * Options: --sizes 2000,5000 --repeats 3 (our side; libsvm runs once per size, it is slow).
  */
 import { createRequire } from 'node:module';
 import { initRuntime } from '../src/features/runtime.ts';
 import { OneClassSVM, kernelValue } from '../src/ocsvm/index.ts';
+import { ParallelScorer } from '../src/ocsvm/parallel-scorer.ts';
 import { loadMnistPixels } from '../test/support/mnist-pixels.ts';
 
 interface LibsvmModel {
@@ -56,6 +61,16 @@ function seconds(f: () => void): Timing {
   return { wall: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6 };
 }
 
+async function secondsAsync(f: () => Promise<unknown>): Promise<Timing> {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  await f();
+  const u = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6 };
+}
+
+const timing = (t: Timing) => `${t.wall.toFixed(2)} s (CPU ${t.cpu.toFixed(2)} s)`;
+
 function medianTiming(v: Timing[]): Timing {
   return { wall: median(v.map((t) => t.wall)), cpu: median(v.map((t) => t.cpu)) };
 }
@@ -97,6 +112,16 @@ for (const n of sizes) {
     scoreTimes.push(seconds(() => (f = svm.decisionFunction(X))));
   }
 
+  // the same scoring on two threads; the pool is started once and reused
+  let scorer: ParallelScorer | null = null;
+  const startup = await secondsAsync(async () => (scorer = await ParallelScorer.start(svm, { workers: 1 })));
+  const parallelTimes: Timing[] = [];
+  let fParallel: Float64Array = new Float64Array(0);
+  for (let r = 0; r < repeats; r++) parallelTimes.push(await secondsAsync(async () => (fParallel = await scorer!.decisionFunction(X))));
+  await scorer!.close();
+  let parallelDiff = 0;
+  for (let r = 0; r < n; r++) parallelDiff = Math.max(parallelDiff, Math.abs(fParallel[r] - f[r]));
+
   // exact float64 reference of our decision values, same α and ρ
   let maxAbs = 0;
   let maxRel = 0;
@@ -126,7 +151,9 @@ for (const n of sizes) {
   rows.push(
     `n=${n}: ${compare('fit', medianTiming(fitTimes), libFit)}, ${compare('score', medianTiming(scoreTimes), libScore)}; ` +
       `iterations ${svm.iterations}, nSV ${svm.nSupport} vs ${libSV}, rho ${svm.rho.toFixed(5)} vs ${libRho}, ` +
-      `labels differing ${disagree}; decision vs float64: max abs ${maxAbs.toExponential(2)}, max rel (to max(|f|, rho)) ${maxRel.toExponential(2)}`,
+      `labels differing ${disagree}; decision vs float64: max abs ${maxAbs.toExponential(2)}, max rel (to max(|f|, rho)) ${maxRel.toExponential(2)}; ` +
+      `score on 2 threads ${timing(medianTiming(parallelTimes))} (median of ${repeats}; max abs difference to 1 thread ${parallelDiff.toExponential(2)}), ` +
+      `their start-up ${timing(startup)} (once, not included)`,
   );
   console.log(rows[rows.length - 1]);
 }
