@@ -2,27 +2,13 @@
  * `oc-explain explain` on small runs (pixel features and an MLP): the written OC-DTD maps conserve
  * o(x), and o(x) reproduces the decision value in scores.csv through f = νl·exp(−γ o) − ρ.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.ts';
 import { readScoresCsv } from '../src/run/scores-csv.ts';
-
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'oc-explain.js');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [CLI, ...args], { env: { ...process.env, OC_EXPLAIN_BACKEND: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { cli } from './helpers/run-cli.ts';
 
 let root: string;
 beforeAll(() => {

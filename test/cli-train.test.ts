@@ -3,28 +3,14 @@
  * the saved SVM's decision values, the AUC equals a brute-force pair count, and bad options stop
  * with one message and no run folder.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/features/data/data-spec.ts';
 import { OneClassSVM } from '../src/ocsvm/index.ts';
 import { readScoresCsv } from '../src/run/scores-csv.ts';
-
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'oc-explain.js');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [CLI, ...args], { env: { ...process.env, OC_EXPLAIN_BACKEND: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { cli } from './helpers/run-cli.ts';
 
 const DATA = 'mnist:0,6,limit=240';
 let root: string;

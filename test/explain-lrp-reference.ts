@@ -5,16 +5,7 @@
  */
 
 /** A deterministic pseudo-random generator (mulberry32) giving numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seededRandom } from '../src/features/random.ts';
 
 /** n numbers uniform in [low, high], rounded to float32 so that engine and reference see the same values. */
 export function uniform(rand: () => number, n: number, low: number, high: number): number[] {

@@ -2,29 +2,15 @@
  * `oc-explain train-features` end to end: the saved model reproduces the reported held-out accuracy
  * on the same stratified split, and bad input stops with one message and no model folder.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initRuntime } from '../src/features/runtime.ts';
 import { loadDataset } from '../src/features/data/data-spec.ts';
 import { trainTestSplit } from '../src/features/data/split.ts';
 import { loadModel } from '../src/features/model-io.ts';
-
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'oc-explain.js');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [CLI, ...args], { env: { ...process.env, OC_EXPLAIN_BACKEND: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { cli } from './helpers/run-cli.ts';
 
 const DATA = 'mnist:limit=400';
 let root: string;

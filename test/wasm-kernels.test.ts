@@ -4,20 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initRuntime } from '../src/features/runtime.ts';
+import { mulberry32 as rng } from '../src/features/random.ts';
 
 type Backend = 'cpu' | 'wasm';
 type Inputs = Record<string, { shape: number[]; values: Float32Array | Int32Array; dtype?: 'int32' }>;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValues(shape: number[], seed: number, draw?: (u: number) => number): Float32Array {
   const next = rng(seed);
