@@ -1,7 +1,7 @@
 /**
- * A pool of worker threads that each explain a slice of a batch. The wasm backend runs one thread
- * per Node thread, so the batch is split between the main thread (the first slice) and the workers
- * (one slice each). This module holds what every such pool shares: starting workers through tsx,
+ * A pool of worker threads that each compute a slice of a batch (explanations, SVM scores,
+ * features). The wasm backend runs one thread per Node thread, so the batch is split between the
+ * main thread (the first slice) and the workers (one slice each). This module holds what every such pool shares: starting workers through tsx,
  * the init/job/result/error messages, routing replies to their callers, and the batch split. What
  * a worker holds and computes is given by its script (see serveWorker).
  */
@@ -80,6 +80,12 @@ export class WorkerPool<Init, Job, Result> {
     return this.workers.length;
   }
 
+  /** Bounds of the slices of n samples: [0, b1) for the main thread, [b_k, b_k+1) for worker k−1 (none empty). */
+  private sliceBounds(n: number): number[] {
+    const parts = Math.max(1, Math.min(this.workers.length + 1, n));
+    return Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
+  }
+
   /** Send `job` to worker k; `transfer` buffers move to it. */
   run(k: number, job: Job, transfer: ArrayBuffer[] = []): Promise<Result> {
     const id = this.nextId++;
@@ -101,8 +107,7 @@ export class WorkerPool<Init, Job, Result> {
     disposeLocal: (result: Local) => void,
   ): Promise<{ local: Local; remote: Result[] }> {
     const n = x.shape[0];
-    const parts = Math.max(1, Math.min(this.workers.length + 1, n));
-    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
+    const bounds = this.sliceBounds(n);
     const sampleSize = x.size / Math.max(n, 1);
     const flat = x.dataSync() as Float32Array;
     // post the workers' slices first, then explain the first slice here while they run
@@ -141,8 +146,7 @@ export class WorkerPool<Init, Job, Result> {
     makeJob: (values: Float32Array, from: number, to: number) => Job,
     local: (from: number, to: number) => Local,
   ): Promise<{ local: Local; remote: Result[] }> {
-    const parts = Math.max(1, Math.min(this.workers.length + 1, n));
-    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
+    const bounds = this.sliceBounds(n);
     const pending = bounds.slice(1, -1).map((from, k) => {
       const to = bounds[k + 2];
       const values = data.slice(from * size, to * size);
