@@ -11,6 +11,7 @@ import type { ExplainableLayer, RelevanceContext, Tensor } from '../explain/netw
 import type { DistancePower } from './ocsvm-like.ts';
 import { UserError } from '../errors.ts';
 import { centrePrototypes, centreRows } from './centred-prototypes.ts';
+import { ActiveDimensions } from './active-dimensions.ts';
 
 /**
  * For p = 2 a distance below this fraction of ‖x − c‖² + ‖u − c‖² counts as zero: float32 cannot
@@ -20,6 +21,13 @@ export const ZERO_DISTANCE_TOLERANCE = 1e-4;
 
 /** Largest [rows, neurons, dims] block materialised for the Laplacian's |x − u| (values). */
 const L1_BLOCK_VALUES = 1 << 23;
+
+/** The products' constant operands from the centred prototypes on the active dimensions [m, k]. */
+function operandsOn(u: tf.Tensor2D) {
+  // −2 folded into the operands is exact, and saves a pass over the inputs per product
+  const minusTwicePrototypes = tf.mul(u, -2) as tf.Tensor2D;
+  return { forwardWeights: tf.transpose(minusTwicePrototypes) as tf.Tensor2D, minusTwicePrototypes, squaredPrototypes: tf.square(u) as tf.Tensor2D };
+}
 
 export class DistanceLayer implements ExplainableLayer {
   readonly kind = 'distance';
@@ -33,13 +41,15 @@ export class DistanceLayer implements ExplainableLayer {
   readonly bias: tf.Tensor1D;
   /** ‖u_j − c‖² [1, m] (p = 2) */
   private readonly squaredNorms: tf.Tensor2D;
-  /** (u − c)² [m, dim] (p = 2) */
-  private readonly squaredPrototypes: tf.Tensor2D;
   /** ‖u_j − c‖² + b_j [m]: the part of h_j that does not depend on x, added inside the product (p = 2) */
   private readonly forwardBias: tf.Tensor1D;
-  /** (u − c)ᵀ [dim, m] (p = 2): the wasm fused product is wrong with transposeB, so we transpose once */
-  private readonly prototypesT: tf.Tensor2D;
-
+  /** dimensions where some prototype is off-centre: the products run over these only (p = 2) */
+  private readonly active: ActiveDimensions | null;
+  /** −2(u − c)ᵀ on the active dimensions [k, m] (p = 2); the wasm fused product is wrong with transposeB */
+  private readonly forwardWeights: tf.Tensor2D | null;
+  /** −2(u − c) and (u − c)² on the active dimensions [m, k] (p = 2) */
+  private readonly minusTwicePrototypes: tf.Tensor2D | null;
+  private readonly squaredPrototypes: tf.Tensor2D | null;
   /** `prototypes`: m rows of `dim` values, row-major; `bias`: m values. */
   constructor(
     readonly name: string,
@@ -56,10 +66,13 @@ export class DistanceLayer implements ExplainableLayer {
     this.centre = built.centre;
     this.prototypes = built.centred;
     this.squaredNorms = built.squaredNorms;
-    this.squaredPrototypes = (power === 2 ? tf.square(built.centred) : tf.zeros([0, 0])) as tf.Tensor2D;
     this.bias = tf.tensor1d(Float32Array.from(bias));
     this.forwardBias = tf.tidy(() => tf.add(tf.reshape(this.squaredNorms, [this.nNeurons]), this.bias));
-    this.prototypesT = (power === 2 ? tf.transpose(this.prototypes) : tf.zeros([0, 0])) as tf.Tensor2D;
+    this.active = power === 2 ? new ActiveDimensions(this.prototypes) : null;
+    const operands = this.active ? tf.tidy(() => operandsOn(this.active!.select(this.prototypes))) : null;
+    this.forwardWeights = operands?.forwardWeights ?? null;
+    this.minusTwicePrototypes = operands?.minusTwicePrototypes ?? null;
+    this.squaredPrototypes = operands?.squaredPrototypes ?? null;
   }
 
   /** Samples [N, ...] as rows [N, dim], shifted by the centre. */
@@ -99,9 +112,9 @@ export class DistanceLayer implements ExplainableLayer {
     });
   }
 
-  /** (−2x)·uᵀ + bias, [N, m]. */
+  /** (−2x)·uᵀ + bias, [N, m], over the active dimensions. */
   private product(xc: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor {
-    return tf.fused.matMul({ a: tf.mul(xc, -2), b: this.prototypesT, bias });
+    return tf.fused.matMul({ a: this.active!.select(xc), b: this.forwardWeights!, bias });
   }
 
   private squaredDistances(xc: tf.Tensor2D): tf.Tensor2D {
@@ -120,10 +133,11 @@ export class DistanceLayer implements ExplainableLayer {
     const kept = tf.mul(R, resolved);
     const r = tf.div(kept, tf.maximum(d, tolerance));
     const shared = tf.relu(tf.div(tf.sub(tf.sum(R, 1, true), tf.sum(kept, 1, true)), this.dim));
-    const rU = tf.matMul(r, this.prototypes);
-    const rU2 = tf.matMul(r, this.squaredPrototypes);
-    const expanded = tf.add(tf.mul(xc, tf.sub(tf.mul(xc, tf.sum(r, 1, true)), tf.mul(rU, 2))), rU2);
-    // each term is r_j (x_i − u_ij)² ≥ 0: clip the float32 rounding of the expansion
+    const sumR = tf.sum(r, 1, true);
+    const xa = this.active!.select(xc);
+    // x_i (x_i Σr − 2 (r·U)_i) + (r·U²)_i on the active dimensions; x_i² Σr on the others (u_i = c_i)
+    const onActive = tf.add(tf.mul(xa, tf.add(tf.mul(xa, sumR), tf.matMul(r, this.minusTwicePrototypes!))), tf.matMul(r, this.squaredPrototypes!));
+    const expanded = this.active!.merge(onActive as tf.Tensor2D, xc, (rest) => tf.mul(tf.square(rest), sumR));
     return tf.add(tf.relu(expanded), shared) as tf.Tensor2D;
   }
 
@@ -156,6 +170,8 @@ export class DistanceLayer implements ExplainableLayer {
   }
 
   dispose(): void {
-    tf.dispose([this.centre, this.prototypes, this.bias, this.squaredNorms, this.squaredPrototypes, this.forwardBias, this.prototypesT]);
+    tf.dispose([this.centre, this.prototypes, this.bias, this.squaredNorms, this.forwardBias]);
+    tf.dispose([this.forwardWeights, this.minusTwicePrototypes, this.squaredPrototypes].filter((t): t is tf.Tensor2D => t !== null));
+    this.active?.dispose();
   }
 }
