@@ -41,7 +41,7 @@ beforeAll(async () => {
   testAccuracy = accuracy(model, held);
   network = fromLayersModel(model);
   x = tf.tensor(held.x, [EXPLAINED, 28, 28, 1]);
-}, 60_000);
+}, 300_000);
 
 afterAll(() => {
   x?.dispose();
@@ -183,7 +183,7 @@ describe('explanations of the trained MNIST CNN (100 digits)', () => {
     }
     expect(igMean[16]).toBeLessThan(igMean[4]);
     expect(igError[16]).toBeLessThan(0.02);
-  }, 60_000);
+  }, 300_000);
 
   for (const name of COMPOSITE_NAMES) {
     it(`${name}: finite at every layer, and Σ R per layer equals the rule's own balance`, () => {

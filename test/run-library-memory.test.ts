@@ -22,7 +22,7 @@ beforeAll(async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'oc-memory-')), 'run');
   await trainRun({ data: 'mnist:0,6,limit=80', features: 'mlp', epochs: 1, kernel: 'gaussian', nu: 0.2, gamma: 'scale', out, backend, progress: false });
   explainer = await RunExplainer.open(out);
-}, 60_000);
+}, 300_000);
 
 afterAll(() => explainer?.dispose());
 
