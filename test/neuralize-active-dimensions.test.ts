@@ -29,6 +29,26 @@ function withSharedDimensions(X: Float32Array, nSupport: number): Float32Array {
   return out;
 }
 
+describe('column gathers with runs of consecutive indices (the wasm GatherV2 copies runs as blocks)', () => {
+  it.each([
+    [[3, 10], 1],
+    [[3, 10, 2], 1],
+  ])('equals a plain loop, x of shape %j along axis %i', (shape, axis) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = Float32Array.from({ length: size }, (_, i) => i * 0.5 - 3);
+    const indices = [shape[axis] - 1, 2, 3, 4, 0, 1, 7, 8, 8, 9].filter((i) => i < shape[axis]);
+    const x = tf.tensor(values, shape);
+    const idx = tf.tensor1d(indices, 'int32');
+    const got = tf.gather(x, idx, axis);
+    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const expected: number[] = [];
+    for (let o = 0; o < outer; o++) for (const i of indices) for (let c = 0; c < inner; c++) expected.push(values[(o * shape[axis] + i) * inner + c]);
+    expect(Array.from(got.dataSync())).toEqual(expected);
+    tf.dispose([x, idx, got]);
+  });
+});
+
 describe('ActiveDimensions', () => {
   it('finds the dimensions where some centred prototype is non-zero, and keeps one when none is', () => {
     const u = tf.tensor2d([0, 1, 0, 2, 0, -1, 0, -2], [2, 4]);

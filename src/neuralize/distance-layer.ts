@@ -129,9 +129,11 @@ export class DistanceLayer implements ExplainableLayer {
     // tolerance > 0 everywhere (the tiny term keeps it so when x and u both sit at the centre)
     const xTolerance = tf.add(tf.mul(tf.sum(tf.square(xc), 1, true), ZERO_DISTANCE_TOLERANCE), 1e-30);
     const tolerance = tf.add(xTolerance, tf.mul(this.squaredNorms, ZERO_DISTANCE_TOLERANCE));
-    const resolved = tf.step(tf.sub(d, tolerance)); // 1 where d > tolerance, else 0
+    const excess = tf.sub(d, tolerance);
+    const resolved = tf.step(excess); // 1 where d > tolerance, else 0
     const kept = tf.mul(R, resolved);
-    const r = tf.div(kept, tf.maximum(d, tolerance));
+    // max(d, tolerance) as tolerance + relu(d − tolerance): the wasm maximum is ten times slower
+    const r = tf.div(kept, tf.add(tolerance, tf.relu(excess)));
     const shared = tf.relu(tf.div(tf.sub(tf.sum(R, 1, true), tf.sum(kept, 1, true)), this.dim));
     const sumR = tf.sum(r, 1, true);
     const xa = this.active!.select(xc);

@@ -24,14 +24,37 @@ export function makeGather(original: WasmKernelFunc): WasmKernelFunc {
     const idx = backend.typedArrayFromHeap(indices);
     const src = backend.typedArrayFromHeap(x);
     const dst = backend.typedArrayFromHeap(out);
-    let to = 0;
+    // consecutive indices move as one block (a column gather that drops a border is a few runs
+    // per row), by copyWithin on one view of the heap: no subarray object per copy
+    const runs = consecutiveRuns(idx);
+    const heap = wholeHeap(dst);
+    const srcAt = src.byteOffset / src.BYTES_PER_ELEMENT;
+    let to = dst.byteOffset / dst.BYTES_PER_ELEMENT;
     for (let o = 0; o < outer; o++) {
-      for (let k = 0; k < idx.length; k++, to += slice) {
-        const from = (o * dim + idx[k]) * slice;
-        if (slice === 1) dst[to] = src[from];
-        else dst.set(src.subarray(from, from + slice), to);
+      for (let k = 0; k < runs.length; k += 2) {
+        const from = srcAt + (o * dim + runs[k]) * slice;
+        const size = runs[k + 1] * slice;
+        heap.copyWithin(to, from, from + size);
+        to += size;
       }
     }
     return out;
   };
+}
+
+/** [first index, run length, …] for the runs of consecutive values in `idx`. */
+function consecutiveRuns(idx: ArrayLike<number>): Int32Array {
+  const runs: number[] = [];
+  for (let k = 0; k < idx.length; k++) {
+    if (runs.length > 0 && idx[k] === runs[runs.length - 2] + runs[runs.length - 1]) runs[runs.length - 1]++;
+    else runs.push(idx[k], 1);
+  }
+  return Int32Array.from(runs);
+}
+
+/** A view of the whole wasm heap with the element type of `view`. */
+function wholeHeap(view: Float32Array | Int32Array | Uint8Array): Float32Array | Int32Array | Uint8Array {
+  if (view instanceof Float32Array) return new Float32Array(view.buffer);
+  if (view instanceof Int32Array) return new Int32Array(view.buffer);
+  return new Uint8Array(view.buffer);
 }
