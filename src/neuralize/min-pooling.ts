@@ -32,13 +32,13 @@ export function softMin(h: Tensor, gamma: number): Tensor {
   });
 }
 
-/** Soft-min weights p_j = exp(−γ h_j) / Σ_k exp(−γ h_k) per row of h [N, m]: rows sum to 1. */
+/**
+ * Soft-min weights p_j = exp(−γ h_j) / Σ_k exp(−γ h_k) per row of h [N, m]: rows sum to 1. The
+ * backend's softmax of −γ (h − min h): on wasm its exponential is vectorised, twice as fast as exp.
+ */
 export function softMinWeights(h: Tensor, gamma: number): Tensor {
   const g = checkGamma(gamma);
-  return tf.tidy(() => {
-    const { e } = shiftedExponentials(h, g);
-    return tf.div(e, tf.sum(e, 1, true));
-  });
+  return tf.tidy(() => tf.softmax(tf.mul(tf.sub(h, tf.min(h, 1, true)), -g)));
 }
 
 /** Weights of the hard minimum: 1 on the first minimal neuron of each row, 0 elsewhere. */
@@ -60,12 +60,9 @@ export class SoftMinPoolingLayer implements ExplainableLayer {
     return softMin(h, this.gamma);
   }
 
-  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)), as e_j · (R / Σ_k e_k). */
+  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)). */
   relevance(h: Tensor, R: Tensor): Tensor {
-    return tf.tidy(() => {
-      const { e } = shiftedExponentials(h, checkGamma(this.gamma));
-      return tf.mul(e, tf.expandDims(tf.div(R, tf.sum(e, 1)), 1));
-    });
+    return tf.tidy(() => tf.mul(softMinWeights(h, this.gamma), tf.expandDims(R, 1)));
   }
 
   dispose(): void {}
