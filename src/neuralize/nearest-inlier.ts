@@ -1,10 +1,13 @@
 /**
  * The nearest-neighbour baseline: R_i = (x_i − n_i)², n the training inlier nearest to x in input
- * (pixel) space. Distances by ‖x‖² + ‖n‖² − 2x·n in blocks of samples.
+ * (pixel) space, never x itself. Distances by ‖x‖² + ‖n‖² − 2x·n in blocks of samples.
  */
 import { tf } from '../features/runtime.ts';
 import type { Tensor } from '../explain/network.ts';
 import { UserError } from '../errors.ts';
+
+/** Relative squared distance below which an inlier counts as the sample itself (float32 rounding). */
+const SAME_SAMPLE_TOLERANCE = 1e-6;
 
 /** Largest [samples, inliers] distance block computed at once (values). */
 const BLOCK_VALUES = 1 << 24;
@@ -26,7 +29,7 @@ export class NearestInlier {
     this.squaredNorms = tf.tidy(() => tf.reshape(tf.sum(tf.square(this.inliers), 1), [1, this.count]));
   }
 
-  /** Index of the nearest inlier of every sample of x [N, ...] (int32 [N]). */
+  /** Index of the nearest inlier of every sample of x [N, ...] other than x itself (int32 [N]). */
   nearestIndex(x: Tensor): Tensor {
     const n = x.shape[0];
     if (x.size / n !== this.dim) throw new UserError(`nearest-neighbour explanation: samples of ${x.size / n} values, the inliers have ${this.dim}`);
@@ -37,8 +40,12 @@ export class NearestInlier {
       parts.push(
         tf.tidy(() => {
           const xb = tf.reshape(tf.slice(x, start, size), [size, this.dim]);
-          // ‖x‖² is the same for every inlier: ‖n‖² − 2x·n orders them
-          return tf.argMin(tf.sub(this.squaredNorms, tf.mul(tf.matMul(xb, this.inliers, false, true), 2)), 1);
+          const xNorms = tf.sum(tf.square(xb), 1, true);
+          const distances = tf.add(tf.sub(this.squaredNorms, tf.mul(tf.matMul(xb, this.inliers, false, true), 2)), xNorms);
+          // an inlier equal to x (x itself, when x is an inlier) is no reference: skip it
+          const scale = tf.add(this.squaredNorms, xNorms);
+          const same = tf.lessEqual(distances, tf.mul(scale, SAME_SAMPLE_TOLERANCE));
+          return tf.argMin(tf.where(same, tf.fill(distances.shape, Infinity), distances), 1);
         }),
       );
     }
