@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../src/errors.ts';
 import { describe, expect, it } from 'vitest';
 import { tempNameFor, writeDirAtomic, writeFileAtomic } from '../src/io/atomic-write.ts';
 
@@ -29,6 +30,19 @@ describe('writeFileAtomic', () => {
     await expect(writeFileAtomic(target, 'data')).rejects.toThrow();
     expect(readdirSync(dir)).toEqual(['taken']);
     expect(readFileSync(join(target, 'keep.txt'), 'utf8')).toBe('keep');
+  });
+});
+
+describe('output targets that cannot be written', () => {
+  it('a folder where a file should go, or a file where a folder should be, is one UserError and writes nothing', async () => {
+    const parent = tempDir();
+    mkdirSync(join(parent, 'folder'));
+    writeFileSync(join(parent, 'file'), 'f');
+    await expect(writeFileAtomic(join(parent, 'folder'), 'x')).rejects.toThrow(/cannot write .*folder: it is a folder; give a file name/);
+    await expect(writeFileAtomic(join(parent, 'file', 'deeper', 'x.html'), 'x')).rejects.toThrow(/file is a file, not a folder/);
+    await expect(writeDirAtomic(join(parent, 'file', 'run'), 'm', async () => undefined)).rejects.toThrow(UserError);
+    expect(readdirSync(parent).sort()).toEqual(['file', 'folder']);
+    expect(readdirSync(join(parent, 'folder'))).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { initRuntime } from '../features/runtime.ts';
 import { parseClassifierMethods } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
+import { assertFileTarget } from '../io/atomic-write.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/evaluate-run.ts';
 import { reportRun } from '../run/report-run.ts';
@@ -42,6 +43,7 @@ export function register(program: Command): void {
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
       resolveComposite(options.composite); // an unknown name stops here, before any work
+      assertFileTarget(o.out);
       await initRuntime({ backend: program.opts().backend });
       const explainer = await RunExplainer.open(dir);
       try {

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } 
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { describeFsError } from './fs-error.ts';
 
 /** The temporary name used for `path` by this process. */
 export function tempNameFor(path: string): string {
@@ -14,9 +15,10 @@ export function tempNameFor(path: string): string {
 
 /** Write `data` to `path` via `path.<pid>.tmp` + rename; parent folders are created as needed. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  assertFileTarget(path);
   const tmp = tempNameFor(path);
-  await mkdir(dirname(path), { recursive: true });
   try {
+    await mkdir(dirname(path), { recursive: true });
     const handle = await open(tmp, 'w');
     try {
       await handle.writeFile(data);
@@ -26,8 +28,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     }
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new UserError(`cannot write ${path}: ${describeFsError(e)}`);
   }
 }
 
@@ -43,12 +45,26 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
   }
 }
 
+/** The nearest part of `path` that exists must be a folder (else nothing can be created below it). */
+function assertParentFolder(path: string): void {
+  let parent = dirname(path);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new UserError(`cannot write ${path}: ${parent} is a file, not a folder`);
+}
+
+/** A file may be written at `path`: it is not a folder, and its parent is (or can be made) a folder. Call it before long work. */
+export function assertFileTarget(path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`cannot write ${path}: it is a folder; give a file name`);
+  assertParentFolder(path);
+}
+
 /**
  * A folder we may replace: it does not exist, is empty, or is an earlier output of ours (it holds
  * `marker`, e.g. a run's config.json). Anything else is the user's and is never deleted. Call it
  * before long work, so that a wrong --out fails at once.
  */
 export function assertReplaceable(dir: string, marker: string): void {
+  assertParentFolder(dir);
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir} exists and is not a folder; choose another output folder`);
   if (readdirSync(dir).length === 0 || existsSync(join(dir, marker))) return;
