@@ -70,7 +70,7 @@ export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
     data: config.data,
     nTrain: config.svm.nFit,
     features,
-    kernel: config.svm.kernel,
+    kernel: config.svm.kernel === 'rbf' ? 'gaussian (rbf)' : config.svm.kernel,
     nu: config.svm.nu,
     gamma: config.svm.gamma,
     nSupportVectors: config.svm.nSupport,
