@@ -110,6 +110,7 @@ describe('oc-explain report: bad input', () => {
     [['--methods', 'ocdtd,wild'], "unknown outlier explanation method 'wild'"],
     [['--classifier-methods', 'lrp:wild'], "unknown LRP method 'lrp:wild'"],
     [['--top', '0'], '--top must be a whole number ≥ 1'],
+    [['--clusters', '100000'], '--clusters 100000: the run has only'],
   ])('%j → one message, no file', async (args, message) => {
     const out = join(root, 'bad', 'report.html');
     const r = await cliInProcess('report', runDir, '--out', out, ...args);

@@ -3,6 +3,7 @@ import { initRuntime } from '../features/runtime.ts';
 import { parseClassifierMethods } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
 import { assertFileTarget } from '../io/atomic-write.ts';
+import { UserError } from '../errors.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/evaluate-run.ts';
 import { reportRun } from '../run/report-run.ts';
@@ -47,6 +48,8 @@ export function register(program: Command): void {
       await initRuntime({ backend: program.opts().backend });
       const explainer = await RunExplainer.open(dir);
       try {
+        const n = explainer.run.dataset.n;
+        if (options.clusters !== null && options.clusters > n) throw new UserError(`--clusters ${options.clusters}: the run has only ${n} samples`);
         await reportRun(explainer, o.out, options);
       } finally {
         explainer.dispose();
