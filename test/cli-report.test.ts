@@ -80,6 +80,9 @@ describe('oc-explain report', () => {
     const rows = [...doc.querySelectorAll('#outliers tr.outlier-row')];
     expect(rows.map((r) => Number(/#(\d+)/.exec(r.textContent!)![1]))).toEqual(top.map((s) => s.index));
     rows.forEach((row) => expect(row.querySelectorAll('img.heat').length).toBe(6));
+    // the per-sample flipping areas are labelled by sample index, the flipped samples being these outliers
+    const perSample = [...doc.querySelectorAll('#flipping details th')].slice(1).map((th) => th.textContent);
+    expect(perSample).toEqual(top.map((s) => `#${s.index}`));
     expect(doc.querySelectorAll('.cluster').length).toBe(2);
     expect(doc.querySelectorAll('#classifier tr.classifier-row').length).toBeGreaterThan(0);
   });

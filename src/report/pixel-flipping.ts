@@ -59,6 +59,8 @@ export interface PixelFlippingResult {
   patchSize: number;
   reference: FlipReference['kind'];
   nSamples: number;
+  /** data-set index of each flipped sample, in order, when the caller knows them */
+  samples?: number[];
 }
 
 export const RANDOM_METHOD = 'random';

@@ -104,7 +104,7 @@ function areaTableHtml(result: PixelFlippingResult): SafeHtml {
         <td class="num">${formatNumber(r.stdArea)}</td><td class="num">${r.nSamples}</td></tr>`,
     )}</table>
     <details><summary>per-sample areas</summary><table class="numbers"><tr><th>method</th>
-    ${result.curves[0].areas.map((_, i) => html`<th>${i}</th>`)}</tr>
+    ${result.curves[0].areas.map((_, i) => html`<th>${result.samples ? `#${result.samples[i]}` : i}</th>`)}</tr>
     ${result.curves.map((c) => html`<tr><td>${c.method}</td>${c.areas.map((a) => html`<td class="num">${formatNumber(a, 3)}</td>`)}</tr>`)}
     </table></details>`;
 }

@@ -65,7 +65,7 @@ async function flip(
   parts: FlipPart[],
   settings: FlipSettings,
 ): Promise<PixelFlippingResult> {
-  return flipInParts(
+  const result = await flipInParts(
     parts,
     {
       values: explainer.inputs(indices),
@@ -75,6 +75,7 @@ async function flip(
     },
     { patchSize: settings.patchSize, steps: settings.steps, seed: settings.seed, onProgress: settings.onProgress },
   );
+  return { ...result, samples: [...indices] };
 }
 
 const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => i);
