@@ -91,16 +91,21 @@ export function parseOutlierMethod(name: string, where = '--method'): OutlierMet
   throw new UserError(`${where}: unknown outlier explanation method '${name}'; allowed: ${OUTLIER_METHOD_NAMES.join(', ')}`);
 }
 
+/** Per-pixel relevance of x (summed over channels) by one method, without batching; the caller disposes it. */
+export function outlierRelevance(name: OutlierMethodName, ctx: OutlierExplanationContext, x: Tensor): Tensor {
+  const perValue = OUTLIER_METHODS[name].explain(ctx, x);
+  if (perValue.rank !== 4) return perValue;
+  const relevance = tf.tidy(() => sumChannels(perValue));
+  perValue.dispose();
+  return relevance;
+}
+
 /** One pass: o(x) and the per-pixel relevance of a chunk. */
 function explainChunk(name: OutlierMethodName, ctx: OutlierExplanationContext, x: Tensor): { relevance: Tensor; o: Float32Array } {
   const out = ctx.network.forward(x);
   const o = Float32Array.from(out.dataSync());
   out.dispose();
-  const perValue = OUTLIER_METHODS[name].explain(ctx, x);
-  if (perValue.rank !== 4) return { relevance: perValue, o };
-  const relevance = tf.tidy(() => sumChannels(perValue));
-  perValue.dispose();
-  return { relevance, o };
+  return { relevance: outlierRelevance(name, ctx, x), o };
 }
 
 /**

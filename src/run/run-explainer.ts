@@ -14,7 +14,7 @@ import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
 import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
-import { explainOutliers, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
@@ -183,8 +183,12 @@ export class RunExplainer {
       const batch = indices.slice(start, start + batchSize);
       const x = this.tensorOf(batch);
       try {
+        // o(x) once per batch: every method explains the same outputs
+        const o = this.network.forward(x);
+        const outlierness = o.dataSync();
+        o.dispose();
         results.forEach((result) => {
-          const { relevance, outlierness } = explainOutliers(result.method, ctx, x);
+          const relevance = outlierRelevance(result.method, ctx, x);
           result.maps.set(relevance.dataSync(), start * height * width);
           result.outlierness.set(outlierness, start);
           relevance.dispose();
