@@ -10,7 +10,7 @@ import { parseComposite } from './composites.ts';
 import { explainLRP, type LRPResult } from './lrp.ts';
 import { networkToSpec, type NetworkSpec } from './network-spec.ts';
 import type { ExplainableNetwork } from './network.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { WorkerPool, workerCount } from './worker-pool.ts';
 
 /** Composite options that can cross a thread boundary. */
 export interface PlainCompositeOptions {
@@ -56,7 +56,7 @@ export class LRPPool {
    * `network`; the main thread keeps using `network` itself (the caller still owns it).
    */
   static async start(network: ExplainableNetwork, options: { workers?: number } = {}): Promise<LRPPool> {
-    const pool = await WorkerPool.start<NetworkSpec, LRPJob, LRPJobResult>(WORKER_SCRIPT, options.workers ?? 1, networkToSpec(network));
+    const pool = await WorkerPool.start<NetworkSpec, LRPJob, LRPJobResult>(WORKER_SCRIPT, workerCount(options.workers, 'LRP pool'), networkToSpec(network));
     return new LRPPool(network, pool);
   }
 

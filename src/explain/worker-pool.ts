@@ -27,6 +27,13 @@ function spawnWorker(script: URL): Worker {
 
 const errorOf = (reply: { message: string; userError: boolean }) => (reply.userError ? new UserError(reply.message) : new Error(reply.message));
 
+/** The `workers` option of a pool (default 1: with the main thread, both cores), checked. */
+export function workerCount(workers: number | undefined, what: string): number {
+  const count = workers ?? 1;
+  if (!(Number.isInteger(count) && count >= 0)) throw new UserError(`${what}: workers must be an integer ≥ 0, got ${count}`);
+  return count;
+}
+
 export class WorkerPool<Init, Job, Result> {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();

@@ -11,7 +11,7 @@
  */
 import { tf } from './runtime.ts';
 import { UserError } from '../errors.ts';
-import { WorkerPool } from '../explain/worker-pool.ts';
+import { WorkerPool, workerCount } from '../explain/worker-pool.ts';
 import type { Dataset } from './dataset.ts';
 import { DEFAULT_EXTRACT_BATCH, inputSamples, networkExtractor, type FeatureExtractor, type LayerExtractorOptions } from './extractor.ts';
 
@@ -70,8 +70,7 @@ export class ParallelExtractor {
 
   /** A pool extracting the layer `options.layer` (default: as networkExtractor chooses) of `model`, which the caller keeps owning. */
   static async start(model: tf.LayersModel, options: ParallelExtractorOptions = {}): Promise<ParallelExtractor> {
-    const count = options.workers ?? 1;
-    if (!(Number.isInteger(count) && count >= 0)) throw new UserError(`parallel extractor: workers must be an integer ≥ 0, got ${count}`);
+    const count = workerCount(options.workers, 'parallel extractor');
     const local = networkExtractor(model, options);
     const inputSize = (model.inputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
     const init: ExtractorWorkerInit = { model: await modelToData(model), layer: local.layer!, batchSize: options.batchSize };

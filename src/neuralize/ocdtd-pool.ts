@@ -5,24 +5,17 @@
  * thread boundary by name (numeric options only).
  */
 import { tf } from '../features/runtime.ts';
-import { UserError } from '../errors.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { networkToSpec, type NetworkSpec } from '../explain/network-spec.ts';
-import { WorkerPool } from '../explain/worker-pool.ts';
+import { WorkerPool, workerCount } from '../explain/worker-pool.ts';
 import { neuralize, type NeuralizedOcsvm, type PoolingKind } from './neuralize.ts';
 import { ocdtd, type OcdtdResult } from './ocdtd.ts';
 import type { OcsvmLike } from './ocsvm-like.ts';
 
 /** The SVM as plain numbers (structured-clonable). */
-export interface PlainOcsvm {
-  kernel: string;
-  gamma: number;
-  rho: number;
-  nu: number;
-  nTrain: number;
-  dualCoef: Float64Array;
-  supportVectors: Float32Array;
+export interface PlainOcsvm extends OcsvmLike {
+  readonly dualCoef: Float64Array;
 }
 
 export interface OcdtdWorkerInit {
@@ -81,8 +74,7 @@ export class OcdtdPool {
   ) {}
 
   static async start(model: OcsvmLike, options: OcdtdPoolOptions): Promise<OcdtdPool> {
-    const count = options.workers ?? 1;
-    if (!(Number.isInteger(count) && count >= 0)) throw new UserError(`OC-DTD pool: workers must be an integer ≥ 0, got ${count}`);
+    const count = workerCount(options.workers, 'OC-DTD pool');
     const pooling = options.pooling ?? 'soft';
     const neuralized = neuralize(model, { pooling });
     const network = neuralized.network(options.features ?? null, options.inputShape);

@@ -9,7 +9,7 @@
  *   await scorer.close();
  */
 import { UserError } from '../errors.ts';
-import { WorkerPool } from '../explain/worker-pool.ts';
+import { WorkerPool, workerCount } from '../explain/worker-pool.ts';
 import { toMatrix, type MatrixInput } from './matrix.ts';
 import type { OneClassSVM } from './one-class-svm.ts';
 import { SupportScorer, type SupportExpansion } from './support-scorer.ts';
@@ -43,8 +43,7 @@ export class ParallelScorer {
 
   /** A pool for the fitted `svm` (its current support vectors: refitting it later does not reach the pool). */
   static async start(svm: OneClassSVM, options: ParallelScorerOptions = {}): Promise<ParallelScorer> {
-    const count = options.workers ?? 1;
-    if (!(Number.isInteger(count) && count >= 0)) throw new UserError(`parallel scorer: workers must be an integer ≥ 0, got ${count}`);
+    const count = workerCount(options.workers, 'parallel scorer');
     const expansion = svm.expansion;
     const local = new SupportScorer(expansion, { gemm: svm.gemm });
     try {
