@@ -5,13 +5,13 @@
  *   npx tsx bench/composites.ts [RUN_DIR=runs/bench-cnn] [--top 50] [--reference nearest|zero|mean] [--steps N]
  * Make the run with: node bin/oc-explain.js train --data mnist --features cnn --out runs/bench-cnn
  */
-import { initRuntime } from '../src/features/runtime.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
 import { parseReference } from '../src/run/evaluate-run.ts';
 import { flipReference } from '../src/run/evaluate-run.ts';
-import { chunks, flipInParts } from '../src/run/flip-in-parts.ts';
+import { chunks, flipInParts } from '../src/metrics/flip-in-parts.ts';
 import { RunExplainer } from '../src/run/run-explainer.ts';
 import { topOutliers } from '../src/run/scores-csv.ts';
-import { areaTable } from '../src/report/pixel-flipping.ts';
+import { areaTable } from '../src/metrics/pixel-flipping.ts';
 import { areaTableText } from '../src/run/text-table.ts';
 
 const COMPOSITES = ['deep-taylor', 'epsilon-plus', 'epsilon-plus-flat', 'epsilon-gamma-box', 'epsilon-alpha2-beta1', 'lrp:z-plus', 'lrp:0'];

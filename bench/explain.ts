@@ -5,7 +5,7 @@
  * medians of RUNS runs in the same process; LRP also on two threads (main + one worker, LRPPool).
  * `npm run bench:explain [-- --backend cpu]`.
  */
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { explainLRP } from '../src/explain/lrp.ts';
 import { parseComposite } from '../src/explain/composites.ts';

@@ -8,12 +8,12 @@
  * model rebuilt) on its own; extraction times are medians of 3 runs, CPU seconds those of the
  * whole process (all threads). `npm run bench:features [-- --backend cpu] [-- --network mlp]`.
  */
-import { initRuntime } from '../src/features/runtime.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
+import { loadMnist } from '../src/data/mnist.ts';
 import { parseNetworkKind } from '../src/features/feature-network.ts';
 import { networkExtractor } from '../src/features/extractor.ts';
 import { ParallelExtractor } from '../src/features/parallel-extractor.ts';
-import { trainTestSplit } from '../src/features/data/split.ts';
+import { trainTestSplit } from '../src/data/split.ts';
 import { DEFAULT_EPOCHS, accuracy, trainFeatureNetwork } from '../src/features/train-network.ts';
 
 function argument(name: string): string | undefined {

@@ -7,8 +7,8 @@
  * one input gradient of o(x) timed in the same run, target ≤ 2×. Medians of RUNS runs after a
  * warm-up. `npm run bench:ocdtd [-- --backend cpu]`.
  */
-import { tf, initRuntime } from '../src/features/runtime.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
+import { loadMnist } from '../src/data/mnist.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { OneClassSVM } from '../src/ocsvm/one-class-svm.ts';

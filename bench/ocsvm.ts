@@ -14,7 +14,7 @@
  * Options: --sizes 2000,5000 --repeats 3 (our side; libsvm runs once per size, it is slow).
  */
 import { createRequire } from 'node:module';
-import { initRuntime } from '../src/features/runtime.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
 import { OneClassSVM, kernelValue } from '../src/ocsvm/index.ts';
 import { ParallelScorer } from '../src/ocsvm/parallel-scorer.ts';
 import { loadMnistPixels } from '../test/support/mnist-pixels.ts';

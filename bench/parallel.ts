@@ -10,8 +10,8 @@
  * `npx tsx bench/parallel.ts [--seconds 180]` (time spent collecting runs).
  */
 import { readFileSync } from 'node:fs';
-import { initRuntime } from '../src/features/runtime.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
+import { loadMnist } from '../src/data/mnist.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { networkExtractor } from '../src/features/extractor.ts';
 import { ParallelExtractor } from '../src/features/parallel-extractor.ts';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kmeans } from 'ml-kmeans';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime } from '../src/features/runtime.ts';
-import { loadDataset } from '../src/features/data/data-spec.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
+import { loadDataset } from '../src/data/data-spec.ts';
 import { readNpy } from '../src/io/npy.ts';
 import { cli, cliInProcess, errorLines, type CliResult } from './helpers/run-cli.ts';
 

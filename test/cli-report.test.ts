@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { D3Node } from 'd3-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime } from '../src/features/runtime.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
 import { formatNumber } from '../src/report/html.ts';
 import { readScoresCsv } from '../src/run/scores-csv.ts';
 import { cli, cliInProcess, errorLines, type CliResult } from './helpers/run-cli.ts';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../src/features/data/data-spec.ts';
+import { loadDataset } from '../src/data/data-spec.ts';
 import { OneClassSVM } from '../src/ocsvm/index.ts';
 import { readScoresCsv } from '../src/run/scores-csv.ts';
 import { cli } from './helpers/run-cli.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { loadCsv, splitCsvLine } from '../src/features/data/csv.ts';
+import { loadCsv, splitCsvLine } from '../src/data/csv.ts';
 
 const TINY = join(import.meta.dirname, '..', 'data', 'tiny.csv');
 // data/tiny.csv as numbers, written out by hand

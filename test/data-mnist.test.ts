@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
+import { loadMnist } from '../src/data/mnist.ts';
 
 // The reference: the package's JSON files read straight, digit by digit.
 const require = createRequire(import.meta.url);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { loadPngFolder } from '../src/features/data/png-folder.ts';
+import { loadPngFolder } from '../src/data/png-folder.ts';
 import { encodeRawPng, fixtureByte, type RawColourType } from './helpers/raw-png.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data');

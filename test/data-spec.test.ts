@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { loadCsv } from '../src/features/data/csv.ts';
-import { DATA_SPEC_FORMS, loadDataset, parseDataSpec } from '../src/features/data/data-spec.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
-import { loadPngFolder } from '../src/features/data/png-folder.ts';
+import { loadCsv } from '../src/data/csv.ts';
+import { DATA_SPEC_FORMS, loadDataset, parseDataSpec } from '../src/data/data-spec.ts';
+import { loadMnist } from '../src/data/mnist.ts';
+import { loadPngFolder } from '../src/data/png-folder.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data');
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import type { Dataset } from '../src/features/dataset.ts';
-import { shuffleIndices, subset, takePerClass, trainTestSplit } from '../src/features/data/split.ts';
-import { mulberry32 } from '../src/features/random.ts';
+import type { Dataset } from '../src/data/dataset.ts';
+import { shuffleIndices, subset, takePerClass, trainTestSplit } from '../src/data/split.ts';
+import { mulberry32 } from '../src/data/random.ts';
 
 /** mulberry32 again, in exact BigInt arithmetic modulo 2^32 instead of Math.imul and int32 tricks. */
 function referenceMulberry32(seed: number): () => number {

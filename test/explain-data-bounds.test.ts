@@ -5,7 +5,7 @@
  * box composites are refused with a UserError.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
 import { compositeOptionsForData, disposeBounds } from '../src/explain/data-bounds.ts';
 import { parseClassifierMethods } from '../src/explain/classifier-methods.ts';

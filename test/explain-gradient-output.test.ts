@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { explainByGradient, sumChannels } from '../src/explain/gradient-methods.ts';
 import { methodFolderName, writeInputImages, writeRelevanceBatch } from '../src/explain/relevance-output.ts';
 import { renderInput, renderRelevance } from '../src/explain/heatmap.ts';

@@ -3,7 +3,7 @@
  * softplus / ReLU net with explicit matrices whose input gradient is written out by hand.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import {
   GRADIENT_METHOD_NAMES,
   explainByGradient,

@@ -4,7 +4,7 @@
  * appended layers, and no tensor leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { explainLRP, propagate } from '../src/explain/lrp.ts';

@@ -3,7 +3,7 @@
  * between the main thread and a worker holding a copy of the network rebuilt from its spec).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { explainLRP } from '../src/explain/lrp.ts';

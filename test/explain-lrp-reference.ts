@@ -5,7 +5,7 @@
  */
 
 /** A deterministic pseudo-random generator (mulberry32) giving numbers in [0, 1). */
-export { mulberry32 as seededRandom } from '../src/features/random.ts';
+export { mulberry32 as seededRandom } from '../src/data/random.ts';
 
 /** n numbers uniform in [low, high], rounded to float32 so that engine and reference see the same values. */
 export function uniform(rand: () => number, n: number, low: number, high: number): number[] {

@@ -4,7 +4,7 @@
  * (conv unrolled by loops) in test/explain-lrp-reference.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { DenseLayer } from '../src/explain/layers/dense.ts';
 import { Conv2DLayer } from '../src/explain/layers/conv2d.ts';
 import { AveragePooling2DLayer } from '../src/explain/layers/average-pooling2d.ts';

@@ -6,11 +6,11 @@
  * neurons whose z⁺ is zero); integrated gradients' completeness error is small with enough steps.
  */
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
+import { loadMnist } from '../src/data/mnist.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { trainNetwork, accuracy } from '../src/features/train-network.ts';
-import type { Dataset } from '../src/features/dataset.ts';
+import type { Dataset } from '../src/data/dataset.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { COMPOSITE_NAMES, assignRules, parseComposite } from '../src/explain/composites.ts';
 import { explainLRP } from '../src/explain/lrp.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { loadModel, saveModel } from '../src/features/model-io.ts';

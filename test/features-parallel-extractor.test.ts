@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { initRuntime, tf } from '../src/features/runtime.ts';
-import type { Dataset } from '../src/features/dataset.ts';
-import { mnistDigitImages } from '../src/features/data/mnist.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
+import type { Dataset } from '../src/data/dataset.ts';
+import { mnistDigitImages } from '../src/data/mnist.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { networkExtractor } from '../src/features/extractor.ts';
 import { ParallelExtractor, modelFromData, modelToData } from '../src/features/parallel-extractor.ts';

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
-import { loadDataset } from '../src/features/data/data-spec.ts';
-import { trainTestSplit } from '../src/features/data/split.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
+import { loadDataset } from '../src/data/data-spec.ts';
+import { trainTestSplit } from '../src/data/split.ts';
 import { loadModel } from '../src/features/model-io.ts';
 import { cli } from './helpers/run-cli.ts';
 

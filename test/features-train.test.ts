@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
-import type { Dataset } from '../src/features/dataset.ts';
-import { loadMnist } from '../src/features/data/mnist.ts';
+import type { Dataset } from '../src/data/dataset.ts';
+import { loadMnist } from '../src/data/mnist.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { accuracy, trainFeatureNetwork, trainNetwork } from '../src/features/train-network.ts';
 

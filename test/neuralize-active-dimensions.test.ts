@@ -5,7 +5,7 @@
  * §5 and conserves o(x), also with a single support vector (no dimension differs at all).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { neuralize } from '../src/neuralize/neuralize.ts';
 import { ocdtd } from '../src/neuralize/ocdtd.ts';
 import { ActiveDimensions } from '../src/neuralize/active-dimensions.ts';

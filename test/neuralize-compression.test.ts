@@ -4,9 +4,9 @@
  * matches a float64 recomputation; with one prototype per support vector nothing changes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime } from '../src/features/runtime.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
 import { OneClassSVM } from '../src/ocsvm/one-class-svm.ts';
-import { mnistDigitImages } from '../src/features/data/mnist.ts';
+import { mnistDigitImages } from '../src/data/mnist.ts';
 import { compressSupportVectors } from '../src/neuralize/support-compression.ts';
 import { UserError } from '../src/errors.ts';
 

@@ -1,7 +1,7 @@
 /** The nearest-inlier reference never is the sample itself: an inlier gets its nearest other inlier. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
-import { mulberry32 } from '../src/features/random.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
+import { mulberry32 } from '../src/data/random.ts';
 import { NearestInlier } from '../src/neuralize/nearest-inlier.ts';
 
 beforeAll(async () => {

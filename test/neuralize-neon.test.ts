@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kmeans } from 'ml-kmeans';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { fitKMeans, neon, neuralizeKMeans } from '../src/neuralize/neon.ts';
 import { UserError } from '../src/errors.ts';
 import { ExplainableNetwork } from '../src/explain/network.ts';

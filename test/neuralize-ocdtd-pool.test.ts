@@ -3,9 +3,9 @@
  * one thread, on pixels and through the default CNN, and leaves no tensors behind.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { OneClassSVM } from '../src/ocsvm/one-class-svm.ts';
-import { mnistDigitImages } from '../src/features/data/mnist.ts';
+import { mnistDigitImages } from '../src/data/mnist.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { neuralize } from '../src/neuralize/neuralize.ts';

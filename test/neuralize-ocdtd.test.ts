@@ -5,7 +5,7 @@
  * deep-taylor, down to the pixels.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { neuralize } from '../src/neuralize/neuralize.ts';
 import { ocdtd } from '../src/neuralize/ocdtd.ts';
 import { ExplainableNetwork } from '../src/explain/network.ts';
@@ -19,7 +19,7 @@ import { propagate } from '../src/explain/lrp.ts';
 import { sumChannels } from '../src/explain/gradient-methods.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
-import { mnistDigitImages } from '../src/features/data/mnist.ts';
+import { mnistDigitImages } from '../src/data/mnist.ts';
 import { handMadeModel, neuronValues, ocdtdReference, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
 
 beforeAll(async () => {

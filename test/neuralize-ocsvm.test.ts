@@ -4,12 +4,12 @@
  * the minimum of h_j — all against float64 loops over the SVM's own formulas.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { neuralize } from '../src/neuralize/neuralize.ts';
 import { softMin, softMinWeights } from '../src/neuralize/min-pooling.ts';
 import { UserError } from '../src/errors.ts';
 import { OneClassSVM } from '../src/ocsvm/one-class-svm.ts';
-import { mnistDigitImages } from '../src/features/data/mnist.ts';
+import { mnistDigitImages } from '../src/data/mnist.ts';
 import { decision, handMadeModel, neuronValues, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
 
 const n = 80;

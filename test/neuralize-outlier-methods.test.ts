@@ -4,7 +4,7 @@
  * force search, Sobel against explicit loops with repeated borders; the registry's names and errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { neuralize } from '../src/neuralize/neuralize.ts';
 import { explainOutliers, OUTLIER_METHOD_NAMES, parseOutlierMethod } from '../src/neuralize/outlier-methods.ts';
 import { NearestInlier } from '../src/neuralize/nearest-inlier.ts';

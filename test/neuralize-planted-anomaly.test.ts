@@ -6,9 +6,9 @@
  * 0.96–1.00 there and 0.37–0.70 for the centre blob) and beat edge detection in both places.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { OneClassSVM } from '../src/ocsvm/one-class-svm.ts';
-import { mnistDigitImages } from '../src/features/data/mnist.ts';
+import { mnistDigitImages } from '../src/data/mnist.ts';
 import { neuralize, type NeuralizedOcsvm } from '../src/neuralize/neuralize.ts';
 import { explainOutliers, OUTLIER_METHOD_NAMES, type OutlierMethodName } from '../src/neuralize/outlier-methods.ts';
 import { NearestInlier } from '../src/neuralize/nearest-inlier.ts';

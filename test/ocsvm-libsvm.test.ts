@@ -7,7 +7,7 @@
  * backend) and from the float64 JS loops.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime } from '../src/features/runtime.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
 import { OneClassSVM } from '../src/ocsvm/index.ts';
 import { fixtureData, readFixtures } from './support/ocsvm-fixtures.ts';
 

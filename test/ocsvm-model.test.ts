@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { expNonPositive } from '../src/ocsvm/fast-exp.ts';
 import { KernelBlock, OneClassSVM, kernelValue, resolveGamma } from '../src/ocsvm/index.ts';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { OneClassSVM, kernelValue } from '../src/ocsvm/index.ts';
 import { ParallelScorer } from '../src/ocsvm/parallel-scorer.ts';
 import { loadMnistPixels } from './support/mnist-pixels.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { initRuntime } from '../src/features/runtime.ts';
+import { initRuntime } from '../src/runtime/runtime.ts';
 import type { ReportData } from '../src/report/report-data.ts';
 import { writeReport } from '../src/report/report.ts';
 import { SIDE, syntheticReport } from './report-fixture.ts';

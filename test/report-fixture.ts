@@ -1,6 +1,6 @@
 /** A small synthetic ReportData for the report tests: random images and maps, a real pixel-flipping run. */
-import { tf } from '../src/features/runtime.ts';
-import { pixelFlipping } from '../src/report/pixel-flipping.ts';
+import { tf } from '../src/runtime/runtime.ts';
+import { pixelFlipping } from '../src/metrics/pixel-flipping.ts';
 import { areasOfSample, type MethodMap, type ReportData, type SampleImage } from '../src/report/report-data.ts';
 
 export const SIDE = 8;

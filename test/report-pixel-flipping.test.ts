@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
-import { areaTable, pixelFlipping, RANDOM_METHOD, stepCounts, type FlipReference } from '../src/report/pixel-flipping.ts';
+import { areaTable, pixelFlipping, RANDOM_METHOD, stepCounts, type FlipReference } from '../src/metrics/pixel-flipping.ts';
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { rocAuc } from '../src/report/roc-auc.ts';
+import { rocAuc } from '../src/metrics/roc-auc.ts';
 
 /** Count over all (anomaly, normal) pairs: 1 when the anomaly scores higher, ½ on a tie. */
 function bruteForceAuc(scores: number[], isAnomaly: boolean[]): number {

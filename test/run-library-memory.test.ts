@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, tf } from '../src/features/runtime.ts';
+import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { parseClassifierMethods } from '../src/explain/classifier-methods.ts';
 import { clusterRun } from '../src/run/cluster-run.ts';
 import { evaluateClassifierExplanations, evaluateOutlierExplanations } from '../src/run/evaluate-run.ts';

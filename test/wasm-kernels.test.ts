@@ -3,8 +3,8 @@
  * same kernels): same inputs on both backends, max|wasm − cpu| / max|cpu| < 1e-5.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initRuntime } from '../src/features/runtime.ts';
-import { mulberry32 as rng } from '../src/features/random.ts';
+import { tf, initRuntime } from '../src/runtime/runtime.ts';
+import { mulberry32 as rng } from '../src/data/random.ts';
 
 type Backend = 'cpu' | 'wasm';
 type Inputs = Record<string, { shape: number[]; values: Float32Array | Int32Array; dtype?: 'int32' }>;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../features/runtime.ts';
+import { initRuntime } from '../runtime/runtime.ts';
 import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
 import { clusterRun, writeClusterRun } from '../run/cluster-run.ts';
 import { stepProgress } from '../run/progress.ts';

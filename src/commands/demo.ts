@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { initRuntime } from '../features/runtime.ts';
+import { initRuntime } from '../runtime/runtime.ts';
 import { parseClassifierMethods } from '../explain/classifier-methods.ts';
-import { areaTable } from '../report/pixel-flipping.ts';
+import { areaTable } from '../metrics/pixel-flipping.ts';
 import { runDemo } from '../run/demo-run.ts';
 import { areaTableText, textTable } from '../run/text-table.ts';
 import { parseCount, parseNu } from './options.ts';

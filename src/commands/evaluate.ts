@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../features/runtime.ts';
+import { initRuntime } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { parseClassifierMethods } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
 import { OUTLIER_METHOD_NAMES, parseOutlierMethod, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from '../report/pixel-flipping.ts';
+import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { evaluateClassifierExplanations, evaluateOutlierExplanations, parseReference, REFERENCE_KINDS } from '../run/evaluate-run.ts';
 import { stepProgress } from '../run/progress.ts';
 import { RunExplainer } from '../run/run-explainer.ts';

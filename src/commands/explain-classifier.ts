@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { initRuntime, tf } from '../features/runtime.ts';
+import { initRuntime, tf } from '../runtime/runtime.ts';
 import { loadModel } from '../features/model-io.ts';
-import { loadDataset } from '../features/data/data-spec.ts';
-import { sampleSize, type Dataset } from '../features/dataset.ts';
+import { loadDataset } from '../data/data-spec.ts';
+import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
 import {
   GRADIENT_METHOD_DESCRIPTIONS,

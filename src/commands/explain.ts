@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../features/runtime.ts';
+import { initRuntime } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { parseOutlierMethod, OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { tf, initRuntime } from '../features/runtime.ts';
+import { tf, initRuntime } from '../runtime/runtime.ts';
 
 export function register(program: Command): void {
   program

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../features/runtime.ts';
+import { initRuntime } from '../runtime/runtime.ts';
 import { parseClassifierMethods } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
 import { assertFileTarget } from '../io/atomic-write.ts';

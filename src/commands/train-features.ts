@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { initRuntime } from '../features/runtime.ts';
-import { loadDataset } from '../features/data/data-spec.ts';
+import { initRuntime } from '../runtime/runtime.ts';
+import { loadDataset } from '../data/data-spec.ts';
 import { parseNetworkKind } from '../features/feature-network.ts';
 import { saveModel } from '../features/model-io.ts';
 import { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION, trainFeatureNetwork } from '../features/train-network.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../features/runtime.ts';
+import { initRuntime } from '../runtime/runtime.ts';
 import { trainRun } from '../run/train-run.ts';
 import { parseGammaOption, parseNu, parseCount } from './options.ts';
 

@@ -3,7 +3,7 @@
  * Batch normalisation (inference mode) is an affine map per channel, so it folds into the linear
  * layer before it: W' = W·g/√(σ²+ε), b' = (b − μ)·g/√(σ²+ε) + β.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Tensor } from './network.ts';
 import { Conv2DLayer } from './layers/conv2d.ts';
 import { DenseLayer } from './layers/dense.ts';

@@ -2,7 +2,7 @@
  * Explaining a classifier's chosen logit with any method the CLI offers — the gradient methods
  * and the LRP composites — as per-pixel relevance maps [N, H, W], one method at a time.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { COMPOSITE_NAMES, parseComposite, type Composite, type CompositeOptions } from './composites.ts';
 import {

@@ -3,8 +3,8 @@
  * image pixels lie in [0, 1]; other data (vectors) have no a-priori bounds, so deep-taylor uses w²
  * at the first layer and the box rules take the data's own per-feature range.
  */
-import { tf } from '../features/runtime.ts';
-import { isImageSet, sampleSize, type Dataset } from '../features/dataset.ts';
+import { tf } from '../runtime/runtime.ts';
+import { isImageSet, sampleSize, type Dataset } from '../data/dataset.ts';
 import type { CompositeOptions } from './composites.ts';
 
 /**

@@ -4,7 +4,7 @@
  * is folded into the linear layer before it, dropout becomes the identity, and a final softmax or
  * sigmoid is dropped (explanations start from the logits). The network owns copies of the weights.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { fuseBatchNorm } from './canonizers.ts';
 import { ExplainableNetwork, type ExplainableLayer } from './network.ts';

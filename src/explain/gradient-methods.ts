@@ -5,7 +5,7 @@
  * SmoothGrad. Every method is batched over the N samples; the many-point methods (IG, SmoothGrad)
  * evaluate their interpolation points / noisy copies in chunks of at most `batchSize` inputs.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { oneHotMask } from './one-hot.ts';
 

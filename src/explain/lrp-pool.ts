@@ -4,13 +4,13 @@
  * Only networks built by this engine (fromLayersModel) and composites named as strings (numeric
  * options only) can be sent to workers.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { parseComposite } from './composites.ts';
 import { explainLRP, type LRPResult } from './lrp.ts';
 import { networkToSpec, type NetworkSpec } from './network-spec.ts';
 import type { ExplainableNetwork } from './network.ts';
-import { WorkerPool, workerCount } from './worker-pool.ts';
+import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
 
 /** Composite options that can cross a thread boundary. */
 export interface PlainCompositeOptions {

@@ -2,13 +2,13 @@
  * Worker thread of the LRP pool (lrp-pool.ts): rebuilds the network from its spec once, then
  * explains the batches it is sent and posts the relevance back.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { parseComposite } from './composites.ts';
 import { explainLRP } from './lrp.ts';
 import { networkFromSpec, type NetworkSpec } from './network-spec.ts';
 import type { ExplainableNetwork } from './network.ts';
 import type { LRPJob, LRPJobResult } from './lrp-pool.ts';
-import { serveWorker } from './worker-pool.ts';
+import { serveWorker } from '../runtime/worker-pool.ts';
 
 let network: ExplainableNetwork | null = null;
 

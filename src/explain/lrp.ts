@@ -3,7 +3,7 @@
  * layer's input, then relevance flows from the top down, each layer applying the rule the
  * composite gave it. Batched; all intermediate tensors are freed.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { assignRules, type Composite } from './composites.ts';
 import type { ExplainableNetwork, Tensor } from './network.ts';

@@ -3,7 +3,7 @@
  * posted to a worker thread and rebuilt there. Only the layers this engine builds are covered;
  * a network with other layers (appended by other modules) is not serialisable.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { ExplainableNetwork, type ExplainableLayer } from './network.ts';
 import { AveragePooling2DLayer } from './layers/average-pooling2d.ts';
 import { Conv2DLayer, type Padding } from './layers/conv2d.ts';

@@ -5,7 +5,7 @@
  * and layers appended by other modules, such as the distance and soft-min layers of the
  * neuralized one-class SVM) bring their own relevance formula.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Rule } from './rules.ts';
 
 export type Tensor = tf.Tensor;

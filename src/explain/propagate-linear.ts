@@ -6,7 +6,7 @@
  *   4. R_in += coefficient · Σ_terms sign · input(a) · c.
  * Dense, convolution and average-pooling layers differ only in their forward and transposed ops.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Tensor } from './network.ts';
 import { identity, lrp0, ones, type Rule, type RulePass } from './rules.ts';
 

@@ -6,7 +6,7 @@
  * A rule only says how it changes the activations, weights and bias, which stabiliser it uses,
  * and how passes combine.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Tensor } from './network.ts';
 
 export type Modifier = (t: Tensor) => Tensor;

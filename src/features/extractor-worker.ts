@@ -2,8 +2,8 @@
  * Worker thread of ParallelExtractor (parallel-extractor.ts): rebuilds the model from its
  * topology and weights once, then extracts the features of the samples it is sent.
  */
-import { tf } from './runtime.ts';
-import { serveWorker } from '../explain/worker-pool.ts';
+import { tf } from '../runtime/runtime.ts';
+import { serveWorker } from '../runtime/worker-pool.ts';
 import { DEFAULT_EXTRACT_BATCH, networkExtractor, type FeatureExtractor } from './extractor.ts';
 import { modelFromData, type ExtractJob, type ExtractorWorkerInit } from './parallel-extractor.ts';
 

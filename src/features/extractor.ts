@@ -2,9 +2,9 @@
  * Feature extractors: the map x → φ(x) whose output the one-class SVM is trained on. Either the
  * activations of one layer of a network (ours or the user's own tfjs LayersModel) or the raw pixels.
  */
-import { tf } from './runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import type { Dataset } from './dataset.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { loadModel, modelJsonPathOf } from './model-io.ts';
 
 export interface FeatureExtractor {

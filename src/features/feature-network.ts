@@ -3,7 +3,7 @@
  * features φ(x) that the one-class SVM is trained on. The model outputs logits (no softmax), so
  * that training uses softmax cross-entropy from logits and explanations start from a linear layer.
  */
-import { tf } from './runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 
 export type NetworkKind = 'cnn' | 'mlp';

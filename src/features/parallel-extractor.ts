@@ -9,10 +9,10 @@
  *   const phi = await extractor.extract(dataset);             // = networkExtractor(model).extract(dataset)
  *   await extractor.close();                                  // the caller still owns `model`
  */
-import { tf } from './runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { WorkerPool, workerCount } from '../explain/worker-pool.ts';
-import type { Dataset } from './dataset.ts';
+import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { DEFAULT_EXTRACT_BATCH, inputSamples, networkExtractor, type FeatureExtractor, type LayerExtractorOptions } from './extractor.ts';
 
 /** A LayersModel as plain data (structured-clonable): topology JSON, weight specs and bytes. */

@@ -3,10 +3,10 @@
  * logits, mini-batches in a seeded order, a progress bar on stderr; then held-out accuracy.
  */
 import { SingleBar } from 'cli-progress';
-import { tf } from './runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { sampleSize, type Dataset } from './dataset.ts';
-import { shuffleIndices, trainTestSplit } from './data/split.ts';
+import { sampleSize, type Dataset } from '../data/dataset.ts';
+import { shuffleIndices, trainTestSplit } from '../data/split.ts';
 import { buildFeatureNetwork, type NetworkKind } from './feature-network.ts';
 
 /**

@@ -3,7 +3,7 @@
  * sits at the centre (a border pixel that no support vector ever sets) adds nothing to x·u or to
  * r·U: leaving it out of the products is exact, and on MNIST it saves a fifth of their work.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 
 export class ActiveDimensions {
   /** number of active dimensions (≥ 1: an all-zero set keeps its first dimension) */

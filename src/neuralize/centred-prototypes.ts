@@ -3,7 +3,7 @@
  * keep them: distances and differences do not change, but ‖x‖² + ‖u‖² − 2x·u cancels far less in
  * float32 once both x and u are centred.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Tensor } from '../explain/network.ts';
 
 export interface CentredPrototypes {

@@ -6,7 +6,7 @@
  * Inputs and support vectors are both shifted by the support vectors' mean before anything is
  * computed: distances do not change, but ‖x‖² + ‖u‖² − 2x·u then cancels far less in float32.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../explain/network.ts';
 import type { DistancePower } from './ocsvm-like.ts';
 import { UserError } from '../errors.ts';

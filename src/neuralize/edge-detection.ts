@@ -3,7 +3,7 @@
  * summed over channels. Borders are padded by repeating the edge pixels, so that the frame of the
  * image is not an edge.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Tensor } from '../explain/network.ts';
 import { UserError } from '../errors.ts';
 

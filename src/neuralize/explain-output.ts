@@ -3,7 +3,7 @@
  * f_c(x) of NEON): the output itself is the top relevance, sent down by each layer's relevance
  * function, with a composite's LRP rules in the layers of a feature network.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import { parseComposite, type Composite, type CompositeOptions } from '../explain/composites.ts';
 import { propagate } from '../explain/lrp.ts';

@@ -4,7 +4,7 @@
  * goes to the neurons in proportion to their soft-min weights (to the winner for the hard minimum),
  * so the pooling layer conserves it exactly.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { ExplainableLayer, Tensor } from '../explain/network.ts';
 import { oneHotMask } from '../explain/one-hot.ts';
 

@@ -2,7 +2,7 @@
  * The nearest-neighbour baseline: R_i = (x_i − n_i)², n the training inlier nearest to x in input
  * (pixel) space, never x itself. Distances by ‖x‖² + ‖n‖² − 2x·n in blocks of samples.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { Tensor } from '../explain/network.ts';
 import { UserError } from '../errors.ts';
 

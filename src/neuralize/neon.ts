@@ -9,7 +9,7 @@
  * w_kᵀ(x − m_k) = z_k, both steps conserve exactly.
  */
 import { kmeans, type InitializationMethod } from 'ml-kmeans';
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { ExplainableNetwork, type ExplainableLayer, type Tensor } from '../explain/network.ts';
 import { UserError } from '../errors.ts';
 import { oneHotMask } from '../explain/one-hot.ts';

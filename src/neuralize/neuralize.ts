@@ -5,7 +5,7 @@
  * It is exactly the SVM: f(x) = νl·exp(−γ o(x)) − ρ, and x is an outlier iff o(x) > θ.
  * Appended to a feature network (or alone, on pixels) it gives one network from input to o(x).
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { ExplainableNetwork, type ExplainableLayer, type Tensor } from '../explain/network.ts';
 import { DistanceLayer } from './distance-layer.ts';
 import { HardMinPoolingLayer, SoftMinPoolingLayer } from './min-pooling.ts';

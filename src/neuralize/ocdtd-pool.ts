@@ -4,11 +4,11 @@
  * slices of the batch while the main thread explains the first slice itself. Composites cross the
  * thread boundary by name (numeric options only).
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { networkToSpec, type NetworkSpec } from '../explain/network-spec.ts';
-import { WorkerPool, workerCount } from '../explain/worker-pool.ts';
+import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
 import { neuralize, type NeuralizedOcsvm, type PoolingKind } from './neuralize.ts';
 import { ocdtd, type OcdtdResult } from './ocdtd.ts';
 import type { OcsvmLike } from './ocsvm-like.ts';

@@ -2,10 +2,10 @@
  * Worker thread of the OC-DTD pool (ocdtd-pool.ts): neuralizes the SVM and rebuilds the feature
  * network once, then explains the slices it is sent and posts the relevance back.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { networkFromSpec } from '../explain/network-spec.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
-import { serveWorker } from '../explain/worker-pool.ts';
+import { serveWorker } from '../runtime/worker-pool.ts';
 import { neuralize, type NeuralizedOcsvm } from './neuralize.ts';
 import { ocdtd } from './ocdtd.ts';
 import type { OcdtdJob, OcdtdJobResult, OcdtdWorkerInit } from './ocdtd-pool.ts';

@@ -8,7 +8,7 @@
  *   nn     nearest training inlier, (x_i − n_i)²
  *   edge   Sobel gradient magnitude of the image (model-free)
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import type { Composite, CompositeOptions } from '../explain/composites.ts';
 import { explainByGradient, sumChannels, type GradientMethodName, type GradientOptions } from '../explain/gradient-methods.ts';

@@ -3,7 +3,7 @@
  * prototype — the α-weighted mean of its members — carrying the sum of their α. Σα, ν, l, γ and ρ
  * stay, so θ does not move; o(x) does, a little, and we report by how much on the training set.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { checkOcsvm, type OcsvmLike } from './ocsvm-like.ts';
 import { fitKMeans } from './neon.ts';

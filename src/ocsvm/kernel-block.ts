@@ -18,7 +18,7 @@
  *
  * Results are stored as float32, as libsvm caches its kernel values.
  */
-import { activeBackend, tf } from '../features/runtime.ts';
+import { activeBackend, tf } from '../runtime/runtime.ts';
 import { expNonPositive } from './fast-exp.ts';
 import type { KernelName } from './kernel.ts';
 import type { Matrix } from './matrix.ts';

@@ -9,7 +9,7 @@
  *   await scorer.close();
  */
 import { UserError } from '../errors.ts';
-import { WorkerPool, workerCount } from '../explain/worker-pool.ts';
+import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
 import { toMatrix, type MatrixInput } from './matrix.ts';
 import type { OneClassSVM } from './one-class-svm.ts';
 import { SupportScorer, type SupportExpansion } from './support-scorer.ts';

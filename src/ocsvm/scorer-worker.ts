@@ -2,7 +2,7 @@
  * Worker thread of ParallelScorer (parallel-scorer.ts): keeps the support vectors, α and γ it is
  * given once, then scores the rows it is sent and posts the scores back.
  */
-import { serveWorker } from '../explain/worker-pool.ts';
+import { serveWorker } from '../runtime/worker-pool.ts';
 import type { ScoreJob, ScorerWorkerInit } from './parallel-scorer.ts';
 import { SupportScorer } from './support-scorer.ts';
 

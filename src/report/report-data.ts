@@ -3,7 +3,7 @@
  * only checks shapes and renders. Every string in it is treated as untrusted text.
  */
 import { UserError } from '../errors.ts';
-import type { PixelFlippingResult } from './pixel-flipping.ts';
+import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 
 /** An input sample as a Dataset row holds it: height × width × channels, values in [0, 1]. */
 export interface SampleImage {

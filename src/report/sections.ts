@@ -3,7 +3,7 @@ import { renderColourBar, renderInput, renderRelevance, symmetricScale } from '.
 import { lineChartSvg } from './charts.ts';
 import { formatNumber, html, raw, type SafeHtml } from './html.ts';
 import { float32ToBase64, rgbaToDataUri } from './images.ts';
-import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from './pixel-flipping.ts';
+import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import {
   orderMethods,
   type ClassifierSection,

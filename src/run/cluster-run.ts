@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { sumChannels } from '../explain/gradient-methods.ts';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';

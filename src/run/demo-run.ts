@@ -10,7 +10,7 @@ import { DEFAULT_EPOCHS } from '../features/train-network.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
-import type { PixelFlippingResult } from '../report/pixel-flipping.ts';
+import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { evaluateOutlierExplanations } from './evaluate-run.ts';
 import { stepProgress } from './progress.ts';
 import { reportRun } from './report-run.ts';

@@ -3,14 +3,14 @@
  * the top outliers with score o(x), or the classifier explanations of chosen samples with score the
  * logit of their predicted class. A seeded random order is always the floor.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { sampleSize } from '../features/dataset.ts';
+import { sampleSize } from '../data/dataset.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../report/pixel-flipping.ts';
-import { chunks, flipInParts, type FlipPart } from './flip-in-parts.ts';
+import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../metrics/pixel-flipping.ts';
+import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 

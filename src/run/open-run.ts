@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Dataset } from '../features/dataset.ts';
-import { loadDataset } from '../features/data/data-spec.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { loadDataset } from '../data/data-spec.ts';
 import { loadModel } from '../features/model-io.ts';
-import type { tf } from '../features/runtime.ts';
+import type { tf } from '../runtime/runtime.ts';
 import { OneClassSVM } from '../ocsvm/index.ts';
 import { FEATURES_DIR, OCSVM_FILE, SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
 import { readScoresCsv, type SampleScore } from './scores-csv.ts';

@@ -5,12 +5,12 @@
  */
 import { writeReport } from '../report/report.ts';
 import { areasOfSample, type ClassifierSection, type ClusterExplanation, type OutlierRow, type ReportData, type RunInfo, type SampleImage } from '../report/report-data.ts';
-import type { PixelFlippingResult } from '../report/pixel-flipping.ts';
+import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { sampleSize } from '../features/dataset.ts';
+import { sampleSize } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
 import { evaluateClassifierExplanations, evaluateOutlierExplanations, type FlipSettings, type ReferenceKind } from './evaluate-run.ts';
 import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';

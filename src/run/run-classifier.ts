@@ -2,7 +2,7 @@
  * The classifier of a run (its feature network, input → logits) explained for chosen samples:
  * each sample's predicted class logit, per method, as per-pixel maps [N, H, W].
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { parseComposite } from '../explain/composites.ts';
 import { explainClassifier, type ClassifierMethod } from '../explain/classifier-methods.ts';

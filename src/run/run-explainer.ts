@@ -3,8 +3,8 @@
  * the outlierness o(x) (feature network + neuralized SVM), the training inliers for the
  * nearest-neighbour baseline, and one call that explains chosen samples with chosen methods.
  */
-import { tf } from '../features/runtime.ts';
-import { sampleSize } from '../features/dataset.ts';
+import { tf } from '../runtime/runtime.ts';
+import { sampleSize } from '../data/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';

@@ -5,7 +5,7 @@
  */
 
 /** mulberry32: a small seeded generator of uniforms in [0, 1). */
-import { mulberry32 as seededRandom } from '../../src/features/random.ts';
+import { mulberry32 as seededRandom } from '../../src/data/random.ts';
 
 export { seededRandom };
 

@@ -3,7 +3,7 @@
  * scalar weight 1 multiplying the pooling, so ρ(W) acts on it (w⁺ = 1, w⁻ = 0, γ: 1 + γ) and the
  * transposed operation is the pooling's own gradient.
  */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../network.ts';
 import { propagateLinear, type LinearOperator } from '../propagate-linear.ts';
 import type { Rule } from '../rules.ts';

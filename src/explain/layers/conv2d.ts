@@ -1,5 +1,5 @@
 /** 2-D convolution, NHWC, kernel [kh, kw, in, out], any stride, 'same' or 'valid' padding. */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { Tensor } from '../network.ts';
 import { LinearLayer } from './linear-layer.ts';
 

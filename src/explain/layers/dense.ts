@@ -1,5 +1,5 @@
 /** Dense (fully connected) layer on the last axis: z = a·W + b, W of shape [in, out]. */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { Tensor } from '../network.ts';
 import { LinearLayer } from './linear-layer.ts';
 

@@ -1,5 +1,5 @@
 /** Global average pooling, NHWC → NC: linear, weight 1/(H·W) on every position. */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { Tensor } from '../network.ts';
 import { AveragingLayer } from './average-pooling2d.ts';
 

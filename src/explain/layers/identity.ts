@@ -1,5 +1,5 @@
 /** Layers that do nothing at inference (Dropout, a linear Activation): output = input, R passes through. */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, Tensor } from '../network.ts';
 
 export class IdentityLayer implements ExplainableLayer {

@@ -2,7 +2,7 @@
  * Max pooling, NHWC. Relevance goes to the winner of each window — the gradient route (on ReLU
  * outputs, all ≥ 0, this is the z⁺ view of max-pooling). Overlapping windows add up.
  */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../network.ts';
 import type { Padding } from './conv2d.ts';
 

@@ -1,5 +1,5 @@
 /** ReLU activation: relevance passes through unchanged (the rule of the linear layer below decides). */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, Tensor } from '../network.ts';
 
 export class ReluLayer implements ExplainableLayer {

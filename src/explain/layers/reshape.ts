@@ -1,5 +1,5 @@
 /** Flatten and Reshape: move values around; relevance goes back to where each value came from. */
-import { tf } from '../../features/runtime.ts';
+import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, Tensor } from '../network.ts';
 
 export class ReshapeLayer implements ExplainableLayer {

@@ -5,9 +5,9 @@
  * messages count every line of the file from 1.
  */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../../errors.ts';
-import { describeFsError } from '../../io/fs-error.ts';
-import type { Dataset } from '../dataset.ts';
+import { UserError } from '../errors.ts';
+import { describeFsError } from '../io/fs-error.ts';
+import type { Dataset } from './dataset.ts';
 
 export interface CsvOptions {
   /** the label column: 'first', 'last' or a header name; absent → unlabelled */

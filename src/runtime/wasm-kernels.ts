@@ -4,10 +4,10 @@
  * UnsortedSegmentSum (the gradient of gather), and faster Sum over leading axes, GatherV2 and
  * Identity (which shares its buffer instead of copying it).
  *
- * The kernel registry is global and keyed by backend name, so the kernels are registered as soon
- * as this module loads (runtime.ts imports it): they take effect whenever 'wasm' is the backend.
+ * The kernel registry is global and keyed by backend name: initRuntime registers them once, and they
+ * take effect whenever 'wasm' is the backend.
  */
-import { tf } from './runtime.ts';
+import { tf } from './tf.ts';
 import type { WasmKernelFunc } from './wasm/kernel-calls.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './wasm/conv2d-backprop.ts';
 import { makeBatchMatMul } from './wasm/batch-matmul.ts';
@@ -40,8 +40,12 @@ function replace(kernelName: string, kernelFunc: WasmKernelFunc, setupFunc?: tf.
   tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as never, setupFunc });
 }
 
+let registered = false;
+
 /** Install the patched kernels; idempotent. */
 export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
   wrap('BatchMatMul', makeBatchMatMul);
   wrap('Sum', makeSum);
   wrap('GatherV2', makeGather);
@@ -51,5 +55,3 @@ export function registerWasmKernels(): void {
   replace('UnsortedSegmentSum', unsortedSegmentSum);
   replace('Identity', identity);
 }
-
-registerWasmKernels();

@@ -6,10 +6,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.ts';
-import { describeFsError } from '../../io/fs-error.ts';
-import { readPng, type PngImage } from '../../io/png.ts';
-import type { Dataset } from '../dataset.ts';
+import { UserError } from '../errors.ts';
+import { describeFsError } from '../io/fs-error.ts';
+import { readPng, type PngImage } from '../io/png.ts';
+import type { Dataset } from './dataset.ts';
 
 const isPng = (name: string) => /\.png$/i.test(name) && !name.startsWith('.');
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

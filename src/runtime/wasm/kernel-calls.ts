@@ -2,7 +2,7 @@
  * Plumbing shared by the wasm kernel patches: the slice of the wasm backend they use, calling
  * another registered kernel directly (no engine bookkeeping, no tape), and freeing intermediates.
  */
-import { tf } from '../runtime.ts';
+import { tf } from '../tf.ts';
 
 export type TensorInfo = tf.TensorInfo;
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UserError } from '../../errors.ts';
-import type { Dataset } from '../dataset.ts';
+import { UserError } from '../errors.ts';
+import type { Dataset } from './dataset.ts';
 
 export const MNIST_SIDE = 28;
 const PIXELS = MNIST_SIDE * MNIST_SIDE;

@@ -2,7 +2,7 @@
  * BatchMatMul on the wasm backend is fast only for a single, untransposed product. This wrapper
  * transposes operands explicitly and splits batches into single products before delegating.
  */
-import { tf } from '../runtime.ts';
+import { tf } from '../tf.ts';
 import { callKernel, floatView, release, sizeOf, type KernelArgs, type TensorInfo, type WasmKernelFunc } from './kernel-calls.ts';
 
 function swapLastTwo(backend: KernelArgs['backend'], t: TensorInfo): TensorInfo {

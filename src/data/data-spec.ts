@@ -2,8 +2,8 @@
  * The data-set argument of the CLI: `SCHEME[:ARGS]`, where ARGS is a comma-separated list of
  * positional parts (a digit list, a path) and `key=value` options.
  */
-import { UserError } from '../../errors.ts';
-import type { Dataset } from '../dataset.ts';
+import { UserError } from '../errors.ts';
+import type { Dataset } from './dataset.ts';
 import { loadCsv } from './csv.ts';
 import { loadMnist } from './mnist.ts';
 import { loadPngFolder } from './png-folder.ts';

@@ -2,9 +2,9 @@
  * Seeded, deterministic sampling of data sets: shuffles, train/test splits, subsets.
  * The same seed gives the same result on every machine (integer PRNG, no Math.random).
  */
-import { UserError } from '../../errors.ts';
-import { sampleSize, type Dataset } from '../dataset.ts';
-import { mulberry32, shuffleInPlace } from '../random.ts';
+import { UserError } from '../errors.ts';
+import { sampleSize, type Dataset } from './dataset.ts';
+import { mulberry32, shuffleInPlace } from './random.ts';
 
 /** A permutation of 0…n−1 determined by `seed`. */
 export function shuffleIndices(n: number, seed: number): number[] {

@@ -5,7 +5,7 @@
  *  - w.r.t. the filter: a Conv2D where batch and channels trade places, or, for few input
  *    channels, one matrix product of the transposed patch matrix of x with dy.
  */
-import { tf } from '../runtime.ts';
+import { tf } from '../tf.ts';
 import { callKernel, floatView, release, type KernelArgs, type TensorInfo } from './kernel-calls.ts';
 import { patchesTransposed } from './patch-matrix.ts';
 

@@ -3,7 +3,7 @@
  * function (e.g. the logit of one class), flipped by one `pixelFlipping` call; the parts' curves are
  * put back together in sample order. Parts also give the caller a point to report progress.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import {
   normalizedArea,
   pixelFlipping,
@@ -13,7 +13,7 @@ import {
   type PixelFlippingOptions,
   type PixelFlippingResult,
   type ScoreFunction,
-} from '../report/pixel-flipping.ts';
+} from './pixel-flipping.ts';
 
 export interface FlipPart {
   /** sample rows (0…N−1) flipped in this part */

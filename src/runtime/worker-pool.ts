@@ -6,7 +6,7 @@
  * a worker holds and computes is given by its script (see serveWorker).
  */
 import { parentPort, Worker } from 'node:worker_threads';
-import { tf, activeBackend, initRuntime } from '../features/runtime.ts';
+import { tf, activeBackend, initRuntime } from './runtime.ts';
 import { UserError } from '../errors.ts';
 
 export type PoolRequest<Init, Job> =

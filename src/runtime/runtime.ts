@@ -2,11 +2,9 @@
  * The tensor runtime: the one place that picks and initialises the tfjs backend. Everything else
  * imports `tf` from here, so that no tensor is created before the backend is chosen.
  */
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { tf } from './tf.ts';
 import { UserError } from '../errors.ts';
-// registers the project's wasm kernels (conv gradients, fast transposed matMul, …) on load
-import './wasm-kernels.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
 
 export { tf };
 
@@ -57,6 +55,8 @@ export async function initRuntime(options: { backend?: string; quiet?: boolean }
     : null;
   if (active && (!forced || forced === active)) return active;
   tf.enableProdMode();
+  // the project's wasm kernels (conv gradients, fast transposed matMul, …)
+  registerWasmKernels();
   const order = forced ? [forced] : BACKENDS;
   for (const name of order) {
     if (await activate(name)) {

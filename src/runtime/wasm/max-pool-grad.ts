@@ -2,7 +2,7 @@
  * MaxPoolGrad: dy flows to the first strict maximum of each window in row-major order (the cpu
  * backend's rule); padding never wins, and a window without any value > -Infinity passes nothing.
  */
-import { tf } from '../runtime.ts';
+import { tf } from '../tf.ts';
 import { floatView, type KernelArgs, type TensorInfo } from './kernel-calls.ts';
 
 export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {

@@ -3,9 +3,9 @@
  * them with a reference, and watch the explained score fall. The faster it falls, the better the
  * explanation; a seeded random order is always run as the floor.
  */
-import { tf } from '../features/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { mulberry32, shuffleInPlace } from '../features/random.ts';
+import { mulberry32, shuffleInPlace } from '../data/random.ts';
 
 /** Score of each sample of a batch [B, ...sampleShape] → [B] (o(x), or a class logit). */
 export type ScoreFunction = (x: tf.Tensor) => tf.Tensor;
