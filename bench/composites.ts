@@ -14,7 +14,15 @@ import { topOutliers } from '../src/run/scores-csv.ts';
 import { areaTable } from '../src/metrics/pixel-flipping.ts';
 import { areaTableText } from '../src/run/text-table.ts';
 
-const COMPOSITES = ['deep-taylor', 'epsilon-plus', 'epsilon-plus-flat', 'epsilon-gamma-box', 'epsilon-alpha2-beta1', 'lrp:z-plus', 'lrp:0'];
+const COMPOSITES = [
+  'deep-taylor',
+  'epsilon-plus',
+  'epsilon-plus-flat',
+  'epsilon-gamma-box',
+  'epsilon-alpha2-beta1',
+  'lrp:z-plus',
+  'lrp:0',
+];
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -34,18 +42,33 @@ try {
     const start = performance.now();
     const [result] = explainer.explain(indices, ['ocdtd'], { composite });
     const seconds = (performance.now() - start) / 1000;
-    const sums = Array.from({ length: indices.length }, (_, k) => result.maps.subarray(k * 784, (k + 1) * 784).reduce((a, b) => a + b, 0) / result.outlierness[k]);
+    const sums = Array.from(
+      { length: indices.length },
+      (_, k) => result.maps.subarray(k * 784, (k + 1) * 784).reduce((a, b) => a + b, 0) / result.outlierness[k],
+    );
     const meanRatio = sums.reduce((a, b) => a + b, 0) / sums.length;
-    console.error(`${composite}: ${seconds.toFixed(2)} s for ${indices.length} samples, mean Σ R / o(x) = ${meanRatio.toFixed(4)}`);
+    console.error(
+      `${composite}: ${seconds.toFixed(2)} s for ${indices.length} samples, mean Σ R / o(x) = ${meanRatio.toFixed(4)}`,
+    );
     return { method: composite, relevance: result.maps };
   });
   const start = performance.now();
   const flipping = await flipInParts(
-    chunks(Array.from({ length: indices.length }, (_, i) => i), 10).map((rows) => ({ rows, score: (x) => explainer.network.forward(x) })),
-    { values: explainer.inputs(indices), sampleShape: explainer.run.dataset.sampleShape, methods, reference: flipReference(explainer, reference, indices) },
+    chunks(
+      Array.from({ length: indices.length }, (_, i) => i),
+      10,
+    ).map((rows) => ({ rows, score: (x) => explainer.network.forward(x) })),
+    {
+      values: explainer.inputs(indices),
+      sampleShape: explainer.run.dataset.sampleShape,
+      methods,
+      reference: flipReference(explainer, reference, indices),
+    },
     { patchSize: 2, steps },
   );
-  console.log(`OC-DTD composites on ${dir} (${explainer.run.config.features}, ${backend}): top ${indices.length} outliers, 2×2 patches, reference ${reference}, ${flipping.fractions.length - 1} steps; flipping took ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  console.log(
+    `OC-DTD composites on ${dir} (${explainer.run.config.features}, ${backend}): top ${indices.length} outliers, 2×2 patches, reference ${reference}, ${flipping.fractions.length - 1} steps; flipping took ${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
   console.log(areaTableText(areaTable(flipping)));
   // paired comparison: on how many samples does the best composite fall faster than each other order?
   const [best] = areaTable(flipping);

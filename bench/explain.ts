@@ -17,10 +17,20 @@ const backendArg = process.argv.indexOf('--backend');
 const backend = await initRuntime({ quiet: true, backend: backendArg > 0 ? process.argv[backendArg + 1] : undefined });
 
 function mnistCnn(): tf.LayersModel {
-  const seeded = (seed: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }) });
+  const seeded = (seed: number) => ({
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
+  });
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', name: 'conv1', ...seeded(1) }),
+      tf.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        name: 'conv1',
+        ...seeded(1),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
       tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', name: 'conv2', ...seeded(2) }),
       tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
@@ -93,7 +103,9 @@ await pool.close();
 const gradient = results['gradient (tf.grad)'];
 
 const row = (label: string, ms: number, ratio?: number) =>
-  console.log(`${label.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms${ratio === undefined ? '' : `   ${ratio.toFixed(2)}× gradient`}`);
+  console.log(
+    `${label.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms${ratio === undefined ? '' : `   ${ratio.toFixed(2)}× gradient`}`,
+  );
 console.log(`explain bench: backend ${backend}, MNIST CNN, batch ${BATCH}, median of ${RUNS} runs`);
 for (const [name, ms] of Object.entries(results)) row(name, ms, name.startsWith('lrp:') ? ms / gradient : undefined);
 

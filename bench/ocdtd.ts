@@ -47,7 +47,9 @@ async function median(fn: () => tf.Tensor | tf.Tensor[] | Promise<tf.Tensor>, ru
 }
 
 const show = (t: Timing, unit: 's' | 'ms') =>
-  unit === 's' ? `${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU` : `${(1000 * t.wall).toFixed(0)} ms wall, ${(1000 * t.cpu).toFixed(0)} ms CPU`;
+  unit === 's'
+    ? `${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU`
+    : `${(1000 * t.wall).toFixed(0)} ms wall, ${(1000 * t.cpu).toFixed(0)} ms CPU`;
 
 const mnist = loadMnist({ limit: 10_000 });
 const d = 784;
@@ -83,7 +85,11 @@ console.log(`backend ${backend}, ${RUNS} runs per figure`);
   const phi = tf.tidy(() => features.forward(tf.tensor4d(mnist.x.subarray(0, fitN * d), [fitN, 28, 28, 1])));
   const featureRows = phi.dataSync() as Float32Array;
   phi.dispose();
-  const svm = new OneClassSVM({ kernel: 'rbf', nu: 0.1 }).fit({ data: featureRows, n: fitN, d: featureRows.length / fitN });
+  const svm = new OneClassSVM({ kernel: 'rbf', nu: 0.1 }).fit({
+    data: featureRows,
+    n: fitN,
+    d: featureRows.length / fitN,
+  });
   const nz = neuralize(svm);
   const network = nz.network(features);
   const x = tf.tensor4d(mnist.x.subarray(fitN * d, (fitN + batch) * d), [batch, 28, 28, 1]);

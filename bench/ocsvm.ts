@@ -117,7 +117,8 @@ for (const n of sizes) {
   const startup = await secondsAsync(async () => (scorer = await ParallelScorer.start(svm, { workers: 1 })));
   const parallelTimes: Timing[] = [];
   let fParallel: Float64Array = new Float64Array(0);
-  for (let r = 0; r < repeats; r++) parallelTimes.push(await secondsAsync(async () => (fParallel = await scorer!.decisionFunction(X))));
+  for (let r = 0; r < repeats; r++)
+    parallelTimes.push(await secondsAsync(async () => (fParallel = await scorer!.decisionFunction(X))));
   await scorer!.close();
   let parallelDiff = 0;
   for (let r = 0; r < n; r++) parallelDiff = Math.max(parallelDiff, Math.abs(fParallel[r] - f[r]));
@@ -128,7 +129,8 @@ for (const n of sizes) {
   const step = Math.max(1, Math.floor(n / 1000));
   for (let r = 0; r < n; r += step) {
     let s = 0;
-    for (let k = 0; k < svm.nSupport; k++) s += svm.dualCoef[k] * kernelValue('rbf', svm.gamma, X.data, r * 784, svm.supportVectors, k * 784, 784);
+    for (let k = 0; k < svm.nSupport; k++)
+      s += svm.dualCoef[k] * kernelValue('rbf', svm.gamma, X.data, r * 784, svm.supportVectors, k * 784, 784);
     const exact = s - svm.rho;
     maxAbs = Math.max(maxAbs, Math.abs(f[r] - exact));
     // relative to |f|, or to ρ near the boundary where f → 0 and a bare relative error means nothing
@@ -138,7 +140,15 @@ for (const n of sizes) {
   // libsvm-js, same problem
   const samples: number[][] = [];
   for (let i = 0; i < n; i++) samples.push(Array.from(X.data.subarray(i * 784, i * 784 + 784)));
-  const lib = new SVM({ type: SVM.SVM_TYPES.ONE_CLASS, kernel: SVM.KERNEL_TYPES.RBF, gamma: svm.gamma, nu: NU, tolerance: TOL, cacheSize: 1024, quiet: true });
+  const lib = new SVM({
+    type: SVM.SVM_TYPES.ONE_CLASS,
+    kernel: SVM.KERNEL_TYPES.RBF,
+    gamma: svm.gamma,
+    nu: NU,
+    tolerance: TOL,
+    cacheSize: 1024,
+    quiet: true,
+  });
   const libFit = seconds(() => quietly(() => lib.train(samples, new Array(n).fill(0))));
   let libPred: number[] = [];
   const libScore = seconds(() => (libPred = lib.predict(samples)));

@@ -91,7 +91,9 @@ await scorer.close();
 await parallelExtractor.close();
 model.dispose();
 
-console.log(`${svm.nSupport} support vectors; ${n} rows scored, ${digits.n} digits through the CNN; at least ${IDLE_CORES} idle cores before each pair`);
+console.log(
+  `${svm.nSupport} support vectors; ${n} rows scored, ${digits.n} digits through the CNN; at least ${IDLE_CORES} idle cores before each pair`,
+);
 summary('score, 1 thread', runs.score1);
 summary('score, 2 threads', runs.score2);
 summary('extract, 1 thread', runs.extract1);

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript; tsx compiles it on the fly so no build step is needed.
-import { register } from 'tsx/esm/api';
+// The CLI runs the compiled JavaScript in dist/ (npm run build; `npm ci` and `npm install` build it through prepare).
+import { main } from '../dist/cli.js';
 
-register();
-const { main } = await import('../src/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -30,12 +30,24 @@ beforeAll(async () => {
   outDir = join(root, 'clusters');
   const trained = await cli('train', '--data', DATA, '--features', 'pixels', '--out', runDir);
   expect(trained.code, trained.stderr).toBe(0);
-  result = await cli('clusters', runDir, '--k', String(K), '--explain', String(EXPLAIN), '--seed', '3', '--out', outDir);
+  result = await cli(
+    'clusters',
+    runDir,
+    '--k',
+    String(K),
+    '--explain',
+    String(EXPLAIN),
+    '--seed',
+    '3',
+    '--out',
+    outDir,
+  );
   expect(result.code, result.stderr).toBe(0);
   summary = JSON.parse(readFileSync(join(outDir, 'clusters.json'), 'utf8'));
 }, 90_000);
 
-const rows = (x: Float32Array, n: number, d: number) => Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
+const rows = (x: Float32Array, n: number, d: number) =>
+  Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
 const squaredDistance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let t = 0; t < a.length; t++) s += (a[t] - b[t]) ** 2;
@@ -44,7 +56,9 @@ const squaredDistance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 describe('oc-explain clusters', () => {
   it('writes one folder per cluster, the inputs, the centroids and clusters.json', () => {
-    expect(readdirSync(outDir).sort()).toEqual([...Array.from({ length: K }, (_, c) => `cluster-${c}`), 'centroids.npy', 'clusters.json', 'inputs'].sort());
+    expect(readdirSync(outDir).sort()).toEqual(
+      [...Array.from({ length: K }, (_, c) => `cluster-${c}`), 'centroids.npy', 'clusters.json', 'inputs'].sort(),
+    );
     expect(readdirSync(root).sort()).toEqual(['clusters', 'run']);
   });
 
@@ -53,7 +67,9 @@ describe('oc-explain clusters', () => {
     const expected = kmeans(rows(ds.x, ds.n, 784), K, { seed: 3, initialization: 'kmeans++' });
     const centroids = readNpy(join(outDir, 'centroids.npy'));
     expect(centroids.shape).toEqual([K, 784]);
-    expected.centroids.forEach((mu, c) => mu.forEach((v, t) => expect(Math.abs(centroids.data[c * 784 + t] - v)).toBeLessThan(1e-6)));
+    expected.centroids.forEach((mu, c) =>
+      mu.forEach((v, t) => expect(Math.abs(centroids.data[c * 784 + t] - v)).toBeLessThan(1e-6)),
+    );
     expect(summary.assignments).toEqual(expected.clusters);
     summary.clusters.forEach((c: any) => expect(c.size).toBe(expected.clusters.filter((a) => a === c.cluster).length));
   });
@@ -63,7 +79,9 @@ describe('oc-explain clusters', () => {
     const centroids = readNpy(join(outDir, 'centroids.npy')).data;
     for (const c of summary.clusters) {
       const mu = centroids.subarray(c.cluster * 784, (c.cluster + 1) * 784);
-      const members = summary.assignments.map((a: number, i: number) => (a === c.cluster ? i : -1)).filter((i: number) => i >= 0);
+      const members = summary.assignments
+        .map((a: number, i: number) => (a === c.cluster ? i : -1))
+        .filter((i: number) => i >= 0);
       const byDistance = members
         .map((i: number) => ({ i, d: squaredDistance(ds.x.subarray(i * 784, (i + 1) * 784), mu) }))
         .sort((a: any, b: any) => a.d - b.d || a.i - b.i);
@@ -94,7 +112,15 @@ describe('oc-explain clusters', () => {
 
   it('prints size, label make-up and conservation per cluster', () => {
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0].split(/\s{2,}/)).toEqual(['cluster', 'size', 'labels', 'explained', 'Σ f_c(x)', 'Σ R', 'max |ΣR − f_c|']);
+    expect(lines[0].split(/\s{2,}/)).toEqual([
+      'cluster',
+      'size',
+      'labels',
+      'explained',
+      'Σ f_c(x)',
+      'Σ R',
+      'max |ΣR − f_c|',
+    ]);
     summary.clusters.forEach((c: any, k: number) => {
       const cells = lines[k + 1].trim().split(/\s{2,}/);
       expect(cells[0]).toBe(String(c.cluster));

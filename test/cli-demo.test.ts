@@ -11,7 +11,24 @@ import { initRuntime } from '../src/runtime/runtime.ts';
 import { readScoresCsv } from '../src/run/scores-csv.ts';
 import { cli, cliInProcess, errorLines, type CliResult } from './helpers/run-cli.ts';
 
-const SMALL = ['--data', 'mnist:0,1,limit=200', '--epochs', '1', '--top', '5', '--report-top', '4', '--flip-top', '6', '--flip-steps', '8', '--ig-steps', '8', '--classifier-samples', '2'];
+const SMALL = [
+  '--data',
+  'mnist:0,1,limit=200',
+  '--epochs',
+  '1',
+  '--top',
+  '5',
+  '--report-top',
+  '4',
+  '--flip-top',
+  '6',
+  '--flip-steps',
+  '8',
+  '--ig-steps',
+  '8',
+  '--classifier-samples',
+  '2',
+];
 let root: string;
 let out: string;
 let first: CliResult;
@@ -37,10 +54,21 @@ function printedAreas(text: string): Record<string, number> {
 describe('oc-explain demo', () => {
   it('writes the run, the explanations of the top outliers and the report', () => {
     expect(readdirSync(out).sort()).toEqual(['explain', 'report.html', 'run']);
-    const top = readScoresCsv(join(out, 'run', 'scores.csv')).sort((a, b) => a.decision - b.decision || a.index - b.index).slice(0, 5);
+    const top = readScoresCsv(join(out, 'run', 'scores.csv'))
+      .sort((a, b) => a.decision - b.decision || a.index - b.index)
+      .slice(0, 5);
     const explained = JSON.parse(readFileSync(join(out, 'explain', 'explain.json'), 'utf8'));
     expect(explained.samples.map((s: any) => s.index)).toEqual(top.map((s) => s.index));
-    expect(readdirSync(join(out, 'explain')).sort()).toEqual(['edge', 'explain.json', 'gi', 'ig', 'inputs', 'nn', 'ocdtd', 'sa']);
+    expect(readdirSync(join(out, 'explain')).sort()).toEqual([
+      'edge',
+      'explain.json',
+      'gi',
+      'ig',
+      'inputs',
+      'nn',
+      'ocdtd',
+      'sa',
+    ]);
     const page = readFileSync(join(out, 'report.html'), 'utf8');
     for (const id of ['run', 'outliers', 'flipping', 'classifier']) expect(page).toContain(`<section id="${id}">`);
     expect(page.match(/class="outlier-row"/g)!.length).toBe(4);
@@ -49,7 +77,8 @@ describe('oc-explain demo', () => {
   it('prints the top outliers, the area table with the random floor, the step times and the report path', () => {
     expect(first.stdout).toContain('top 5 outliers');
     expect(Object.keys(printedAreas(first.stdout)).sort()).toEqual(['edge', 'gi', 'ig', 'nn', 'ocdtd', 'random', 'sa']);
-    for (const step of ['train', 'explain 6 outliers', 'pixel flipping of 6 outliers', 'report', 'total']) expect(first.stdout).toContain(step);
+    for (const step of ['train', 'explain 6 outliers', 'pixel flipping of 6 outliers', 'report', 'total'])
+      expect(first.stdout).toContain(step);
     expect(first.stdout.trim().split('\n').at(-1)).toBe(`report: ${join(out, 'report.html')}`);
   });
 
@@ -58,7 +87,8 @@ describe('oc-explain demo', () => {
     expect(r.code, r.stderr).toBe(0);
     const demo = printedAreas(first.stdout);
     const evaluated = printedAreas(r.stdout);
-    for (const method of ['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge']) expect(Math.abs(demo[method] - evaluated[method]), method).toBeLessThanOrEqual(2e-4);
+    for (const method of ['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge'])
+      expect(Math.abs(demo[method] - evaluated[method]), method).toBeLessThanOrEqual(2e-4);
   });
 
   it('reuses a run trained with the same settings, and trains again with --fresh', async () => {

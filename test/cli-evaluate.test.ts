@@ -40,8 +40,31 @@ beforeAll(async () => {
   const [explained, evaluated, explainedClassifier, evaluatedClassifier] = await Promise.all([
     cli('explain', pixelRun, '--top', '4', '--method', 'ocdtd,nn,edge,sa', '--out', join(root, 'explain')),
     cli('evaluate', pixelRun, '--top', '4', '--methods', 'ocdtd,nn,edge,sa,random', '--steps', String(STEPS), '--json'),
-    cli('explain-classifier', '--model', join(mlpRun, 'features'), '--data', DATA, '--first', '5', '--method', 'gradient,lrp:epsilon-plus', '--out', join(root, 'explain-classifier')),
-    cli('evaluate', mlpRun, '--classifier', '--top', '5', '--methods', 'gradient,lrp:epsilon-plus,random', '--steps', '10', '--json'),
+    cli(
+      'explain-classifier',
+      '--model',
+      join(mlpRun, 'features'),
+      '--data',
+      DATA,
+      '--first',
+      '5',
+      '--method',
+      'gradient,lrp:epsilon-plus',
+      '--out',
+      join(root, 'explain-classifier'),
+    ),
+    cli(
+      'evaluate',
+      mlpRun,
+      '--classifier',
+      '--top',
+      '5',
+      '--methods',
+      'gradient,lrp:epsilon-plus,random',
+      '--steps',
+      '10',
+      '--json',
+    ),
   ]);
   for (const r of [explained, evaluated, explainedClassifier]) expect(r.code, r.stderr).toBe(0);
   classifierOut = evaluatedClassifier;
@@ -63,13 +86,16 @@ function patchOrderByLoop(map: Float32Array, side: number): number[][] {
 
 function trapezoidArea(fractions: number[], scores: number[]): number {
   let area = 0;
-  for (let s = 1; s < fractions.length; s++) area += ((fractions[s] - fractions[s - 1]) * (scores[s] + scores[s - 1])) / 2;
+  for (let s = 1; s < fractions.length; s++)
+    area += ((fractions[s] - fractions[s - 1]) * (scores[s] + scores[s - 1])) / 2;
   return area / scores[0];
 }
 
 describe('oc-explain evaluate (outliers)', () => {
   it('flips the top outliers and lists every method with the random floor', () => {
-    const scores = readScoresCsv(join(pixelRun, 'scores.csv')).sort((a, b) => a.decision - b.decision || a.index - b.index);
+    const scores = readScoresCsv(join(pixelRun, 'scores.csv')).sort(
+      (a, b) => a.decision - b.decision || a.index - b.index,
+    );
     expect(outlierJson.samples.map((s: any) => s.index)).toEqual(scores.slice(0, 4).map((s) => s.index));
     expect(outlierJson.mode).toBe('outliers');
     expect(outlierJson.reference).toBe('nearest');
@@ -83,7 +109,15 @@ describe('oc-explain evaluate (outliers)', () => {
   it("each area equals a plain-loop flip of explain's written relevance, scored by a float64 o(x)", () => {
     const ds = loadDataset(DATA);
     const svm = OneClassSVM.load(join(pixelRun, 'ocsvm.json'));
-    const model: ReferenceModel = { kernel: 'rbf', gamma: svm.gamma, rho: svm.rho, nu: svm.nu, nTrain: svm.nTrain, dualCoef: svm.dualCoef, supportVectors: svm.supportVectors };
+    const model: ReferenceModel = {
+      kernel: 'rbf',
+      gamma: svm.gamma,
+      rho: svm.rho,
+      nu: svm.nu,
+      nTrain: svm.nTrain,
+      dualCoef: svm.dualCoef,
+      supportVectors: svm.supportVectors,
+    };
     const scores = readScoresCsv(join(pixelRun, 'scores.csv'));
     const inliers = scores.filter((s) => s.decision > 0 && s.label === '0').map((s) => s.index);
     const pixelsOf = (i: number) => Array.from(ds.x.subarray(i * 784, (i + 1) * 784));
@@ -123,7 +157,9 @@ describe('oc-explain evaluate --classifier', () => {
     expect(classifierJson.reference).toBe('zero');
     const ds = loadDataset(DATA);
     const model = await loadModel(join(mlpRun, 'features'));
-    const logits = tf.tidy(() => model.predict(tf.tensor(ds.x.subarray(0, 5 * 784), [5, 28, 28, 1])) as tf.Tensor).arraySync() as number[][];
+    const logits = tf
+      .tidy(() => model.predict(tf.tensor(ds.x.subarray(0, 5 * 784), [5, 28, 28, 1])) as tf.Tensor)
+      .arraySync() as number[][];
     const predicted = logits.map((row) => row.indexOf(Math.max(...row)));
     const flipped = [0, 1, 2, 3, 4].filter((i) => logits[i][predicted[i]] > 0);
     expect(classifierJson.samples.map((s: any) => s.index)).toEqual(flipped);
@@ -134,9 +170,17 @@ describe('oc-explain evaluate --classifier', () => {
     };
     for (const [k, i] of flipped.entries()) {
       const x = tf.tensor(ds.x.subarray(i * 784, (i + 1) * 784), [1, 28, 28, 1]);
-      const methods = Object.entries(written).map(([method, maps]) => ({ method, relevance: Float32Array.from(maps.subarray(i * 784, (i + 1) * 784)) }));
+      const methods = Object.entries(written).map(([method, maps]) => ({
+        method,
+        relevance: Float32Array.from(maps.subarray(i * 784, (i + 1) * 784)),
+      }));
       const c = predicted[i];
-      const result = await pixelFlipping((batch) => tf.tidy(() => tf.gather(model.predict(batch) as tf.Tensor, [c], 1).reshape([-1])), x, methods, { steps: 10 });
+      const result = await pixelFlipping(
+        (batch) => tf.tidy(() => tf.gather(model.predict(batch) as tf.Tensor, [c], 1).reshape([-1])),
+        x,
+        methods,
+        { steps: 10 },
+      );
       x.dispose();
       for (const curve of result.curves.filter((cv) => cv.method !== 'random')) {
         const got = classifierJson.curves.find((cv: any) => cv.method === curve.method).areas[k];
@@ -148,11 +192,27 @@ describe('oc-explain evaluate --classifier', () => {
   });
 
   it('prints the area table without --json', async () => {
-    const r = await cliInProcess('evaluate', pixelRun, '--top', '2', '--methods', 'edge', '--steps', '4', '--reference', 'zero');
+    const r = await cliInProcess(
+      'evaluate',
+      pixelRun,
+      '--top',
+      '2',
+      '--methods',
+      'edge',
+      '--steps',
+      '4',
+      '--reference',
+      'zero',
+    );
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0].split(/\s+/)).toEqual(['method', 'mean', 'area', 'std', 'n']);
-    expect(lines.slice(1, 3).map((l) => l.split(/\s+/)[0]).sort()).toEqual(['edge', 'random']);
+    expect(
+      lines
+        .slice(1, 3)
+        .map((l) => l.split(/\s+/)[0])
+        .sort(),
+    ).toEqual(['edge', 'random']);
     expect(r.stdout).toContain('reference zero');
   });
 });
@@ -175,6 +235,8 @@ describe('oc-explain evaluate: bad input', () => {
   it('a missing run folder → one message', async () => {
     const r = await cliInProcess('evaluate', join(root, 'nowhere'));
     expect(r.code).not.toBe(0);
-    expect(errorLines(r)).toEqual([`oc-explain: run folder ${join(root, 'nowhere')} does not exist (make one with 'oc-explain train --out ${join(root, 'nowhere')}')`]);
+    expect(errorLines(r)).toEqual([
+      `oc-explain: run folder ${join(root, 'nowhere')} does not exist (make one with 'oc-explain train --out ${join(root, 'nowhere')}')`,
+    ]);
   });
 });

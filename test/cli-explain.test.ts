@@ -26,7 +26,18 @@ describe.each([
   beforeAll(async () => {
     runDir = join(root, `run-${name}`);
     outDir = join(root, `explain-${name}`);
-    const trained = await cli('train', '--data', 'mnist:0,6,limit=160', ...featureArgs, '--normal', '0', '--nu', '0.2', '--out', runDir);
+    const trained = await cli(
+      'train',
+      '--data',
+      'mnist:0,6,limit=160',
+      ...featureArgs,
+      '--normal',
+      '0',
+      '--nu',
+      '0.2',
+      '--out',
+      runDir,
+    );
     expect(trained.code, trained.stderr).toBe(0);
     const explained = await cli('explain', runDir, '--top', '4', '--method', 'ocdtd,gi,nn,edge', '--out', outDir);
     expect(explained.code, explained.stderr).toBe(0);
@@ -35,7 +46,9 @@ describe.each([
 
   it('writes the top outliers, each method as NPY [N, 28, 28]', () => {
     const summary = JSON.parse(readFileSync(join(outDir, 'explain.json'), 'utf8'));
-    const lowest = readScoresCsv(join(runDir, 'scores.csv')).sort((a, b) => a.decision - b.decision).slice(0, 4);
+    const lowest = readScoresCsv(join(runDir, 'scores.csv'))
+      .sort((a, b) => a.decision - b.decision)
+      .slice(0, 4);
     expect(summary.samples.map((s: { index: number }) => s.index)).toEqual(lowest.map((s) => s.index));
     for (const method of ['ocdtd', 'gi', 'nn', 'edge']) {
       expect(readNpy(join(outDir, method, 'relevance.npy')).shape).toEqual([4, 28, 28]);
@@ -72,9 +85,23 @@ describe('explain --compress', () => {
   it('reports the largest change of o(x), and the explained o(x) stays within it of the exact one', async () => {
     const runDir = join(root, 'run-pixels');
     const out = join(root, 'explain-compressed');
-    const { code, stdout, stderr } = await cli('explain', runDir, '--top', '4', '--method', 'ocdtd', '--compress', '6', '--out', out);
+    const { code, stdout, stderr } = await cli(
+      'explain',
+      runDir,
+      '--top',
+      '4',
+      '--method',
+      'ocdtd',
+      '--compress',
+      '6',
+      '--out',
+      out,
+    );
     expect(code, stderr).toBe(0);
-    const m = /compressed from (\d+) vectors to (\d+) prototypes: o\(x\) changes by at most ([\d.e+-]+) on the (\d+) training samples/.exec(stdout);
+    const m =
+      /compressed from (\d+) vectors to (\d+) prototypes: o\(x\) changes by at most ([\d.e+-]+) on the (\d+) training samples/.exec(
+        stdout,
+      );
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBe(6);
     const maxChange = Number(m![3]);

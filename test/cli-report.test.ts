@@ -37,7 +37,9 @@ function writeImages(dir: string): void {
     mkdirSync(join(dir, name), { recursive: true });
     for (let n = 0; n < 24; n++) {
       const bytes = new Uint8Array(SIDE * SIDE);
-      for (let r = 0; r < SIDE; r++) for (let c = 0; c < SIDE; c++) bytes[r * SIDE + c] = Math.min(255, (inside(r, c) ? 200 : 0) + Math.floor(random() * 50));
+      for (let r = 0; r < SIDE; r++)
+        for (let c = 0; c < SIDE; c++)
+          bytes[r * SIDE + c] = Math.min(255, (inside(r, c) ? 200 : 0) + Math.floor(random() * 50));
       writeFileSync(join(dir, name, `img-${n}.png`), encodeRawPng(SIDE, SIDE, 0, bytes));
     }
   }
@@ -48,10 +50,37 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'oc-report-'));
   writeImages(join(root, 'images'));
   runDir = join(root, 'run');
-  const trained = await cli('train', '--data', `png:${join(root, 'images')}`, '--features', 'mlp', '--epochs', '1', '--normal', RING, '--nu', '0.2', '--out', runDir);
+  const trained = await cli(
+    'train',
+    '--data',
+    `png:${join(root, 'images')}`,
+    '--features',
+    'mlp',
+    '--epochs',
+    '1',
+    '--normal',
+    RING,
+    '--nu',
+    '0.2',
+    '--out',
+    runDir,
+  );
   expect(trained.code, trained.stderr).toBe(0);
   reportPath = join(root, 'out', 'report.html');
-  reported = await cli('report', runDir, '--out', reportPath, '--top', '4', '--classifier-samples', '3', '--clusters', '2', '--steps', '8');
+  reported = await cli(
+    'report',
+    runDir,
+    '--out',
+    reportPath,
+    '--top',
+    '4',
+    '--classifier-samples',
+    '3',
+    '--clusters',
+    '2',
+    '--steps',
+    '8',
+  );
   expect(reported.code, reported.stderr).toBe(0);
   page = readFileSync(reportPath, 'utf8');
   doc = new D3Node({ container: page }).document;
@@ -64,11 +93,19 @@ describe('oc-explain report', () => {
   });
 
   it('has every section and the run facts of config.json', () => {
-    for (const id of ['run', 'outliers', 'flipping', 'classifier', 'clusters']) expect(doc.getElementById(id), id).not.toBeNull();
+    for (const id of ['run', 'outliers', 'flipping', 'classifier', 'clusters'])
+      expect(doc.getElementById(id), id).not.toBeNull();
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
-    const facts = Object.fromEntries([...doc.querySelectorAll('#run tr')].map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
+    const facts = Object.fromEntries(
+      [...doc.querySelectorAll('#run tr')].map((tr) => [
+        tr.querySelector('th')!.textContent,
+        tr.querySelector('td')!.textContent,
+      ]),
+    );
     expect(facts['ROC AUC']).toBe(formatNumber(config.rocAuc));
-    expect(facts['training time']).toBe(`${formatNumber(config.featureNetwork.trainSeconds + config.svm.fitSeconds, 3)} s`);
+    expect(facts['training time']).toBe(
+      `${formatNumber(config.featureNetwork.trainSeconds + config.svm.fitSeconds, 3)} s`,
+    );
     expect(facts['support vectors']).toBe(String(config.svm.nSupport));
     expect(facts['normal classes']).toBe(RING);
   });
@@ -76,7 +113,9 @@ describe('oc-explain report', () => {
   it('shows the top outliers in order with every method, OC-DTD first', () => {
     const headers = [...doc.querySelectorAll('#outliers th')].map((th) => th.textContent);
     expect(headers).toEqual(['sample', 'image', 'ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge']);
-    const top = readScoresCsv(join(runDir, 'scores.csv')).sort((a, b) => a.decision - b.decision || a.index - b.index).slice(0, 4);
+    const top = readScoresCsv(join(runDir, 'scores.csv'))
+      .sort((a, b) => a.decision - b.decision || a.index - b.index)
+      .slice(0, 4);
     const rows = [...doc.querySelectorAll('#outliers tr.outlier-row')];
     expect(rows.map((r) => Number(/#(\d+)/.exec(r.textContent!)![1]))).toEqual(top.map((s) => s.index));
     rows.forEach((row) => expect(row.querySelectorAll('img.heat').length).toBe(6));

@@ -20,7 +20,19 @@ let trainOutput: { code: number; stdout: string; stderr: string };
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'oc-train-'));
   runDir = join(root, 'run');
-  trainOutput = await cli('train', '--data', DATA, '--features', 'pixels', '--normal', '0', '--nu', '0.2', '--out', runDir);
+  trainOutput = await cli(
+    'train',
+    '--data',
+    DATA,
+    '--features',
+    'pixels',
+    '--normal',
+    '0',
+    '--nu',
+    '0.2',
+    '--out',
+    runDir,
+  );
 });
 
 describe('oc-explain train', () => {
@@ -61,7 +73,8 @@ describe('oc-explain train', () => {
     const normal = scores.filter((s) => s.label === '0');
     const anomalies = scores.filter((s) => s.label !== '0');
     let wins = 0;
-    for (const a of anomalies) for (const b of normal) wins += a.decision < b.decision ? 1 : a.decision === b.decision ? 0.5 : 0;
+    for (const a of anomalies)
+      for (const b of normal) wins += a.decision < b.decision ? 1 : a.decision === b.decision ? 0.5 : 0;
     expect(config.rocAuc).toBeCloseTo(wins / (normal.length * anomalies.length), 12);
     expect(trainOutput.stdout).toContain(`ROC AUC (normal: 0): ${config.rocAuc.toFixed(4)}`);
   });
@@ -98,7 +111,16 @@ describe('bad input stops with one message and no run folder', () => {
   for (const [what, args, message] of cases) {
     it(what, async () => {
       const out = join(root, `bad-${what.replace(/\W+/g, '-')}`);
-      const { code, stderr } = await cli('train', '--data', 'mnist:0,6,limit=40', '--features', 'pixels', ...args, '--out', out);
+      const { code, stderr } = await cli(
+        'train',
+        '--data',
+        'mnist:0,6,limit=40',
+        '--features',
+        'pixels',
+        ...args,
+        '--out',
+        out,
+      );
       expect(code).not.toBe(0);
       expect(stderr).toMatch(message);
       expect(stderr).not.toMatch(/\n\s+at /);

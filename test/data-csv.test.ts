@@ -87,7 +87,12 @@ describe('loadCsv bad data: one UserError naming the file and row', () => {
     ['overflow', '1,2\n3,1e39\n', {}, /line 2, column 2: '1e39' is too large/],
     ['hex', '1,2\n0x10,4\n', {}, /line 2, column 1: '0x10' is not a number/],
     ['unknown label column', 'a,b\n1,2\n', { label: 'c' }, /no column named 'c'.*'a', 'b'/],
-    ['label name without header', '1,2\n3,4\n', { label: 'a', header: false }, /label=a names a column, but the file has no header/],
+    [
+      'label name without header',
+      '1,2\n3,4\n',
+      { label: 'a', header: false },
+      /label=a names a column, but the file has no header/,
+    ],
     ['empty label', 'a,y\n1,\n', { label: 'y' }, /line 2, column 2 \('y'\): empty label/],
     ['only a label column', 'y\nq\n', { label: 'y' }, /no number columns besides the label column/],
   ];

@@ -13,7 +13,8 @@ function expectedImage(index: number, fileChannels: number, outChannels: number,
   const out: number[] = [];
   for (let y = 0; y < side; y++)
     for (let x = 0; x < side; x++)
-      for (let c = 0; c < outChannels; c++) out.push(Math.fround(fixtureByte(index, y, x, fileChannels === 1 ? 0 : c) / 255));
+      for (let c = 0; c < outChannels; c++)
+        out.push(Math.fround(fixtureByte(index, y, x, fileChannels === 1 ? 0 : c) / 255));
   return out;
 }
 
@@ -118,7 +119,9 @@ describe('loadPngFolder bad data: one UserError naming the file or folder', () =
     const dir = tempFolder();
     writeImage(join(dir, 'loose.png'), 0, 1);
     writeImage(join(dir, 'a', '1.png'), 0, 1);
-    expect(failure(dir).message).toContain(`image folder ${dir} mixes PNG files (e.g. loose.png) with class sub-folders (e.g. a/)`);
+    expect(failure(dir).message).toContain(
+      `image folder ${dir} mixes PNG files (e.g. loose.png) with class sub-folders (e.g. a/)`,
+    );
   });
 });
 

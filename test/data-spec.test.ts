@@ -26,12 +26,27 @@ describe('parseDataSpec', () => {
     expect(parseDataSpec('mnist:limit=20')).toEqual({ kind: 'mnist', digits: null, limit: 20 });
     expect(parseDataSpec('png:some/dir')).toEqual({ kind: 'png', dir: 'some/dir' });
     expect(parseDataSpec('csv:a.csv')).toEqual({ kind: 'csv', file: 'a.csv', label: null, header: null });
-    expect(parseDataSpec('csv:a.csv,label=last,header=no')).toEqual({ kind: 'csv', file: 'a.csv', label: 'last', header: false });
-    expect(parseDataSpec('csv:x/a.csv,label=species,header=yes')).toEqual({ kind: 'csv', file: 'x/a.csv', label: 'species', header: true });
+    expect(parseDataSpec('csv:a.csv,label=last,header=no')).toEqual({
+      kind: 'csv',
+      file: 'a.csv',
+      label: 'last',
+      header: false,
+    });
+    expect(parseDataSpec('csv:x/a.csv,label=species,header=yes')).toEqual({
+      kind: 'csv',
+      file: 'x/a.csv',
+      label: 'species',
+      header: true,
+    });
   });
 
   it('keeps commas and colons that belong to a path', () => {
-    expect(parseDataSpec('csv:runs/a,b:c.csv,label=first')).toEqual({ kind: 'csv', file: 'runs/a,b:c.csv', label: 'first', header: null });
+    expect(parseDataSpec('csv:runs/a,b:c.csv,label=first')).toEqual({
+      kind: 'csv',
+      file: 'runs/a,b:c.csv',
+      label: 'first',
+      header: null,
+    });
     expect(parseDataSpec('png:/tmp/x=y')).toEqual({ kind: 'png', dir: '/tmp/x=y' });
   });
 
@@ -66,7 +81,9 @@ describe('loadDataset', () => {
   });
 
   it('passes loader errors through as UserErrors naming the path', () => {
-    expect(() => loadDataset('csv:/no/such/file.csv')).toThrow('cannot read CSV file /no/such/file.csv: no such file or folder');
+    expect(() => loadDataset('csv:/no/such/file.csv')).toThrow(
+      'cannot read CSV file /no/such/file.csv: no such file or folder',
+    );
     expect(() => loadDataset('png:/no/such/dir')).toThrow(UserError);
   });
 });

@@ -38,7 +38,11 @@ beforeAll(async () => {
   const linear = tf.sequential({
     layers: [
       tf.layers.flatten({ inputShape: [8, 8, 3] }),
-      tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.randomNormal({ seed: 3 }), biasInitializer: tf.initializers.constant({ value: 0.1 }) }),
+      tf.layers.dense({
+        units: 2,
+        kernelInitializer: tf.initializers.randomNormal({ seed: 3 }),
+        biasInitializer: tf.initializers.constant({ value: 0.1 }),
+      }),
     ],
   });
   kernel = linear.getWeights()[0].arraySync() as number[][];
@@ -48,7 +52,8 @@ beforeAll(async () => {
 });
 
 /** logit_k(x_n) and x_n,i · w_ik summed over channels, in float64 loops. */
-const logit = (n: number, k: number) => bias[k] + Array.from(x.subarray(n * D, (n + 1) * D)).reduce((a, v, i) => a + v * kernel[i][k], 0);
+const logit = (n: number, k: number) =>
+  bias[k] + Array.from(x.subarray(n * D, (n + 1) * D)).reduce((a, v, i) => a + v * kernel[i][k], 0);
 const gxiMap = (n: number, k: number) =>
   Array.from({ length: 64 }, (_, p) => [0, 1, 2].reduce((a, c) => a + x[n * D + 3 * p + c] * kernel[3 * p + c][k], 0));
 
@@ -56,8 +61,23 @@ describe('explain-classifier on a linear classifier', () => {
   it('writes maps equal to x·w of the predicted class for LRP-0, gradient × input and IG', async () => {
     const out = join(root, 'out-linear');
     const tensorsBefore = tf.memory().numTensors;
-    await cli('explain-classifier', '--model', join(root, 'linear'), '--data', DATA, '--index', '4,0,2',
-      '--method', 'lrp:0,gxi,ig,gradient', '--out', out, '--ig-steps', '3', '--upscale', '2');
+    await cli(
+      'explain-classifier',
+      '--model',
+      join(root, 'linear'),
+      '--data',
+      DATA,
+      '--index',
+      '4,0,2',
+      '--method',
+      'lrp:0,gxi,ig,gradient',
+      '--out',
+      out,
+      '--ig-steps',
+      '3',
+      '--upscale',
+      '2',
+    );
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     const indices = [4, 0, 2];
     const predicted = indices.map((n) => (logit(n, 1) > logit(n, 0) ? 1 : 0));
@@ -70,7 +90,11 @@ describe('explain-classifier on a linear classifier', () => {
     // sensitivity: Σ_c w_c² of the predicted class, the same at every image
     const sens = readNpy(join(out, 'gradient', 'relevance.npy')).data;
     indices.forEach((_, k) => {
-      for (let p = 0; p < 64; p++) expect(sens[k * 64 + p]).toBeCloseTo([0, 1, 2].reduce((a, c) => a + kernel[3 * p + c][predicted[k]] ** 2, 0), 4);
+      for (let p = 0; p < 64; p++)
+        expect(sens[k * 64 + p]).toBeCloseTo(
+          [0, 1, 2].reduce((a, c) => a + kernel[3 * p + c][predicted[k]] ** 2, 0),
+          4,
+        );
     });
 
     const json = JSON.parse(readFileSync(join(out, 'ig', 'relevance.json'), 'utf8'));
@@ -91,7 +115,21 @@ describe('explain-classifier on a linear classifier', () => {
   it('explains a fixed class given by index or by name', async () => {
     for (const target of ['1', 'b']) {
       const out = join(root, `out-target-${target}`);
-      await cli('explain-classifier', '--model', join(root, 'linear'), '--data', DATA, '--first', '2', '--method', 'gxi', '--target', target, '--out', out);
+      await cli(
+        'explain-classifier',
+        '--model',
+        join(root, 'linear'),
+        '--data',
+        DATA,
+        '--first',
+        '2',
+        '--method',
+        'gxi',
+        '--target',
+        target,
+        '--out',
+        out,
+      );
       const maps = readNpy(join(out, 'gxi', 'relevance.npy')).data;
       const expected = [0, 1].flatMap((n) => gxiMap(n, 1));
       maps.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 4));
@@ -102,11 +140,17 @@ describe('explain-classifier on a linear classifier', () => {
     const out = join(root, 'out-bad');
     const base = ['explain-classifier', '--model', join(root, 'linear'), '--data', DATA, '--out', out];
     const bad: Array<[string[], RegExp]> = [
-      [['--first', '2', '--method', 'gxi,saliency'], /unknown method 'saliency'; allowed: gradient, taylor, gxi, ig, smoothgrad, lrp:/],
+      [
+        ['--first', '2', '--method', 'gxi,saliency'],
+        /unknown method 'saliency'; allowed: gradient, taylor, gxi, ig, smoothgrad, lrp:/,
+      ],
       [['--index', '0,6'], /--index: '6' is not a sample index in 0…5/],
       [['--index', '1', '--first', '2'], /exactly one of --index/],
       [['--first', '1', '--ig-steps', '0'], /--ig-steps must be a whole number ≥ 1 \(got '0'\)/],
-      [['--first', '1', '--target', '2'], /--target: '2' is not allowed; give 'predicted' or a class 0…1 \(or a class name: a, b\)/],
+      [
+        ['--first', '1', '--target', '2'],
+        /--target: '2' is not allowed; give 'predicted' or a class 0…1 \(or a class name: a, b\)/,
+      ],
       [['--first', '1', '--sg-variant', 'cubed'], /allowed: plain, squared, input/],
       [['--first', '1', '--method', 'ig,lrp:nope'], /unknown LRP method 'lrp:nope'; allowed: lrp:/],
       [['--first', '1', '--method', 'gxi,gxi'], /'gxi' is listed twice/],
@@ -121,10 +165,26 @@ describe('explain-classifier on a linear classifier', () => {
   });
 
   it('frees the mean baseline and the bounds when a later option or the target fails', async () => {
-    const base = ['explain-classifier', '--model', join(root, 'linear'), '--data', DATA, '--out', join(root, 'out-leak'), '--first', '1', '--ig-baseline', 'mean'];
+    const base = [
+      'explain-classifier',
+      '--model',
+      join(root, 'linear'),
+      '--data',
+      DATA,
+      '--out',
+      join(root, 'out-leak'),
+      '--first',
+      '1',
+      '--ig-baseline',
+      'mean',
+    ];
     await expect(cli(...base, '--sg-samples', '0')).rejects.toThrow(UserError); // warm-up: runtime, caches
     const before = tf.memory().numTensors;
-    for (const bad of [['--sg-samples', '0'], ['--batch-size', 'x'], ['--target', '9']]) {
+    for (const bad of [
+      ['--sg-samples', '0'],
+      ['--batch-size', 'x'],
+      ['--target', '9'],
+    ]) {
       await expect(cli(...base, ...bad)).rejects.toThrow(UserError);
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -135,7 +195,13 @@ describe('explain-classifier on a CNN', () => {
   it('gives the sensitivity of tfjs-layers gradients and runs every method', async () => {
     const cnn = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.conv2d({
+          inputShape: [8, 8, 3],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
         tf.layers.flatten(),
         tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
@@ -143,10 +209,31 @@ describe('explain-classifier on a CNN', () => {
     });
     await saveModel(cnn, join(root, 'cnn'));
     const out = join(root, 'out-cnn');
-    await cli('explain-classifier', '--model', join(root, 'cnn'), '--data', DATA, '--first', '6', '--target', '0', '--out', out,
-      '--method', 'gradient,taylor,gxi,ig,smoothgrad,lrp:epsilon-plus-flat,lrp:epsilon=0.01', '--ig-steps', '8', '--sg-samples', '4', '--batch-size', '16');
+    await cli(
+      'explain-classifier',
+      '--model',
+      join(root, 'cnn'),
+      '--data',
+      DATA,
+      '--first',
+      '6',
+      '--target',
+      '0',
+      '--out',
+      out,
+      '--method',
+      'gradient,taylor,gxi,ig,smoothgrad,lrp:epsilon-plus-flat,lrp:epsilon=0.01',
+      '--ig-steps',
+      '8',
+      '--sg-samples',
+      '4',
+      '--batch-size',
+      '16',
+    );
     const expected = tf.tidy(() => {
-      const grad = tf.grad((z: tf.Tensor) => tf.sum(tf.slice(cnn.apply(z) as tf.Tensor, [0, 0], [-1, 1])))(tf.tensor4d(x, [6, 8, 8, 3]));
+      const grad = tf.grad((z: tf.Tensor) => tf.sum(tf.slice(cnn.apply(z) as tf.Tensor, [0, 0], [-1, 1])))(
+        tf.tensor4d(x, [6, 8, 8, 3]),
+      );
       return tf.sum(tf.square(grad), -1).dataSync();
     });
     cnn.dispose();

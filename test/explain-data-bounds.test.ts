@@ -24,7 +24,10 @@ const vectors = { x: Float32Array.from(rows.flat()), n, sampleShape: [d] };
 
 describe('composite options from the data', () => {
   it('images: z^B on [0, 1]', () => {
-    expect(compositeOptionsForData({ x: new Float32Array(8), n: 2, sampleShape: [2, 2, 1] })).toEqual({ low: 0, high: 1 });
+    expect(compositeOptionsForData({ x: new Float32Array(8), n: 2, sampleShape: [2, 2, 1] })).toEqual({
+      low: 0,
+      high: 1,
+    });
   });
 
   it('vectors: unbounded, with the per-feature min and max as box', () => {
@@ -45,8 +48,13 @@ describe('composite options from the data', () => {
 
   it('vectors: deep-taylor takes w², the box composites apply z^B with the data bounds', () => {
     const options = compositeOptionsForData(vectors);
-    const [deepTaylor, zBox, gammaBox] = parseClassifierMethods('lrp:deep-taylor,lrp:z-box,lrp:epsilon-gamma-box', '--method', options);
-    if (deepTaylor.kind !== 'lrp' || zBox.kind !== 'lrp' || gammaBox.kind !== 'lrp') throw new Error('expected LRP methods');
+    const [deepTaylor, zBox, gammaBox] = parseClassifierMethods(
+      'lrp:deep-taylor,lrp:z-box,lrp:epsilon-gamma-box',
+      '--method',
+      options,
+    );
+    if (deepTaylor.kind !== 'lrp' || zBox.kind !== 'lrp' || gammaBox.kind !== 'lrp')
+      throw new Error('expected LRP methods');
     expect(deepTaylor.composite.first?.name).toBe('w-square');
     expect(gammaBox.composite.first?.name).toBe('z-box(tensor, tensor)');
     const w = Array.from({ length: d }, () => uniform(rand, 3, -1, 1));
@@ -55,7 +63,9 @@ describe('composite options from the data', () => {
     const R = uniform(rand, 3, 0.1, 1);
     const got = tf.tidy(() => {
       const a = tf.tensor2d([rows[0]]);
-      return layer.relevance(a, tf.tensor2d([R]), zBox.composite.byKind!.dense, { output: layer.forward(a) }).dataSync();
+      return layer
+        .relevance(a, tf.tensor2d([R]), zBox.composite.byKind!.dense, { output: layer.forward(a) })
+        .dataSync();
     });
     const low = Array.from((options.low as tf.Tensor).dataSync());
     const high = Array.from((options.high as tf.Tensor).dataSync());
@@ -68,7 +78,9 @@ describe('composite options from the data', () => {
   it('refuses the box composites on unbounded inputs without bounds, naming the alternatives', () => {
     for (const name of ['lrp:z-box', 'lrp:epsilon-gamma-box']) {
       expect(() => parseComposite(name, { unbounded: true })).toThrow(UserError);
-      expect(() => parseComposite(name, { unbounded: true })).toThrow(/needs lower and upper bounds .* use lrp:deep-taylor/);
+      expect(() => parseComposite(name, { unbounded: true })).toThrow(
+        /needs lower and upper bounds .* use lrp:deep-taylor/,
+      );
     }
     expect(parseComposite('lrp:deep-taylor', { unbounded: true }).first?.name).toBe('w-square');
   });

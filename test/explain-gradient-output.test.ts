@@ -21,20 +21,34 @@ const H = 3;
 const W = 4;
 // two 3 × 4 maps with positive, negative, zero and one large value
 const maps = Float32Array.from([
-  0.1, -0.2, 0, 0.3, 1e-8, -0.5, 0.25, 0, 0.125, -0.125, 0.7, -0.05,
-  -1.5, 0, 0, 2, 3.25, -0.001, 0, 0, 1, 1, -1, 0.333333,
+  0.1, -0.2, 0, 0.3, 1e-8, -0.5, 0.25, 0, 0.125, -0.125, 0.7, -0.05, -1.5, 0, 0, 2, 3.25, -0.001, 0, 0, 1, 1, -1,
+  0.333333,
 ]);
 
 describe('writeRelevanceBatch', () => {
   it('writes NPY, JSON and PNGs that read back to the same numbers and colours', async () => {
     const files = await writeRelevanceBatch(
       out,
-      { method: 'lrp:epsilon-plus-flat', indices: [17, 4], maps, height: H, width: W, perSample: [{ target: 3 }, { target: 7 }], info: { rule: 'test' } },
+      {
+        method: 'lrp:epsilon-plus-flat',
+        indices: [17, 4],
+        maps,
+        height: H,
+        width: W,
+        perSample: [{ target: 3 }, { target: 7 }],
+        info: { rule: 'test' },
+      },
       { upscale: 2 },
     );
     const dir = join(out, 'lrp-epsilon-plus-flat');
     expect(files.dir).toBe(dir);
-    expect(readdirSync(dir).sort()).toEqual(['colour-bar.png', 'relevance.json', 'relevance.npy', 'sample-17.png', 'sample-4.png']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'colour-bar.png',
+      'relevance.json',
+      'relevance.npy',
+      'sample-17.png',
+      'sample-4.png',
+    ]);
     expect(readdirSync(out).filter((f) => f.includes('.tmp') || f.includes('.old'))).toEqual([]);
 
     const npy = readNpy(join(dir, 'relevance.npy'));
@@ -46,16 +60,21 @@ describe('writeRelevanceBatch', () => {
     expect(json.shape).toEqual([2, H, W]);
     expect(json.info).toEqual({ rule: 'test' });
     expect(json.samples.map((s: { index: number }) => s.index)).toEqual([17, 4]);
-    json.samples.forEach((s: { relevance: number[][]; sum: number; min: number; max: number; target: number }, n: number) => {
-      const own = Array.from(maps.subarray(n * H * W, (n + 1) * H * W));
-      expect(s.relevance.length).toBe(H);
-      // nested rows hold exactly the float32 values
-      expect(Float32Array.from(s.relevance.flat())).toEqual(Float32Array.from(own));
-      expect(s.sum).toBeCloseTo(own.reduce((a, b) => a + b, 0), 6);
-      expect(s.min).toBe(Math.min(...own));
-      expect(s.max).toBe(Math.max(...own));
-      expect(s.target).toBe([3, 7][n]);
-    });
+    json.samples.forEach(
+      (s: { relevance: number[][]; sum: number; min: number; max: number; target: number }, n: number) => {
+        const own = Array.from(maps.subarray(n * H * W, (n + 1) * H * W));
+        expect(s.relevance.length).toBe(H);
+        // nested rows hold exactly the float32 values
+        expect(Float32Array.from(s.relevance.flat())).toEqual(Float32Array.from(own));
+        expect(s.sum).toBeCloseTo(
+          own.reduce((a, b) => a + b, 0),
+          6,
+        );
+        expect(s.min).toBe(Math.min(...own));
+        expect(s.max).toBe(Math.max(...own));
+        expect(s.target).toBe([3, 7][n]);
+      },
+    );
 
     for (const [n, index] of [17, 4].entries()) {
       const png = readPng(join(dir, `sample-${index}.png`));
@@ -65,7 +84,7 @@ describe('writeRelevanceBatch', () => {
     }
     // sample 4's largest |R| is 3.25 at row 1, column 0: full red
     const png = readPng(join(dir, 'sample-4.png'));
-    expect(Array.from(png.data.subarray((2 * 2 * W + 0) * 4, (2 * 2 * W) * 4 + 4))).toEqual([255, 0, 0, 255]);
+    expect(Array.from(png.data.subarray((2 * 2 * W + 0) * 4, 2 * 2 * W * 4 + 4))).toEqual([255, 0, 0, 255]);
   });
 
   it('replaces an earlier folder of the same method and writes null for non-finite values', async () => {
@@ -74,7 +93,12 @@ describe('writeRelevanceBatch', () => {
     const second = Float32Array.from({ length: H * W }, () => -1);
     second[5] = NaN;
     await writeRelevanceBatch(out, { method: 'ig', indices: [2], maps: second, height: H, width: W });
-    expect(readdirSync(join(out, 'ig')).sort()).toEqual(['colour-bar.png', 'relevance.json', 'relevance.npy', 'sample-2.png']);
+    expect(readdirSync(join(out, 'ig')).sort()).toEqual([
+      'colour-bar.png',
+      'relevance.json',
+      'relevance.npy',
+      'sample-2.png',
+    ]);
     const json = JSON.parse(readFileSync(join(out, 'ig', 'relevance.json'), 'utf8'));
     expect(json.samples[0].relevance[1][1]).toBeNull();
     expect(json.samples[0].sum).toBeNull();
@@ -82,8 +106,18 @@ describe('writeRelevanceBatch', () => {
   });
 
   it('rejects mismatched input and duplicate indices, leaving no folder behind', async () => {
-    await expect(writeRelevanceBatch(out, { method: 'gxi', indices: [1, 2], maps: new Float32Array(5), height: H, width: W })).rejects.toThrow(/5 relevance values/);
-    await expect(writeRelevanceBatch(out, { method: 'gxi', indices: [3, 3], maps: new Float32Array(2 * H * W), height: H, width: W })).rejects.toThrow(UserError);
+    await expect(
+      writeRelevanceBatch(out, { method: 'gxi', indices: [1, 2], maps: new Float32Array(5), height: H, width: W }),
+    ).rejects.toThrow(/5 relevance values/);
+    await expect(
+      writeRelevanceBatch(out, {
+        method: 'gxi',
+        indices: [3, 3],
+        maps: new Float32Array(2 * H * W),
+        height: H,
+        width: W,
+      }),
+    ).rejects.toThrow(UserError);
     expect(readdirSync(out)).not.toContain('gxi');
     expect(methodFolderName('lrp:alpha2-beta1')).toBe('lrp-alpha2-beta1');
     expect(() => methodFolderName('::')).toThrow(UserError);

@@ -60,7 +60,11 @@ function net(act: 'softplus' | 'relu') {
 const SAMPLES = [numbers(D, 1), numbers(D, 2), numbers(D, 3).map((v) => 2 * v)];
 const batch = () => tf.tensor4d(SAMPLES.flat(), [SAMPLES.length, 3, 3, 2]);
 
-function explain(f: (x: tf.Tensor) => tf.Tensor, method: (typeof GRADIENT_METHOD_NAMES)[number], options?: GradientOptions) {
+function explain(
+  f: (x: tf.Tensor) => tf.Tensor,
+  method: (typeof GRADIENT_METHOD_NAMES)[number],
+  options?: GradientOptions,
+) {
   const x = batch();
   const e = explainByGradient(f, x, method, options);
   const relevance = Array.from(e.relevance.dataSync());
@@ -103,10 +107,22 @@ describe('sensitivity and gradient × input', () => {
     it(`match the hand-written gradient of a ${act} net`, () => {
       const grads = SAMPLES.map((x) => reference(x, act).grad);
       const sens = explain(net(act), 'gradient');
-      expectClose(sens.relevance, grads.flat().map((g) => g * g), 1e-4);
-      expectClose(sens.output, SAMPLES.map((x) => reference(x, act).f), 1e-4);
+      expectClose(
+        sens.relevance,
+        grads.flat().map((g) => g * g),
+        1e-4,
+      );
+      expectClose(
+        sens.output,
+        SAMPLES.map((x) => reference(x, act).f),
+        1e-4,
+      );
       const gxi = explain(net(act), 'gxi');
-      expectClose(gxi.relevance, grads.flatMap((g, n) => g.map((v, i) => v * SAMPLES[n][i])), 1e-4);
+      expectClose(
+        gxi.relevance,
+        grads.flatMap((g, n) => g.map((v, i) => v * SAMPLES[n][i])),
+        1e-4,
+      );
     });
   }
 
@@ -150,7 +166,10 @@ describe('integrated gradients', () => {
     const expected = SAMPLES.flatMap((x) => {
       const sum = new Array<number>(D).fill(0);
       for (let k = 1; k <= m; k++) {
-        const g = reference(x.map((v) => (k / m) * v), 'softplus').grad;
+        const g = reference(
+          x.map((v) => (k / m) * v),
+          'softplus',
+        ).grad;
         for (let i = 0; i < D; i++) sum[i] += g[i];
       }
       return x.map((v, i) => (v * sum[i]) / m);
@@ -163,7 +182,11 @@ describe('integrated gradients', () => {
     const fx = SAMPLES.map((x) => reference(x, 'softplus').f);
     const f0 = reference(new Array<number>(D).fill(0), 'softplus').f;
     const sums = perSampleSums(expected);
-    expectClose(whole.completenessError!, sums.map((s, n) => Math.abs(s - (fx[n] - f0))), 1e-5);
+    expectClose(
+      whole.completenessError!,
+      sums.map((s, n) => Math.abs(s - (fx[n] - f0))),
+      1e-5,
+    );
   });
 
   it('completeness error shrinks as the number of steps grows', () => {
@@ -221,9 +244,17 @@ describe('SmoothGrad', () => {
     const plain = explain(net('softplus'), 'smoothgrad', { noiseLevel: 0, samples: 3 });
     expectClose(plain.relevance, grads.flat(), 1e-5);
     const squared = explain(net('softplus'), 'smoothgrad', { noiseLevel: 0, samples: 3, variant: 'squared' });
-    expectClose(squared.relevance, grads.flat().map((g) => g * g), 1e-4);
+    expectClose(
+      squared.relevance,
+      grads.flat().map((g) => g * g),
+      1e-4,
+    );
     const times = explain(net('softplus'), 'smoothgrad', { noiseLevel: 0, samples: 3, variant: 'input' });
-    expectClose(times.relevance, grads.flatMap((g, n) => g.map((v, i) => v * SAMPLES[n][i])), 1e-5);
+    expectClose(
+      times.relevance,
+      grads.flatMap((g, n) => g.map((v, i) => v * SAMPLES[n][i])),
+      1e-5,
+    );
     const tiny = explain(net('softplus'), 'smoothgrad', { noiseLevel: 1e-4, samples: 8 });
     expectClose(tiny.relevance, grads.flat(), 1e-3);
   });
@@ -262,7 +293,7 @@ describe('SmoothGrad', () => {
 });
 
 describe('per-sample targets', () => {
-  it('selectPerSample picks each sample\'s class in every method\'s batches', () => {
+  it("selectPerSample picks each sample's class in every method's batches", () => {
     // a linear two-class model; sample n explains class n mod 2: IG and gxi give x·w_class exactly
     const w = [numbers(D, 61), numbers(D, 62)];
     const classes = Int32Array.from(SAMPLES.map((_, n) => n % 2));

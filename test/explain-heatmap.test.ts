@@ -35,7 +35,13 @@ describe('renderRelevance', () => {
 
   it('is scale invariant, accepts a fixed scale, and draws an all-zero map white', () => {
     const map = [1, -2, 0.5, 0];
-    expect(renderRelevance(map, 2, 2).rgba).toEqual(renderRelevance(map.map((v) => 1000 * v), 2, 2).rgba);
+    expect(renderRelevance(map, 2, 2).rgba).toEqual(
+      renderRelevance(
+        map.map((v) => 1000 * v),
+        2,
+        2,
+      ).rgba,
+    );
     const fixed = renderRelevance([1, -1], 1, 2, { scale: 4 });
     expect(pixel(fixed, 0, 0)).toEqual([255, 191, 191, 255]);
     const zero = renderRelevance([0, 0, 0, 0], 2, 2);
@@ -44,7 +50,10 @@ describe('renderRelevance', () => {
     // non-finite values do not set the scale; NaN is drawn white, ±∞ at full colour
     const odd = renderRelevance([NaN, Infinity, -2, 1], 2, 2);
     expect([pixel(odd, 0, 0), pixel(odd, 1, 0), pixel(odd, 0, 1), pixel(odd, 1, 1)]).toEqual([
-      [255, 255, 255, 255], [255, 0, 0, 255], [0, 0, 255, 255], [255, 128, 128, 255],
+      [255, 255, 255, 255],
+      [255, 0, 0, 255],
+      [0, 0, 255, 255],
+      [255, 128, 128, 255],
     ]);
   });
 

@@ -23,13 +23,36 @@ beforeAll(async () => {
 /** conv (same) → maxpool → conv (stride 2, valid) → avgpool → flatten → dense → dropout → dense, all ReLU. */
 function smallCnn(useBias: boolean, seed = 1): tf.LayersModel {
   let s = seed;
-  const init = () => ({ kernelInitializer: tf.initializers.randomUniform({ minval: -0.6, maxval: 0.6, seed: s++ }), useBias });
-  const biasInit = useBias ? { biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 99 }) } : {};
+  const init = () => ({
+    kernelInitializer: tf.initializers.randomUniform({ minval: -0.6, maxval: 0.6, seed: s++ }),
+    useBias,
+  });
+  const biasInit = useBias
+    ? { biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 99 }) }
+    : {};
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [10, 10, 2], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1', ...init(), ...biasInit }),
+      tf.layers.conv2d({
+        inputShape: [10, 10, 2],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: 'conv1',
+        ...init(),
+        ...biasInit,
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu', name: 'conv2', ...init(), ...biasInit }),
+      tf.layers.conv2d({
+        filters: 6,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'valid',
+        activation: 'relu',
+        name: 'conv2',
+        ...init(),
+        ...biasInit,
+      }),
       tf.layers.averagePooling2d({ poolSize: 2, strides: 1, name: 'pool2' }),
       tf.layers.flatten({ name: 'flatten' }),
       tf.layers.dense({ units: 8, activation: 'relu', name: 'features', ...init(), ...biasInit }),
@@ -52,9 +75,16 @@ function sampleSums(t: Tensor): number[] {
 describe('conservation', () => {
   // w² and flat only at the first layer: above it they would send relevance to dead neurons, which
   // the average pooling (LRP-0) cannot pass on
-  const firstThen = (first: Rule): Composite => ({ name: `${first.name}+z-plus`, first, byKind: { conv2d: zPlusRule(), dense: lrp0() } });
+  const firstThen = (first: Rule): Composite => ({
+    name: `${first.name}+z-plus`,
+    first,
+    byKind: { conv2d: zPlusRule(), dense: lrp0() },
+  });
   const CONSERVING: Array<[string, Composite]> = [
-    ...['lrp:0', 'lrp:z-plus', 'lrp:alpha1-beta0', 'lrp:deep-taylor'].map((m): [string, Composite] => [m, parseComposite(m)]),
+    ...['lrp:0', 'lrp:z-plus', 'lrp:alpha1-beta0', 'lrp:deep-taylor'].map((m): [string, Composite] => [
+      m,
+      parseComposite(m),
+    ]),
     ['deep-taylor, unbounded (w² first)', parseComposite('lrp:deep-taylor', { unbounded: true })],
     ['flat first, then z-plus / LRP-0', firstThen(flatRule())],
   ];
@@ -68,7 +98,11 @@ describe('conservation', () => {
     expect(r.layers).toHaveLength(net.layers.length + 1);
     r.layers!.forEach((R, k) => {
       const sums = sampleSums(R);
-      sums.forEach((s, n) => expect(Math.abs(s - top[n]), `layer ${k} (${net.layers[k]?.name ?? 'top'}), sample ${n}`).toBeLessThan(1e-4 * Math.abs(top[n]) + 1e-6));
+      sums.forEach((s, n) =>
+        expect(Math.abs(s - top[n]), `layer ${k} (${net.layers[k]?.name ?? 'top'}), sample ${n}`).toBeLessThan(
+          1e-4 * Math.abs(top[n]) + 1e-6,
+        ),
+      );
     });
     expect(r.relevance.shape).toEqual([4, 10, 10, 2]);
     tf.dispose([x, r.relevance, r.output, ...r.layers!]);
@@ -100,7 +134,9 @@ describe('LRP-0 and the gradient', () => {
     const target = [0, 2, 1];
     const r = explainLRP(net, x, { composite: parseComposite('lrp:0'), target });
     const mask = tf.tensor2d(target.map((c) => [0, 1, 2].map((k) => (k === c ? 1 : 0))));
-    const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(model.apply(input, { training: false }) as tf.Tensor, mask)))(x);
+    const gradient = tf.grad((input: tf.Tensor) =>
+      tf.sum(tf.mul(model.apply(input, { training: false }) as tf.Tensor, mask)),
+    )(x);
     const expected = tf.mul(gradient, x).dataSync();
     const got = r.relevance.dataSync();
     const scale = Math.max(...Array.from(expected, Math.abs));
@@ -116,7 +152,9 @@ describe('batch normalisation fused into the layer before it', () => {
   it('the fused network gives the logits of the tfjs model, and the final softmax is dropped', () => {
     const rand = seededRandom(31);
     const input = tf.input({ shape: [6, 6, 2] });
-    let h = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'conv', biasInitializer: 'glorotUniform' }).apply(input) as tf.SymbolicTensor;
+    let h = tf.layers
+      .conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'conv', biasInitializer: 'glorotUniform' })
+      .apply(input) as tf.SymbolicTensor;
     h = tf.layers.batchNormalization({ name: 'bn1' }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.activation({ activation: 'relu', name: 'act' }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(h) as tf.SymbolicTensor;
@@ -130,11 +168,13 @@ describe('batch normalisation fused into the layer before it', () => {
     // non-trivial moving statistics and affine parameters
     for (const name of ['bn1', 'bn2']) {
       const bn = model.getLayer(name);
-      bn.setWeights(bn.getWeights().map((w, k) => {
-        const isVariance = k === bn.getWeights().length - 1;
-        const values = uniform(rand, w.size, isVariance ? 0.2 : -1, isVariance ? 2 : 1.5);
-        return tf.tensor(values, w.shape);
-      }));
+      bn.setWeights(
+        bn.getWeights().map((w, k) => {
+          const isVariance = k === bn.getWeights().length - 1;
+          const values = uniform(rand, w.size, isVariance ? 0.2 : -1, isVariance ? 2 : 1.5);
+          return tf.tensor(values, w.shape);
+        }),
+      );
     }
     const net = fromLayersModel(model);
     expect(net.layers.map((l) => l.name)).toEqual(['conv', 'act', 'pool', 'flat', 'dense', 'relu', 'logits']);
@@ -164,7 +204,9 @@ describe('pooling routes, by hand on a 4×4 example', () => {
     tf.tidy(() => {
       const x = tf.tensor4d(image.flat(), [1, 4, 4, 1]);
       const output = layer.forward(x);
-      return (tf.reshape(layer.relevance(x, tf.tensor4d(top.flat(), [1, 2, 2, 1]), undefined, { output }), [4, 4]).arraySync() as number[][]);
+      return tf
+        .reshape(layer.relevance(x, tf.tensor4d(top.flat(), [1, 2, 2, 1]), undefined, { output }), [4, 4])
+        .arraySync() as number[][];
     });
 
   it('max pooling gives each window relevance to its winner', () => {
@@ -205,10 +247,24 @@ describe('reading tfjs models', () => {
     const model = smallCnn(true);
     const net = fromLayersModel(model);
     expect(net.layers.map((l) => `${l.kind}:${l.name}`)).toEqual([
-      'conv2d:conv1', 'relu:conv1/relu', 'max-pooling2d:pool1', 'conv2d:conv2', 'relu:conv2/relu',
-      'average-pooling2d:pool2', 'reshape:flatten', 'dense:features', 'relu:features/relu', 'identity:drop', 'dense:logits',
+      'conv2d:conv1',
+      'relu:conv1/relu',
+      'max-pooling2d:pool1',
+      'conv2d:conv2',
+      'relu:conv2/relu',
+      'average-pooling2d:pool2',
+      'reshape:flatten',
+      'dense:features',
+      'relu:features/relu',
+      'identity:drop',
+      'dense:logits',
     ]);
-    expect(net.upTo('features').layers.map((l) => l.name).at(-1)).toBe('features/relu');
+    expect(
+      net
+        .upTo('features')
+        .layers.map((l) => l.name)
+        .at(-1),
+    ).toBe('features/relu');
     const x = batch(3, [10, 10, 2], 9);
     const expected = (model.predict(x) as tf.Tensor).dataSync();
     const got = net.forward(x).dataSync();
@@ -218,16 +274,33 @@ describe('reading tfjs models', () => {
   });
 
   it('rejects an unsupported layer class, naming the layer and its class', () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, name: 'd1' }), tf.layers.leakyReLU({ name: 'leaky' }), tf.layers.dense({ units: 2 })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, name: 'd1' }),
+        tf.layers.leakyReLU({ name: 'leaky' }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
     expect(() => fromLayersModel(model)).toThrow(UserError);
     expect(() => fromLayersModel(model)).toThrow(/'leaky' \(LeakyReLU\).*supported: InputLayer, Dense/);
     model.dispose();
   });
 
   it('rejects an unsupported activation and batch normalisation after a non-linear layer', () => {
-    const tanh = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'tanh', name: 'squash' }), tf.layers.dense({ units: 2 })] });
+    const tanh = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, activation: 'tanh', name: 'squash' }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
     expect(() => fromLayersModel(tanh)).toThrow(/'squash' \(Dense\): activation 'tanh'/);
-    const bnAfterRelu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }), tf.layers.batchNormalization({ name: 'late-bn' }), tf.layers.dense({ units: 2 })] });
+    const bnAfterRelu = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }),
+        tf.layers.batchNormalization({ name: 'late-bn' }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
     expect(() => fromLayersModel(bnAfterRelu)).toThrow(/'late-bn' \(BatchNormalization\)/);
     const memory = tf.memory().numTensors;
     expect(() => fromLayersModel(bnAfterRelu)).toThrow(UserError);
@@ -254,10 +327,36 @@ describe('composites and targets', () => {
     const model = smallCnn(true);
     const net = fromLayersModel(model);
     const names = (method: string) => assignRules(net, parseComposite(method)).map((r) => r?.name ?? '-');
-    expect(names('lrp:epsilon-plus-flat')).toEqual(['flat', '-', '-', 'z-plus', '-', '-', '-', 'epsilon(0.000001)', '-', '-', 'epsilon(0.000001)']);
-    expect(names('lrp:epsilon-gamma-box')).toEqual(['z-box(0, 1)', '-', '-', 'gamma(0.25)', '-', '-', '-', 'epsilon(0.000001)', '-', '-', 'epsilon(0.000001)']);
+    expect(names('lrp:epsilon-plus-flat')).toEqual([
+      'flat',
+      '-',
+      '-',
+      'z-plus',
+      '-',
+      '-',
+      '-',
+      'epsilon(0.000001)',
+      '-',
+      '-',
+      'epsilon(0.000001)',
+    ]);
+    expect(names('lrp:epsilon-gamma-box')).toEqual([
+      'z-box(0, 1)',
+      '-',
+      '-',
+      'gamma(0.25)',
+      '-',
+      '-',
+      '-',
+      'epsilon(0.000001)',
+      '-',
+      '-',
+      'epsilon(0.000001)',
+    ]);
     expect(names('lrp:epsilon-alpha2-beta1')[3]).toBe('alpha2-beta1');
-    expect(assignRules(net, { name: 'custom', byName: { conv2: flatRule() } }).map((r) => r?.name ?? '-')[3]).toBe('flat');
+    expect(assignRules(net, { name: 'custom', byName: { conv2: flatRule() } }).map((r) => r?.name ?? '-')[3]).toBe(
+      'flat',
+    );
     expect(parseComposite('deep-taylor', { unbounded: true }).first?.name).toBe('w-square');
     expect(parseComposite('lrp:epsilon=0.25').byKind?.dense.name).toBe('epsilon(0.25)');
     net.dispose();
@@ -266,7 +365,9 @@ describe('composites and targets', () => {
 
   it('rejects an unknown method, listing the allowed ones', () => {
     expect(() => parseComposite('lrp:epsilon-plus-flatt')).toThrow(UserError);
-    expect(() => parseComposite('lrp:epsilon-plus-flatt')).toThrow(/unknown LRP method 'lrp:epsilon-plus-flatt'.*lrp:epsilon-plus-flat/);
+    expect(() => parseComposite('lrp:epsilon-plus-flatt')).toThrow(
+      /unknown LRP method 'lrp:epsilon-plus-flatt'.*lrp:epsilon-plus-flat/,
+    );
     expect(() => parseComposite('lrp:flat=2')).toThrow(/only epsilon and gamma take a value/);
     expect(COMPOSITE_NAMES).toContain('lrp:epsilon-gamma-box');
   });
@@ -283,7 +384,9 @@ describe('composites and targets', () => {
     tf.dispose([x, r.relevance, r.output, ...r.layers!]);
     const before = tf.memory().numTensors;
     const y = batch(2, [10, 10, 2], 11);
-    expect(() => explainLRP(net, y, { composite: parseComposite('lrp:0'), target: 3 })).toThrow(/class index 3 out of range.*0…2/);
+    expect(() => explainLRP(net, y, { composite: parseComposite('lrp:0'), target: 3 })).toThrow(
+      /class index 3 out of range.*0…2/,
+    );
     y.dispose();
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
@@ -320,7 +423,9 @@ describe('appended layers with their own relevance', () => {
     const features = r.layers![net.layers.length - 1];
     // the custom rule's relevance sums to the top relevance √f, and LRP-0 conserves it down to the pixels
     sampleSums(features).forEach((s, n) => expect(s).toBeCloseTo(Math.sqrt(out[n]), 4));
-    sampleSums(r.relevance).forEach((s, n) => expect(Math.abs(s - Math.sqrt(out[n]))).toBeLessThan(1e-4 * Math.sqrt(out[n])));
+    sampleSums(r.relevance).forEach((s, n) =>
+      expect(Math.abs(s - Math.sqrt(out[n]))).toBeLessThan(1e-4 * Math.sqrt(out[n])),
+    );
     tf.dispose([x, r.relevance, r.output, ...r.layers!]);
     base.dispose();
     model.dispose();
@@ -339,9 +444,18 @@ describe('memory', () => {
     });
     const net = fromLayersModel(model);
     const x = batch(2, [6, 6, 1], 15);
-    const composites = ['lrp:epsilon-gamma-box', 'lrp:epsilon-plus-flat', 'lrp:epsilon-alpha2-beta1', 'lrp:deep-taylor'].map((m) => parseComposite(m));
+    const composites = [
+      'lrp:epsilon-gamma-box',
+      'lrp:epsilon-plus-flat',
+      'lrp:epsilon-alpha2-beta1',
+      'lrp:deep-taylor',
+    ].map((m) => parseComposite(m));
     const run = (k: number) => {
-      const r = explainLRP(net, x, { composite: composites[k % composites.length], target: 'predicted', returnLayers: k % 2 === 0 });
+      const r = explainLRP(net, x, {
+        composite: composites[k % composites.length],
+        target: 'predicted',
+        returnLayers: k % 2 === 0,
+      });
       tf.dispose([r.relevance, r.output, ...(r.layers ?? [])]);
     };
     run(0);

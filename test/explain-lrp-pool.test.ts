@@ -19,10 +19,21 @@ let pool: LRPPool;
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });
-  const init = (seed: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed }) });
+  const init = (seed: number) => ({
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed }),
+  });
   model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...init(1) }),
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 3,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        ...init(1),
+      }),
       tf.layers.averagePooling2d({ poolSize: 2, padding: 'valid' }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 6, activation: 'relu', ...init(2) }),
@@ -52,31 +63,36 @@ describe('LRPPool', () => {
     x.dispose();
   });
 
-  it.each(['lrp:epsilon-plus-flat', 'lrp:epsilon-gamma-box', 'lrp:epsilon-alpha2-beta1'])('%s: same relevance, outputs and targets as one thread', async (method) => {
-    const x = batch(7, 2);
-    const before = tf.memory().numTensors;
-    for (const target of ['predicted', [0, 1, 2, 3, 3, 2, 1]] as const) {
-      const serial = explainLRP(net, x, { composite: parseComposite(method), target });
-      const parallel = await pool.explain(x, { method, target });
-      expect(parallel.relevance.shape).toEqual([7, 8, 8, 1]);
-      const a = serial.relevance.dataSync();
-      const b = parallel.relevance.dataSync();
-      const scale = Math.max(...Array.from(a, Math.abs));
-      expect(scale).toBeGreaterThan(0);
-      a.forEach((v, i) => expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(1e-6 * scale));
-      expect(Array.from(parallel.target)).toEqual(Array.from(serial.target));
-      expect(Array.from(parallel.output.dataSync())).toEqual(Array.from(serial.output.dataSync()));
-      tf.dispose([serial.relevance, serial.output, parallel.relevance, parallel.output]);
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    x.dispose();
-  });
+  it.each(['lrp:epsilon-plus-flat', 'lrp:epsilon-gamma-box', 'lrp:epsilon-alpha2-beta1'])(
+    '%s: same relevance, outputs and targets as one thread',
+    async (method) => {
+      const x = batch(7, 2);
+      const before = tf.memory().numTensors;
+      for (const target of ['predicted', [0, 1, 2, 3, 3, 2, 1]] as const) {
+        const serial = explainLRP(net, x, { composite: parseComposite(method), target });
+        const parallel = await pool.explain(x, { method, target });
+        expect(parallel.relevance.shape).toEqual([7, 8, 8, 1]);
+        const a = serial.relevance.dataSync();
+        const b = parallel.relevance.dataSync();
+        const scale = Math.max(...Array.from(a, Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        a.forEach((v, i) => expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(1e-6 * scale));
+        expect(Array.from(parallel.target)).toEqual(Array.from(serial.target));
+        expect(Array.from(parallel.output.dataSync())).toEqual(Array.from(serial.output.dataSync()));
+        tf.dispose([serial.relevance, serial.output, parallel.relevance, parallel.output]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+    },
+  );
 
   it("reports a worker's bad class index as a UserError and keeps working", async () => {
     const x = batch(4, 3);
     const before = tf.memory().numTensors;
     await expect(pool.explain(x, { method: 'lrp:0', target: [0, 0, 0, 9] })).rejects.toThrow(UserError);
-    await expect(pool.explain(x, { method: 'lrp:0', target: [0, 0, 0, 9] })).rejects.toThrow(/class index 9 out of range/);
+    await expect(pool.explain(x, { method: 'lrp:0', target: [0, 0, 0, 9] })).rejects.toThrow(
+      /class index 9 out of range/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     const ok = await pool.explain(x, { method: 'lrp:0', target: 1 });
     expect(Array.from(ok.target)).toEqual([1, 1, 1, 1]);
@@ -84,7 +100,13 @@ describe('LRPPool', () => {
   });
 
   it('refuses a network with layers it cannot send to a worker', async () => {
-    const custom: ExplainableLayer = { name: 'custom', kind: 'custom', forward: (a) => a, relevance: (_a, R) => R, dispose: () => {} };
+    const custom: ExplainableLayer = {
+      name: 'custom',
+      kind: 'custom',
+      forward: (a) => a,
+      relevance: (_a, R) => R,
+      dispose: () => {},
+    };
     await expect(LRPPool.start(net.extend(custom))).rejects.toThrow(/'custom' of kind 'custom' cannot be sent/);
   });
 });

@@ -44,7 +44,10 @@ function axisGeometry(size: number, k: number, stride: number, padding: 'same' |
 }
 
 export function convOutputSize(g: ConvGeometry): [number, number] {
-  return [axisGeometry(g.height, g.kh, g.strides[0], g.padding)[0], axisGeometry(g.width, g.kw, g.strides[1], g.padding)[0]];
+  return [
+    axisGeometry(g.height, g.kh, g.strides[0], g.padding)[0],
+    axisGeometry(g.width, g.kw, g.strides[1], g.padding)[0],
+  ];
 }
 
 /** The convolution (NHWC, one sample flattened) as an explicit [H·W·Cin] × [Ho·Wo·Cout] matrix. */
@@ -112,7 +115,12 @@ export interface ReferenceRelevance {
  * R_i = Σ_j contribution_ij / Σ_i' contribution_i'j · R_j, with each rule's contributions written
  * out as in the table of METHODS.md §2.
  */
-export function referenceRelevance(spec: RuleSpec, layer: ExplicitLinear, a: number[], R: number[]): ReferenceRelevance {
+export function referenceRelevance(
+  spec: RuleSpec,
+  layer: ExplicitLinear,
+  a: number[],
+  R: number[],
+): ReferenceRelevance {
   const { w, b, connected } = layer;
   const nIn = a.length;
   const nOut = R.length;

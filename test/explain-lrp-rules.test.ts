@@ -42,7 +42,11 @@ const RULES: Array<[string, () => Rule, RuleSpec]> = [
   ['z-plus', zPlusRule, { rule: 'z-plus' }],
   ['z-box [-1, 1]', () => zBoxRule(-1, 1), { rule: 'z-box', low: -1, high: 1 }],
   // bounds given as tensors take the three-term route (per-pixel bounds)
-  ['z-box [-1, 1] as tensors', () => zBoxRule(tf.keep(tf.scalar(-1)), tf.keep(tf.scalar(1))), { rule: 'z-box', low: -1, high: 1 }],
+  [
+    'z-box [-1, 1] as tensors',
+    () => zBoxRule(tf.keep(tf.scalar(-1)), tf.keep(tf.scalar(1))),
+    { rule: 'z-box', low: -1, high: 1 },
+  ],
   ['w-square', wSquareRule, { rule: 'w-square' }],
   ['flat', flatRule, { rule: 'flat' }],
 ];
@@ -79,7 +83,16 @@ function maxAbs(v: ArrayLike<number>): number {
  * every R_i within 1e-5 of the reference's largest magnitude, plus float32 rounding amplified by
  * the conditioning of the denominators it depends on (8 ulp · sensitivity, see the reference).
  */
-function expectAgreement(layer: ExplainableLayer, explicit: ExplicitLinear, inputShape: number[], rule: Rule, spec: RuleSpec, low: number, high: number, seed: number) {
+function expectAgreement(
+  layer: ExplainableLayer,
+  explicit: ExplicitLinear,
+  inputShape: number[],
+  rule: Rule,
+  spec: RuleSpec,
+  low: number,
+  high: number,
+  seed: number,
+) {
   const rand = seededRandom(seed);
   const nIn = explicit.w.length;
   const nOut = explicit.b.length;
@@ -104,7 +117,10 @@ function expectAgreement(layer: ExplainableLayer, explicit: ExplicitLinear, inpu
     for (let i = 0; i < nIn; i++) {
       const got = engine[n * nIn + i];
       const tolerance = 1e-5 * scale + ULP8 * sensitivity[i];
-      expect(Math.abs(got - expected[i]), `sample ${n}, input ${i}: ${got} vs ${expected[i]} (scale ${scale})`).toBeLessThanOrEqual(tolerance);
+      expect(
+        Math.abs(got - expected[i]),
+        `sample ${n}, input ${i}: ${got} vs ${expected[i]} (scale ${scale})`,
+      ).toBeLessThanOrEqual(tolerance);
     }
   }
 }
@@ -160,8 +176,19 @@ describe.each(['wasm', 'cpu'])('LRP rules against explicit-matrix references (%s
       // pooling is the convolution of each channel with a k×k kernel of 1/k, no bias
       const C = 2;
       const kernel = new Array<number>(2 * 2 * C * C).fill(0);
-      for (let ky = 0; ky < 2; ky++) for (let kx = 0; kx < 2; kx++) for (let c = 0; c < C; c++) kernel[((ky * 2 + kx) * C + c) * C + c] = 1 / 4;
-      const g: ConvGeometry = { height: 4, width: 6, inChannels: C, outChannels: C, kh: 2, kw: 2, strides: [2, 2], padding: 'valid', kernel };
+      for (let ky = 0; ky < 2; ky++)
+        for (let kx = 0; kx < 2; kx++) for (let c = 0; c < C; c++) kernel[((ky * 2 + kx) * C + c) * C + c] = 1 / 4;
+      const g: ConvGeometry = {
+        height: 4,
+        width: 6,
+        inChannels: C,
+        outChannels: C,
+        kh: 2,
+        kw: 2,
+        strides: [2, 2],
+        padding: 'valid',
+        kernel,
+      };
       const explicit = unrollConv(g, [0, 0]);
       // off-channel entries are not connections of a pooling window
       explicit.connected = explicit.connected.map((row, i) => row.map((on, j) => on && i % C === j % C));
@@ -181,7 +208,16 @@ describe.each(['wasm', 'cpu'])('LRP rules against explicit-matrix references (%s
       const { low, high } = perInputBounds(nIn, 31);
       const layer = new DenseLayer('d', tf.tensor2d(w), tf.tensor1d(b));
       const [lowT, highT] = [tf.tensor(low, [nIn]), tf.tensor(high, [nIn])];
-      expectAgreement(layer, explicitDense(w, b), [nIn], zBoxRule(lowT, highT), { rule: 'z-box', low, high }, -1, 1, 24);
+      expectAgreement(
+        layer,
+        explicitDense(w, b),
+        [nIn],
+        zBoxRule(lowT, highT),
+        { rule: 'z-box', low, high },
+        -1,
+        1,
+        24,
+      );
       tf.dispose([lowT, highT]);
       layer.dispose();
     });
@@ -193,9 +229,24 @@ describe.each(['wasm', 'cpu'])('LRP rules against explicit-matrix references (%s
       const bias = mixedSignBias(rand, g.outChannels);
       const shape = [g.height, g.width, g.inChannels];
       const { low, high } = perInputBounds(g.height * g.width * g.inChannels, 32);
-      const layer = new Conv2DLayer('c', tf.tensor4d(g.kernel, [g.kh, g.kw, g.inChannels, g.outChannels]), tf.tensor1d(bias), g.strides, g.padding);
+      const layer = new Conv2DLayer(
+        'c',
+        tf.tensor4d(g.kernel, [g.kh, g.kw, g.inChannels, g.outChannels]),
+        tf.tensor1d(bias),
+        g.strides,
+        g.padding,
+      );
       const [lowT, highT] = [tf.tensor(low, shape), tf.tensor(high, shape)];
-      expectAgreement(layer, unrollConv(g, bias), shape, zBoxRule(lowT, highT), { rule: 'z-box', low, high }, -1, 1, 25);
+      expectAgreement(
+        layer,
+        unrollConv(g, bias),
+        shape,
+        zBoxRule(lowT, highT),
+        { rule: 'z-box', low, high },
+        -1,
+        1,
+        25,
+      );
       tf.dispose([lowT, highT]);
       layer.dispose();
     });

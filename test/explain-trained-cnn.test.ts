@@ -78,7 +78,9 @@ function modelWeights(name: string): { W: tf.Tensor; b: tf.Tensor } {
 
 /** a ⊛ W for the tfjs layer `name` (conv: valid padding, stride 1 — the default CNN's). */
 function linear(name: string, a: tf.Tensor, W: tf.Tensor): tf.Tensor {
-  return W.rank === 4 ? tf.conv2d(a as tf.Tensor4D, W as tf.Tensor4D, 1, 'valid') : tf.matMul(a as tf.Tensor2D, W as tf.Tensor2D);
+  return W.rank === 4
+    ? tf.conv2d(a as tf.Tensor4D, W as tf.Tensor4D, 1, 'valid')
+    : tf.matMul(a as tf.Tensor2D, W as tf.Tensor2D);
 }
 
 /**
@@ -97,7 +99,7 @@ function computeSumFactor(ruleName: string, layer: string, a: tf.Tensor): Float6
   const { W, b } = modelWeights(layer);
   const pos = tf.relu(W);
   const neg = tf.neg(tf.relu(tf.neg(W)));
-    const withBias = (Wr: tf.Tensor, br: tf.Tensor, eps: number) => {
+  const withBias = (Wr: tf.Tensor, br: tf.Tensor, eps: number) => {
     const zT = tf.add(linear(layer, a, Wr), br);
     const z = zT.dataSync();
     const bias = tf.add(tf.zerosLike(zT), br).dataSync();
@@ -115,14 +117,23 @@ function computeSumFactor(ruleName: string, layer: string, a: tf.Tensor): Float6
     const [alpha, beta] = [Number(match[1]), Number(match[2])];
     const P = linear(layer, tf.relu(a), pos).dataSync(); // inputs here are ≥ 0: (a w)⁺ = a w⁺
     const N = linear(layer, tf.relu(a), neg).dataSync();
-    return map64(P, (p, j) => alpha * (p / (p + DIVISION_GUARD)) - beta * (N[j] < 0 ? N[j] / (N[j] - DIVISION_GUARD) : 0));
+    return map64(
+      P,
+      (p, j) => alpha * (p / (p + DIVISION_GUARD)) - beta * (N[j] < 0 ? N[j] / (N[j] - DIVISION_GUARD) : 0),
+    );
   }
   if (ruleName === 'z-plus') return ratio(linear(layer, a, pos));
   if ((match = ruleName.match(/^z-box\((.+), (.+)\)$/))) {
     const [low, high] = [Number(match[1]), Number(match[2])];
-    return ratio(tf.sub(tf.sub(linear(layer, a, W), linear(layer, tf.fill(a.shape, low), pos)), linear(layer, tf.fill(a.shape, high), neg)));
+    return ratio(
+      tf.sub(
+        tf.sub(linear(layer, a, W), linear(layer, tf.fill(a.shape, low), pos)),
+        linear(layer, tf.fill(a.shape, high), neg),
+      ),
+    );
   }
-  if (ruleName === 'w-square' || ruleName === 'flat') return ratio(linear(layer, tf.onesLike(a), ruleName === 'flat' ? tf.onesLike(W) : tf.square(W)));
+  if (ruleName === 'w-square' || ruleName === 'flat')
+    return ratio(linear(layer, tf.onesLike(a), ruleName === 'flat' ? tf.onesLike(W) : tf.square(W)));
   throw new Error(`no reference for rule ${ruleName}`);
 }
 
@@ -176,7 +187,9 @@ describe('explanations of the trained MNIST CNN (100 digits)', () => {
           }
           igError[s!] = worst;
           igMean[s!] = mean;
-          console.log(`IG ${s} steps: relative completeness error mean ${mean.toExponential(2)}, largest ${worst.toExponential(2)} (reported ${worstReported.toExponential(2)})`);
+          console.log(
+            `IG ${s} steps: relative completeness error mean ${mean.toExponential(2)}, largest ${worst.toExponential(2)} (reported ${worstReported.toExponential(2)})`,
+          );
         }
         e.relevance.dispose();
       }
@@ -232,7 +245,9 @@ describe('explanations of the trained MNIST CNN (100 digits)', () => {
             if (err > worstBalance) [worstBalance, worstLayer] = [err, layer.name];
           }
         });
-        console.log(`${name}: largest |Σ R − logit|/|logit| over layers ${worstConservation.toExponential(2)}; largest deviation from the rule's balance ${worstBalance.toExponential(2)} (at ${worstLayer}; LRP ${lrpSeconds.toFixed(1)} s, total ${((performance.now() - started) / 1000).toFixed(1)} s)${skipped.length ? `; z^B bounds violated, not checked: ${skipped.join(', ')}` : ''}`);
+        console.log(
+          `${name}: largest |Σ R − logit|/|logit| over layers ${worstConservation.toExponential(2)}; largest deviation from the rule's balance ${worstBalance.toExponential(2)} (at ${worstLayer}; LRP ${lrpSeconds.toFixed(1)} s, total ${((performance.now() - started) / 1000).toFixed(1)} s)${skipped.length ? `; z^B bounds violated, not checked: ${skipped.join(', ')}` : ''}`,
+        );
         expect(skipped, 'the box rule is within its bounds at the pixels').not.toContain(network.layers[0].name);
         expect(worstBalance, `${name}: per-layer balance`).toBeLessThan(1e-4);
         if (CONSERVING.has(name)) expect(worstConservation, `${name}: Σ R = logit at every layer`).toBeLessThan(1e-4);

@@ -34,7 +34,10 @@ function randomise(model: tf.LayersModel, seed: number): void {
     model.weights.map((w, k) => {
       const shape = w.shape as number[];
       const size = shape.reduce((a, b) => a * b, 1);
-      return tf.tensor(Array.from(values(size, seed + k), (v) => (v - 0.5) * 0.3), shape);
+      return tf.tensor(
+        Array.from(values(size, seed + k), (v) => (v - 0.5) * 0.3),
+        shape,
+      );
     }),
   );
 }
@@ -69,13 +72,17 @@ function denseRelu(x: Float32Array, n: number, W: Float32Array, b: Float32Array)
 }
 
 function weightsOf(model: tf.LayersModel, layer: string): Float32Array[] {
-  return model.getLayer(layer).getWeights().map((w) => w.dataSync() as Float32Array);
+  return model
+    .getLayer(layer)
+    .getWeights()
+    .map((w) => w.dataSync() as Float32Array);
 }
 
 function expectClose(actual: Float32Array, expected: Float32Array, tolerance: number): void {
   expect(actual.length).toBe(expected.length);
   let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
+  for (let i = 0; i < actual.length; i++)
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
   expect(worst).toBeLessThan(tolerance);
 }
 
@@ -127,7 +134,9 @@ describe('feature extractors', () => {
     // the conv layer itself, against tf.conv2d alone
     const conv1 = tf.tidy(() => {
       const [k1, c1] = cnn.getLayer('conv1').getWeights();
-      return tf.relu(tf.add(tf.conv2d(tf.tensor4d(ds.x, [7, 28, 28, 1]), k1 as tf.Tensor4D, 1, 'valid'), c1)).dataSync() as Float32Array;
+      return tf
+        .relu(tf.add(tf.conv2d(tf.tensor4d(ds.x, [7, 28, 28, 1]), k1 as tf.Tensor4D, 1, 'valid'), c1))
+        .dataSync() as Float32Array;
     });
     expectClose(networkExtractor(cnn, { layer: 'conv1' }).extract(ds), conv1, 1e-5);
   });
@@ -167,7 +176,9 @@ describe('feature extractors', () => {
     const model = tf.model({ inputs: input, outputs: probabilities });
     expect(defaultFeatureLayer(model)).toBe('a');
     expect(defaultFeatureLayer(cnn)).toBe('features');
-    const noRelu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [6], units: 4, name: 'h' }), tf.layers.dense({ units: 2, name: 'out' })] });
+    const noRelu = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [6], units: 4, name: 'h' }), tf.layers.dense({ units: 2, name: 'out' })],
+    });
     expect(defaultFeatureLayer(noRelu)).toBe('h');
     model.dispose();
     noRelu.dispose();
@@ -175,13 +186,24 @@ describe('feature extractors', () => {
 
   it('bad layer names, model paths, specs and input sizes are UserErrors', async () => {
     expect(() => networkExtractor(cnn, { layer: 'conv9' })).toThrow(UserError);
-    expect(() => networkExtractor(cnn, { layer: 'conv9' })).toThrow(/no layer named 'conv9'; its layers: input, conv1, pool1, conv2, pool2, flatten, features, logits/);
+    expect(() => networkExtractor(cnn, { layer: 'conv9' })).toThrow(
+      /no layer named 'conv9'; its layers: input, conv1, pool1, conv2, pool2, flatten, features, logits/,
+    );
     const missing = join(dir, 'absent');
     await expect(modelExtractor(missing)).rejects.toThrow(`model file ${join(missing, 'model.json')} does not exist`);
     await saveModel(mlp, join(dir, 'mlp'));
-    await expect(modelExtractor(join(dir, 'mlp'), { layer: 'nope' })).rejects.toThrow(/model:.*mlp.*no layer named 'nope'; its layers: input, flatten, hidden, features, logits/);
+    await expect(modelExtractor(join(dir, 'mlp'), { layer: 'nope' })).rejects.toThrow(
+      /model:.*mlp.*no layer named 'nope'; its layers: input, flatten, hidden, features, logits/,
+    );
     expect(() => networkExtractor(cnn).extract(new Float32Array(100))).toThrow(/whole samples of 784 values, got 100/);
-    const vectors: Dataset = { x: new Float32Array(30), n: 3, sampleShape: [10], labels: null, classNames: [], source: 'csv:v.csv' };
+    const vectors: Dataset = {
+      x: new Float32Array(30),
+      n: 3,
+      sampleShape: [10],
+      labels: null,
+      classNames: [],
+      source: 'csv:v.csv',
+    };
     expect(() => networkExtractor(cnn).extract(vectors)).toThrow(/csv:v\.csv has samples of shape \[10\]/);
   });
 

@@ -30,7 +30,12 @@ function inputs(n: number, size: number): Float32Array {
 }
 
 function predict(model: tf.LayersModel, x: Float32Array, shape: number[]): Float32Array {
-  return tf.tidy(() => (model.predict(tf.tensor(x, [x.length / shape.reduce((a, b) => a * b), ...shape])) as tf.Tensor).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      (
+        model.predict(tf.tensor(x, [x.length / shape.reduce((a, b) => a * b), ...shape])) as tf.Tensor
+      ).dataSync() as Float32Array,
+  );
 }
 
 describe('model files', () => {
@@ -107,18 +112,25 @@ describe('model files', () => {
     model.dispose();
     const weights = await readFile(join(broken, 'weights.bin'));
     await writeFile(join(broken, 'weights.bin'), weights.subarray(0, 1000));
-    await expect(loadModel(broken)).rejects.toThrow(/weights of .*model\.json are corrupt.*describes \d+ bytes.*hold 1000/);
+    await expect(loadModel(broken)).rejects.toThrow(
+      /weights of .*model\.json are corrupt.*describes \d+ bytes.*hold 1000/,
+    );
 
     await rm(join(broken, 'weights.bin'));
     await expect(loadModel(broken)).rejects.toThrow(`weights file ${join(broken, 'weights.bin')}`);
 
     await writeFile(join(broken, 'model.json'), '{"modelTopology": ');
-    await expect(loadModel(join(broken, 'model.json'))).rejects.toThrow(`model file ${join(broken, 'model.json')} is not valid JSON`);
+    await expect(loadModel(join(broken, 'model.json'))).rejects.toThrow(
+      `model file ${join(broken, 'model.json')} is not valid JSON`,
+    );
 
     await writeFile(join(broken, 'model.json'), '{"weightsManifest": []}');
     await expect(loadModel(broken)).rejects.toThrow(/has no 'modelTopology'/);
 
-    await writeFile(join(broken, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'NoSuchLayer', config: {} }, weightsManifest: [] }));
+    await writeFile(
+      join(broken, 'model.json'),
+      JSON.stringify({ modelTopology: { class_name: 'NoSuchLayer', config: {} }, weightsManifest: [] }),
+    );
     await expect(loadModel(broken)).rejects.toThrow(UserError);
   });
 });

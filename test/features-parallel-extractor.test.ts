@@ -57,7 +57,11 @@ function denseRelu(x: Float32Array, n: number, W: Float32Array, b: Float32Array)
   return y;
 }
 
-const weights = (model: tf.LayersModel, layer: string) => model.getLayer(layer).getWeights().map((w) => w.dataSync() as Float32Array);
+const weights = (model: tf.LayersModel, layer: string) =>
+  model
+    .getLayer(layer)
+    .getWeights()
+    .map((w) => w.dataSync() as Float32Array);
 
 function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
@@ -88,7 +92,8 @@ describe('ParallelExtractor', () => {
       expect(maxRelativeDifference(parallel, single)).toBeLessThan(1e-5);
       // a plain array of samples gives the same; repeated calls keep the tensor count
       const steady = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) expect(maxRelativeDifference(await pool.extract(digits.x), single)).toBeLessThan(1e-5);
+      for (let i = 0; i < 3; i++)
+        expect(maxRelativeDifference(await pool.extract(digits.x), single)).toBeLessThan(1e-5);
       expect(tf.memory().numTensors).toBe(steady);
       await expect(pool.extract(new Float32Array(d + 1))).rejects.toThrow(UserError);
       await expect(pool.extract(new Float32Array(d + 1))).rejects.toThrow(/whole samples of 784 values/);

@@ -23,7 +23,21 @@ beforeAll(async () => {
 describe('oc-explain train-features', () => {
   it('saves a model whose accuracy on the held-out split is the one it reports', async () => {
     const out = join(root, 'mlp');
-    const result = await cli('train-features', '--data', DATA, '--network', 'mlp', '--epochs', '2', '--held-out', '0.2', '--seed', '3', '--out', out);
+    const result = await cli(
+      'train-features',
+      '--data',
+      DATA,
+      '--network',
+      'mlp',
+      '--epochs',
+      '2',
+      '--held-out',
+      '0.2',
+      '--seed',
+      '3',
+      '--out',
+      out,
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['model.json', 'weights.bin']);
     expect(result.stdout).toContain(`model written to ${join(out, 'model.json')}`);
@@ -32,7 +46,9 @@ describe('oc-explain train-features', () => {
 
     const { test } = trainTestSplit(loadDataset(DATA), 0.2, 3);
     const model = await loadModel(out);
-    const predicted = tf.tidy(() => tf.argMax(model.predict(tf.tensor(test.x, [test.n, 28, 28, 1])) as tf.Tensor, -1).dataSync());
+    const predicted = tf.tidy(() =>
+      tf.argMax(model.predict(tf.tensor(test.x, [test.n, 28, 28, 1])) as tf.Tensor, -1).dataSync(),
+    );
     const correct = Array.from(predicted).filter((p, i) => p === test.labels![i]).length;
     expect(reported).toBeCloseTo((100 * correct) / test.n, 2);
     expect(reported).toBeGreaterThan(40); // ten classes: chance is 10 %

@@ -17,7 +17,9 @@ beforeAll(async () => {
 function accuracyByHand(model: tf.LayersModel, ds: Dataset): number {
   let correct = 0;
   for (let i = 0; i < ds.n; i++) {
-    const logits = tf.tidy(() => (model.predict(tf.tensor(ds.x.subarray(i * 784, (i + 1) * 784), [1, 28, 28, 1])) as tf.Tensor).dataSync());
+    const logits = tf.tidy(() =>
+      (model.predict(tf.tensor(ds.x.subarray(i * 784, (i + 1) * 784), [1, 28, 28, 1])) as tf.Tensor).dataSync(),
+    );
     let best = 0;
     for (let k = 1; k < logits.length; k++) if (logits[k] > logits[best]) best = k;
     if (best === ds.labels![i]) correct++;
@@ -27,13 +29,23 @@ function accuracyByHand(model: tf.LayersModel, ds: Dataset): number {
 
 describe('feature network training', () => {
   it('one epoch of the MLP on 600 digits lifts held-out accuracy far above chance (10 %)', async () => {
-    const trained = await trainFeatureNetwork(digits, { network: 'mlp', epochs: 1, batchSize: 32, progress: false, seed: 1 });
+    const trained = await trainFeatureNetwork(digits, {
+      network: 'mlp',
+      epochs: 1,
+      batchSize: 32,
+      progress: false,
+      seed: 1,
+    });
     expect(trained.trainSize + trained.heldOutSize).toBe(600);
     expect(trained.heldOutSize).toBe(60);
     expect(trained.heldOutAccuracy).toBeGreaterThan(0.5);
     expect(trained.history.loss).toHaveLength(1);
     expect(trained.history.secondsPerEpoch[0]).toBeGreaterThan(0);
-    expect(trained.model.getUserDefinedMetadata()).toMatchObject({ classNames: digits.classNames, sampleShape: [28, 28, 1], source: 'mnist' });
+    expect(trained.model.getUserDefinedMetadata()).toMatchObject({
+      classNames: digits.classNames,
+      sampleShape: [28, 28, 1],
+      source: 'mnist',
+    });
     trained.model.dispose();
   });
 
@@ -94,11 +106,17 @@ describe('feature network training', () => {
   it('unlabelled data or a single class is a UserError', async () => {
     const unlabelled: Dataset = { ...digits, labels: null, source: 'png:/tmp/faces' };
     await expect(trainFeatureNetwork(unlabelled, { network: 'mlp', progress: false })).rejects.toThrow(UserError);
-    await expect(trainFeatureNetwork(unlabelled, { network: 'mlp', progress: false })).rejects.toThrow(/png:\/tmp\/faces has no labels/);
+    await expect(trainFeatureNetwork(unlabelled, { network: 'mlp', progress: false })).rejects.toThrow(
+      /png:\/tmp\/faces has no labels/,
+    );
     const zeros = loadMnist({ digits: [0], limit: 50 });
-    await expect(trainFeatureNetwork(zeros, { network: 'mlp', progress: false })).rejects.toThrow(/mnist:0 has only one class \('0'\)/);
+    await expect(trainFeatureNetwork(zeros, { network: 'mlp', progress: false })).rejects.toThrow(
+      /mnist:0 has only one class \('0'\)/,
+    );
     const model = buildFeatureNetwork('mlp', [28, 28, 1], 10);
-    await expect(trainNetwork(model, digits, { epochs: 0, progress: false })).rejects.toThrow(/epochs must be a positive whole number/);
+    await expect(trainNetwork(model, digits, { epochs: 0, progress: false })).rejects.toThrow(
+      /epochs must be a positive whole number/,
+    );
     model.dispose();
     expect(() => buildFeatureNetwork('cnn', [10], 2)).toThrow(/network 'cnn' needs image samples/);
   });

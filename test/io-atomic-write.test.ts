@@ -38,8 +38,12 @@ describe('output targets that cannot be written', () => {
     const parent = tempDir();
     mkdirSync(join(parent, 'folder'));
     writeFileSync(join(parent, 'file'), 'f');
-    await expect(writeFileAtomic(join(parent, 'folder'), 'x')).rejects.toThrow(/cannot write .*folder: it is a folder; give a file name/);
-    await expect(writeFileAtomic(join(parent, 'file', 'deeper', 'x.html'), 'x')).rejects.toThrow(/file is a file, not a folder/);
+    await expect(writeFileAtomic(join(parent, 'folder'), 'x')).rejects.toThrow(
+      /cannot write .*folder: it is a folder; give a file name/,
+    );
+    await expect(writeFileAtomic(join(parent, 'file', 'deeper', 'x.html'), 'x')).rejects.toThrow(
+      /file is a file, not a folder/,
+    );
     await expect(writeDirAtomic(join(parent, 'file', 'run'), 'm', async () => undefined)).rejects.toThrow(UserError);
     expect(readdirSync(parent).sort()).toEqual(['file', 'folder']);
     expect(readdirSync(join(parent, 'folder'))).toEqual([]);
@@ -116,7 +120,9 @@ describe('writeDirAtomic', () => {
 
   it('on failure with no existing folder leaves nothing at all', async () => {
     const parent = tempDir();
-    await expect(writeDirAtomic(join(parent, 'run'), 'm', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      writeDirAtomic(join(parent, 'run'), 'm', async () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
     expect(readdirSync(parent)).toEqual([]);
   });
 });

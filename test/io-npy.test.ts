@@ -83,7 +83,9 @@ describe('writeNpy / readNpy', () => {
     expect(() => readNpy(text)).toThrow(new RegExp(`${text}.*magic`));
 
     const f8 = join(dir, 'f8.npy');
-    const header = Buffer.from(npyHeader([1])).toString('latin1').replace('<f4', '<f8');
+    const header = Buffer.from(npyHeader([1]))
+      .toString('latin1')
+      .replace('<f4', '<f8');
     writeFileSync(f8, Buffer.concat([Buffer.from(header, 'latin1'), Buffer.alloc(8)]));
     expect(() => readNpy(f8)).toThrow(new RegExp(`${f8}.*'<f8'`));
 

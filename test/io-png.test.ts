@@ -50,7 +50,10 @@ describe('readPng', () => {
     for (let p = 0; p < W * H; p++) {
       const k = indices[p];
       expect(Array.from(rgb.data.subarray(p * 3, p * 3 + 3))).toEqual(Array.from(palette.subarray(k * 3, k * 3 + 3)));
-      expect(Array.from(rgba.data.subarray(p * 4, p * 4 + 4))).toEqual([...palette.subarray(k * 3, k * 3 + 3), alpha[k]]);
+      expect(Array.from(rgba.data.subarray(p * 4, p * 4 + 4))).toEqual([
+        ...palette.subarray(k * 3, k * 3 + 3),
+        alpha[k],
+      ]);
     }
   });
 

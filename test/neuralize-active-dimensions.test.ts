@@ -43,7 +43,8 @@ describe('column gathers with runs of consecutive indices (the wasm GatherV2 cop
     const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
     const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
     const expected: number[] = [];
-    for (let o = 0; o < outer; o++) for (const i of indices) for (let c = 0; c < inner; c++) expected.push(values[(o * shape[axis] + i) * inner + c]);
+    for (let o = 0; o < outer; o++)
+      for (const i of indices) for (let c = 0; c < inner; c++) expected.push(values[(o * shape[axis] + i) * inner + c]);
     expect(Array.from(got.dataSync())).toEqual(expected);
     tf.dispose([x, idx, got]);
   });

@@ -10,7 +10,6 @@ import { mnistDigitImages } from '../src/data/mnist.ts';
 import { compressSupportVectors } from '../src/neuralize/support-compression.ts';
 import { UserError } from '../src/errors.ts';
 
-
 const n = 400;
 const d = 784;
 let data: Float32Array;
@@ -23,7 +22,13 @@ beforeAll(async () => {
 });
 
 /** o(x) = −(1/γ) log Σ_j (α_j/νl) exp(−γ‖x − u_j‖²) for every training row, float64 loops. */
-function outliernessReference(m: { gamma: number; nu: number; nTrain: number; dualCoef: ArrayLike<number>; supportVectors: Float32Array }): Float64Array {
+function outliernessReference(m: {
+  gamma: number;
+  nu: number;
+  nTrain: number;
+  dualCoef: ArrayLike<number>;
+  supportVectors: Float32Array;
+}): Float64Array {
   const scale = m.nu * m.nTrain;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -40,7 +45,12 @@ function outliernessReference(m: { gamma: number; nu: number; nTrain: number; du
 }
 
 /** Decision value f(x) = Σ_j α_j exp(−γ‖x − u_j‖²) − ρ for every training row, float64 loops (no o(x), no θ). */
-function decisionReference(m: { gamma: number; rho: number; dualCoef: ArrayLike<number>; supportVectors: Float32Array }): Float64Array {
+function decisionReference(m: {
+  gamma: number;
+  rho: number;
+  dualCoef: ArrayLike<number>;
+  supportVectors: Float32Array;
+}): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let f = -m.rho;
@@ -57,7 +67,11 @@ function decisionReference(m: { gamma: number; rho: number; dualCoef: ArrayLike<
 describe('support-vector compression', () => {
   it('builds α-weighted prototypes and reports the true largest change of o(x)', () => {
     const k = 20;
-    const { model, assignment, maxOutliernessChange, changedDecisions } = compressSupportVectors(svm, { prototypes: k, seed: 1, training: { data, n } });
+    const { model, assignment, maxOutliernessChange, changedDecisions } = compressSupportVectors(svm, {
+      prototypes: k,
+      seed: 1,
+      training: { data, n },
+    });
     expect(svm.nSupport).toBeGreaterThan(k);
     expect(model.dualCoef.length).toBe(k);
     const sumBefore = svm.dualCoef.reduce((a, b) => a + b, 0);
@@ -77,7 +91,9 @@ describe('support-vector compression', () => {
     const after = outliernessReference(model);
     let maxChange = 0;
     for (let i = 0; i < n; i++) maxChange = Math.max(maxChange, Math.abs(after[i] - before[i]));
-    console.log(`compression ${svm.nSupport} → ${k} support vectors: largest change of o(x) ${maxChange.toFixed(4)}, ${changedDecisions} of ${n} decisions change`);
+    console.log(
+      `compression ${svm.nSupport} → ${k} support vectors: largest change of o(x) ${maxChange.toFixed(4)}, ${changedDecisions} of ${n} decisions change`,
+    );
     expect(maxChange).toBeGreaterThan(0);
     expect(Math.abs(maxOutliernessChange! - maxChange)).toBeLessThanOrEqual(1e-3 * maxChange + 1e-4);
     // flips of the inlier/outlier side, counted from both models' float64 decision values; a sample
@@ -96,7 +112,10 @@ describe('support-vector compression', () => {
   });
 
   it('changes nothing with one prototype per support vector', () => {
-    const { model, maxOutliernessChange, changedDecisions } = compressSupportVectors(svm, { prototypes: svm.nSupport, training: { data, n } });
+    const { model, maxOutliernessChange, changedDecisions } = compressSupportVectors(svm, {
+      prototypes: svm.nSupport,
+      training: { data, n },
+    });
     expect(Array.from(model.dualCoef)).toEqual(Array.from(svm.dualCoef));
     expect(maxOutliernessChange).toBe(0);
     expect(changedDecisions).toBe(0);

@@ -59,7 +59,11 @@ function neonReference(mu: number[][], x: number[], beta: number, target?: numbe
 describe('k-means fit', () => {
   it('returns ml-kmeans centroids, a fixed point of Lloyd (each centroid the mean of its members)', () => {
     const fit = fitKMeans(X, n, dim, { k, seed: 5 });
-    const direct = kmeans(Array.from({ length: n }, (_, i) => row(X, i, dim)), k, { seed: 5, initialization: 'kmeans++' });
+    const direct = kmeans(
+      Array.from({ length: n }, (_, i) => row(X, i, dim)),
+      k,
+      { seed: 5, initialization: 'kmeans++' },
+    );
     expect(Array.from(fit.clusters)).toEqual(direct.clusters);
     const mu = Array.from({ length: k }, (_, j) => row(fit.centroids, j, dim));
     for (let j = 0; j < k; j++) {
@@ -122,19 +126,32 @@ describe('NEON through a feature network', () => {
     const rnd = seededRandom(41);
     const features = new ExplainableNetwork(
       [
-        new DenseLayer('hidden', tf.tensor2d(Float32Array.from({ length: dim * 6 }, () => rnd() * 1.4 - 0.4), [dim, 6]), tf.zeros([6])),
+        new DenseLayer(
+          'hidden',
+          tf.tensor2d(
+            Float32Array.from({ length: dim * 6 }, () => rnd() * 1.4 - 0.4),
+            [dim, 6],
+          ),
+          tf.zeros([6]),
+        ),
         new ReluLayer('hidden/relu'),
       ],
       [dim],
     );
-    const x = tf.tensor2d(X.map((v) => Math.abs(v)), [n, dim]);
+    const x = tf.tensor2d(
+      X.map((v) => Math.abs(v)),
+      [n, dim],
+    );
     const phi = features.forward(x);
     const fit = fitKMeans(phi.dataSync() as Float32Array, n, 6, { k, seed: 2 });
     const mu = Array.from({ length: k }, (_, j) => row(fit.centroids, j, 6));
     const phiRows = phi.dataSync();
     const nk = neuralizeKMeans(fit);
     const network = nk.network(features);
-    const { relevance, logit, layers } = neon(network, x, { composite: deepTaylor({ unbounded: true }), returnLayers: true });
+    const { relevance, logit, layers } = neon(network, x, {
+      composite: deepTaylor({ unbounded: true }),
+      returnLayers: true,
+    });
     const atFeatures = layers![network.indexOf('kmeans/competitors')].dataSync();
     for (let i = 0; i < n; i++) {
       const ref = neonReference(mu, row(phiRows, i, 6), 1);
@@ -145,7 +162,12 @@ describe('NEON through a feature network', () => {
       }
       expect(Math.abs(sum - logit[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(logit[i])));
     }
-    const below = propagate(features, x, layers![network.indexOf('kmeans/competitors')], deepTaylor({ unbounded: true }));
+    const below = propagate(
+      features,
+      x,
+      layers![network.indexOf('kmeans/competitors')],
+      deepTaylor({ unbounded: true }),
+    );
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(below.relevance, relevance)))).dataSync()[0];
     expect(diff).toBeLessThan(1e-5 * Math.max(...Array.from(logit, Math.abs)));
     tf.dispose([x, phi, relevance, ...layers!, below.relevance, below.output]);

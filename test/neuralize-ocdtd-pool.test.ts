@@ -35,7 +35,8 @@ async function compare(svm: OneClassSVM, features: ExplainableNetwork | null, x:
   expect(pooled.relevance.shape).toEqual(single.relevance.shape);
   const scale = Math.max(...single.outlierness);
   expect(maxDifference(pooled.relevance, single.relevance)).toBeLessThanOrEqual(1e-5 * scale);
-  for (let i = 0; i < x.shape[0]; i++) expect(Math.abs(pooled.outlierness[i] - single.outlierness[i])).toBeLessThanOrEqual(1e-6 * scale);
+  for (let i = 0; i < x.shape[0]; i++)
+    expect(Math.abs(pooled.outlierness[i] - single.outlierness[i])).toBeLessThanOrEqual(1e-6 * scale);
   tf.dispose([pooled.relevance, single.relevance]);
   await pool.close();
   nz.dispose();

@@ -20,7 +20,14 @@ import { sumChannels } from '../src/explain/gradient-methods.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { buildFeatureNetwork } from '../src/features/feature-network.ts';
 import { mnistDigitImages } from '../src/data/mnist.ts';
-import { handMadeModel, neuronValues, ocdtdReference, outlierness, row, seededRandom } from './helpers/ocsvm-reference.ts';
+import {
+  handMadeModel,
+  neuronValues,
+  ocdtdReference,
+  outlierness,
+  row,
+  seededRandom,
+} from './helpers/ocsvm-reference.ts';
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });
@@ -63,7 +70,9 @@ describe.each([
       }
       expect(Math.abs(sum - o[s])).toBeLessThanOrEqual(1e-4 * o[s]);
       // per pixel = sum over the two channels
-      expect(Math.abs(perPixel[s][1][2] - (expected[(1 * 4 + 2) * 2] + expected[(1 * 4 + 2) * 2 + 1]))).toBeLessThanOrEqual(1e-4 * expectedO);
+      expect(
+        Math.abs(perPixel[s][1][2] - (expected[(1 * 4 + 2) * 2] + expected[(1 * 4 + 2) * 2 + 1])),
+      ).toBeLessThanOrEqual(1e-4 * expectedO);
     }
     tf.dispose([x, relevance]);
     nz.dispose();
@@ -118,11 +127,21 @@ describe('OC-DTD through a feature network', () => {
   function featureNetwork(): ExplainableNetwork {
     return new ExplainableNetwork(
       [
-        new Conv2DLayer('conv', tf.tensor4d(uniform(36, 21, -0.4, 1), [3, 3, 1, 4]), tf.tensor1d(uniform(4, 22, -0.1, 0.1)), [1, 1], 'valid'),
+        new Conv2DLayer(
+          'conv',
+          tf.tensor4d(uniform(36, 21, -0.4, 1), [3, 3, 1, 4]),
+          tf.tensor1d(uniform(4, 22, -0.1, 0.1)),
+          [1, 1],
+          'valid',
+        ),
         new ReluLayer('conv/relu'),
         new MaxPooling2DLayer('pool', [2, 2], [2, 2], 'valid'),
         new ReshapeLayer('flatten', [-1]),
-        new DenseLayer('features', tf.tensor2d(uniform(360, 23, -0.4, 1), [36, 10]), tf.tensor1d(uniform(10, 24, -0.1, 0.1))),
+        new DenseLayer(
+          'features',
+          tf.tensor2d(uniform(360, 23, -0.4, 1), [36, 10]),
+          tf.tensor1d(uniform(10, 24, -0.1, 0.1)),
+        ),
         new ReluLayer('features/relu'),
       ],
       [8, 8, 1],
@@ -137,7 +156,10 @@ describe('OC-DTD through a feature network', () => {
     const phi = features.forward(x).dataSync() as Float32Array;
     let mean = 0;
     let sq = 0;
-    for (const v of phi) (mean += v), (sq += v * v);
+    for (const v of phi) {
+      mean += v;
+      sq += v * v;
+    }
     mean /= phi.length;
     const gamma = 1 / (10 * (sq / phi.length - mean * mean)); // 'scale'
     const model = handMadeModel(phi, n, 10, { kernel: 'rbf', gamma, nSupport: 12, outlierFraction: 0.25, seed: 4 });
@@ -179,7 +201,13 @@ describe('OC-DTD through a feature network', () => {
     phi.dispose();
     const mean = rows.reduce((a, v) => a + v, 0) / rows.length;
     const variance = rows.reduce((a, v) => a + (v - mean) ** 2, 0) / rows.length;
-    const model2 = handMadeModel(rows, n, 128, { kernel: 'rbf', gamma: 1 / (128 * variance), nSupport: 8, outlierFraction: 0.25, seed: 5 });
+    const model2 = handMadeModel(rows, n, 128, {
+      kernel: 'rbf',
+      gamma: 1 / (128 * variance),
+      nSupport: 8,
+      outlierFraction: 0.25,
+      seed: 5,
+    });
     const nz = neuralize(model2);
     const network = nz.network(features);
     const { relevance, outlierness: o, layers } = ocdtd(network, x, { returnLayers: true });

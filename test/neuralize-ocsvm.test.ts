@@ -22,7 +22,12 @@ beforeAll(async () => {
   X = Float32Array.from({ length: n * d }, () => rnd());
 });
 
-function outliernessOf(model: Parameters<typeof neuralize>[0], x: Float32Array, rows: number, pooling?: 'soft' | 'hard') {
+function outliernessOf(
+  model: Parameters<typeof neuralize>[0],
+  x: Float32Array,
+  rows: number,
+  pooling?: 'soft' | 'hard',
+) {
   const nz = neuralize(model, { pooling });
   const o = tf.tidy(() => nz.outlierness(tf.tensor2d(x, [rows, x.length / rows]))).dataSync() as Float32Array;
   return { nz, o: Float32Array.from(o) };
@@ -101,7 +106,10 @@ describe('soft min-pooling', () => {
   });
 
   it('weights are finite, non-negative and sum to 1 for extreme temperatures', () => {
-    const h = tf.tensor2d([[1e6, 3, 3.5, 1e-3], [0, 0, 0, 0]]);
+    const h = tf.tensor2d([
+      [1e6, 3, 3.5, 1e-3],
+      [0, 0, 0, 0],
+    ]);
     for (const gamma of [1e-6, 1, 1e6, 1e40]) {
       const w = softMinWeights(h, gamma).arraySync() as number[][];
       for (const r of w) {
@@ -112,7 +120,10 @@ describe('soft min-pooling', () => {
       expect(o.every(Number.isFinite)).toBe(true);
     }
     // all-equal row: smin = h − log(m)/γ
-    expect((softMin(tf.tensor2d([[2, 2, 2, 2]]), 0.5).arraySync() as number[])[0]).toBeCloseTo(2 - Math.log(4) / 0.5, 5);
+    expect((softMin(tf.tensor2d([[2, 2, 2, 2]]), 0.5).arraySync() as number[])[0]).toBeCloseTo(
+      2 - Math.log(4) / 0.5,
+      5,
+    );
     h.dispose();
   });
 
@@ -133,12 +144,16 @@ describe('neuralize input checks', () => {
     expect(() => neuralize({ ...model, kernel: 'poly' as 'rbf' })).toThrow(UserError);
     expect(() => neuralize({ ...model, kernel: 'poly' as 'rbf' })).toThrow(/allowed: rbf/);
     expect(() => neuralize({ ...model, gamma: 0 })).toThrow(/gamma/);
-    expect(() => neuralize({ ...model, supportVectors: model.supportVectors.subarray(1) })).toThrow(/support-vector values/);
+    expect(() => neuralize({ ...model, supportVectors: model.supportVectors.subarray(1) })).toThrow(
+      /support-vector values/,
+    );
     expect(() => neuralize({ ...model, dualCoef: Float64Array.from([1, -1, 1, 1, 1]) })).toThrow(/dual coefficient -1/);
     const nz = neuralize(model);
     expect(() => nz.network(null, [d + 1])).toThrow(UserError);
     const wrong = tf.zeros([2, d + 1]);
-    expect(() => nz.outlierness(wrong)).toThrow(/inputs have 7 values each, but the one-class SVM's support vectors have 6/);
+    expect(() => nz.outlierness(wrong)).toThrow(
+      /inputs have 7 values each, but the one-class SVM's support vectors have 6/,
+    );
     wrong.dispose();
     nz.dispose();
   });
@@ -146,7 +161,13 @@ describe('neuralize input checks', () => {
 
 describe('tensor bookkeeping', () => {
   it('keeps tf.memory().numTensors stable over many calls', () => {
-    const model = handMadeModel(X, n, d, { kernel: 'laplacian', gamma: 1, nSupport: 25, outlierFraction: 0.2, seed: 8 });
+    const model = handMadeModel(X, n, d, {
+      kernel: 'laplacian',
+      gamma: 1,
+      nSupport: 25,
+      outlierFraction: 0.2,
+      seed: 8,
+    });
     const nz = neuralize(model);
     const x = tf.tensor2d(X, [n, d]);
     tf.dispose(nz.outlierness(x));

@@ -40,7 +40,9 @@ function gradientOfO(model: ReturnType<typeof handMadeModel>, x: number[]): numb
 }
 
 const perPixel = (values: number[], s = 0) =>
-  Array.from({ length: H * W }, (_, p) => Array.from({ length: C }, (_, c) => values[s * d + p * C + c]).reduce((a, b) => a + b, 0));
+  Array.from({ length: H * W }, (_, p) =>
+    Array.from({ length: C }, (_, c) => values[s * d + p * C + c]).reduce((a, b) => a + b, 0),
+  );
 
 describe('gradient baselines of o(x)', () => {
   it('sa = Σ_channels (∂o/∂x)², gi = Σ_channels x·∂o/∂x, per pixel', () => {
@@ -84,7 +86,10 @@ describe('nearest-neighbour baseline', () => {
       let bestD = Infinity;
       for (let j = 0; j < 25; j++) {
         const dist = row(inliers, j, d).reduce((a, v, i) => a + (xs[i] - v) ** 2, 0);
-        if (dist < bestD) (bestD = dist), (best = j);
+        if (dist < bestD) {
+          bestD = dist;
+          best = j;
+        }
       }
       const u = row(inliers, best, d);
       const expected = perPixel(xs.map((v, i) => (v - u[i]) ** 2));
@@ -107,8 +112,20 @@ describe('edge-detection baseline', () => {
         for (let c = 0; c < W; c++) {
           let expected = 0;
           for (let ch = 0; ch < C; ch++) {
-            const gx = at(s, r - 1, c + 1, ch) + 2 * at(s, r, c + 1, ch) + at(s, r + 1, c + 1, ch) - at(s, r - 1, c - 1, ch) - 2 * at(s, r, c - 1, ch) - at(s, r + 1, c - 1, ch);
-            const gy = at(s, r + 1, c - 1, ch) + 2 * at(s, r + 1, c, ch) + at(s, r + 1, c + 1, ch) - at(s, r - 1, c - 1, ch) - 2 * at(s, r - 1, c, ch) - at(s, r - 1, c + 1, ch);
+            const gx =
+              at(s, r - 1, c + 1, ch) +
+              2 * at(s, r, c + 1, ch) +
+              at(s, r + 1, c + 1, ch) -
+              at(s, r - 1, c - 1, ch) -
+              2 * at(s, r, c - 1, ch) -
+              at(s, r + 1, c - 1, ch);
+            const gy =
+              at(s, r + 1, c - 1, ch) +
+              2 * at(s, r + 1, c, ch) +
+              at(s, r + 1, c + 1, ch) -
+              at(s, r - 1, c - 1, ch) -
+              2 * at(s, r - 1, c, ch) -
+              at(s, r - 1, c + 1, ch);
             expected += Math.hypot(gx, gy);
           }
           expect(E[(s * H + r) * W + c]).toBeCloseTo(expected, 4);
@@ -126,7 +143,9 @@ describe('outlier method registry', () => {
   it('knows the CLI names and rejects others, saying what is allowed', () => {
     expect(OUTLIER_METHOD_NAMES).toEqual(['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge']);
     expect(parseOutlierMethod('ig')).toBe('ig');
-    expect(() => parseOutlierMethod('lime', '--method')).toThrow(/--method: unknown .* allowed: ocdtd, sa, gi, ig, nn, edge/);
+    expect(() => parseOutlierMethod('lime', '--method')).toThrow(
+      /--method: unknown .* allowed: ocdtd, sa, gi, ig, nn, edge/,
+    );
   });
 
   it('gives the same maps and o(x) in small batches as in one pass', () => {
@@ -135,9 +154,17 @@ describe('outlier method registry', () => {
     const nearestInlier = new NearestInlier(X.slice(0, 10 * d), d);
     const x = tf.tensor4d(X.subarray(10 * d, 21 * d), [11, H, W, C]);
     for (const m of OUTLIER_METHOD_NAMES) {
-      const whole = explainOutliers(m, { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 } }, x);
+      const whole = explainOutliers(
+        m,
+        { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 } },
+        x,
+      );
       const before = tf.memory().numTensors;
-      const parts = explainOutliers(m, { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 }, batchSize: 4 }, x);
+      const parts = explainOutliers(
+        m,
+        { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 }, batchSize: 4 },
+        x,
+      );
       expect(tf.memory().numTensors).toBe(before + 1);
       expect(parts.relevance.shape).toEqual(whole.relevance.shape);
       const a = whole.relevance.dataSync();
@@ -152,7 +179,13 @@ describe('outlier method registry', () => {
   });
 
   it('keeps the tensor count stable for every method', () => {
-    const model = handMadeModel(X, n, d, { kernel: 'laplacian', gamma: 0.2, nSupport: 15, outlierFraction: 0.2, seed: 6 });
+    const model = handMadeModel(X, n, d, {
+      kernel: 'laplacian',
+      gamma: 0.2,
+      nSupport: 15,
+      outlierFraction: 0.2,
+      seed: 6,
+    });
     const nz = neuralize(model);
     const nearestInlier = new NearestInlier(X.slice(0, 10 * d), d);
     const ctx = { network: nz.network(null, [H, W, C]), nearestInlier, gradient: { steps: 4 } };

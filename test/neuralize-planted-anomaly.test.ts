@@ -33,7 +33,10 @@ beforeAll(async () => {
   const fTrain = svm.decisionFunction({ data: train, n: nTrain, d });
   const inliers: number[] = [];
   fTrain.forEach((v, i) => v > 0 && inliers.push(i));
-  nearestInlier = new NearestInlier(Float32Array.from(inliers.flatMap((i) => Array.from(train.subarray(i * d, (i + 1) * d)))), d);
+  nearestInlier = new NearestInlier(
+    Float32Array.from(inliers.flatMap((i) => Array.from(train.subarray(i * d, (i + 1) * d)))),
+    d,
+  );
   // the first held-out zeros that the SVM calls inliers
   const heldOut = zeros.slice(nTrain * d, (nTrain + 80) * d);
   const f = svm.decisionFunction({ data: heldOut, n: 80, d });

@@ -34,11 +34,15 @@ describe('OneClassSVM agrees with libsvm (scikit-learn fixtures)', () => {
     }
   });
 
-  const runs = fixtures.cases.flatMap((c) => (c.kernel === 'rbf' ? [true, false] : [false]).map((gemm) => ({ c, gemm })));
+  const runs = fixtures.cases.flatMap((c) =>
+    (c.kernel === 'rbf' ? [true, false] : [false]).map((gemm) => ({ c, gemm })),
+  );
   for (const { c, gemm } of runs) {
     it(`${c.name}, ${c.kernel}, nu=${c.nu}, gamma=${c.gammaOption}${gemm ? ', float32 GEMM' : ''}`, () => {
       const { train, test } = fixtureData(fixtures, c.name);
-      const svm = new OneClassSVM({ kernel: c.kernel, nu: c.nu, gamma: c.gammaOption, tol: fixtures.tol, gemm }).fit(train);
+      const svm = new OneClassSVM({ kernel: c.kernel, nu: c.nu, gamma: c.gammaOption, tol: fixtures.tol, gemm }).fit(
+        train,
+      );
       expect(svm.converged).toBe(true);
       expect(Math.abs(svm.gamma - c.gamma)).toBeLessThan(1e-10 * c.gamma);
       expect(Math.abs(svm.rho - c.rho)).toBeLessThan(1e-5 * c.rho);

@@ -150,7 +150,9 @@ describe('OneClassSVM estimator', () => {
     }
     // the support vectors are the training rows named by supportIndices
     svm.supportIndices.forEach((i, k) => {
-      expect(Array.from(svm.supportVectors.subarray(k * 6, k * 6 + 6))).toEqual(Array.from(train.data.subarray(i * 6, i * 6 + 6)));
+      expect(Array.from(svm.supportVectors.subarray(k * 6, k * 6 + 6))).toEqual(
+        Array.from(train.data.subarray(i * 6, i * 6 + 6)),
+      );
     });
     expect(svm.fitSeconds).toBeGreaterThan(0);
     expect(svm.iterations).toBeGreaterThan(0);
@@ -161,7 +163,9 @@ describe('OneClassSVM estimator', () => {
     const a = new OneClassSVM({ nu: 0.3, kernel: 'laplacian', gamma: 0.5 }).fit(train);
     const b = new OneClassSVM({ nu: 0.3, kernel: 'laplacian', gamma: 0.5 }).fit(rows);
     expect(b.rho).toBe(a.rho);
-    expect(Array.from(b.decisionFunction(rows.slice(0, 10)))).toEqual(Array.from(a.decisionFunction(rows.slice(0, 10))));
+    expect(Array.from(b.decisionFunction(rows.slice(0, 10)))).toEqual(
+      Array.from(a.decisionFunction(rows.slice(0, 10))),
+    );
   });
 
   it('saves and loads: identical model and decision values', () => {
@@ -206,12 +210,23 @@ describe('OneClassSVM estimator', () => {
 
   it('validates options and data with clear UserErrors', () => {
     for (const nu of [0, -0.1, 1.5, NaN]) expectUserError(() => new OneClassSVM({ nu }), /nu must be in \(0, 1\]/);
-    for (const gamma of [0, -1, NaN, Infinity]) expectUserError(() => new OneClassSVM({ gamma }), /gamma must be a positive number/);
+    for (const gamma of [0, -1, NaN, Infinity])
+      expectUserError(() => new OneClassSVM({ gamma }), /gamma must be a positive number/);
     expectUserError(() => new OneClassSVM({ gamma: 'big' as never }), /gamma/);
     expectUserError(() => new OneClassSVM({ kernel: 'poly' }), /unknown kernel 'poly'.*rbf.*laplacian/);
     expectUserError(() => new OneClassSVM().fit([[1, 2]]), /at least 2 samples/);
-    expectUserError(() => new OneClassSVM().fit([[1, 2], [3, NaN]]), /row 1, column 1 is NaN/);
-    expectUserError(() => new OneClassSVM().fit({ data: Float32Array.from([1, 2, Infinity, 4]), n: 2, d: 2 }), /row 1, column 0 is Infinity/);
+    expectUserError(
+      () =>
+        new OneClassSVM().fit([
+          [1, 2],
+          [3, NaN],
+        ]),
+      /row 1, column 1 is NaN/,
+    );
+    expectUserError(
+      () => new OneClassSVM().fit({ data: Float32Array.from([1, 2, Infinity, 4]), n: 2, d: 2 }),
+      /row 1, column 0 is Infinity/,
+    );
     expectUserError(() => new OneClassSVM().fit([[1, 2], [3]]), /row 1 has 1 values, expected 2/);
     expectUserError(() => new OneClassSVM().fit({ data: new Float32Array(5), n: 2, d: 2 }), /not n × d/);
     const svm = new OneClassSVM({ nu: 0.5 }).fit(train);

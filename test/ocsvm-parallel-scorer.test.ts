@@ -33,7 +33,8 @@ afterAll(async () => {
 /** Σ α_i k(sv_i, x_r) − ρ in float64, term by term. */
 function explicitDecision(r: number): number {
   let s = 0;
-  for (let k = 0; k < svm.nSupport; k++) s += svm.dualCoef[k] * kernelValue('rbf', svm.gamma, query.data, r * d, svm.supportVectors, k * d, d);
+  for (let k = 0; k < svm.nSupport; k++)
+    s += svm.dualCoef[k] * kernelValue('rbf', svm.gamma, query.data, r * d, svm.supportVectors, k * d, d);
   return s - svm.rho;
 }
 
@@ -69,7 +70,9 @@ describe('ParallelScorer', () => {
 
   it('rejects samples of the wrong width as a UserError', async () => {
     await expect(scorer.scoreSamples({ data: new Float32Array(10), n: 2, d: 5 })).rejects.toThrow(UserError);
-    await expect(scorer.scoreSamples({ data: new Float32Array(10), n: 2, d: 5 })).rejects.toThrow(/5 features per sample, the model was trained on 784/);
+    await expect(scorer.scoreSamples({ data: new Float32Array(10), n: 2, d: 5 })).rejects.toThrow(
+      /5 features per sample, the model was trained on 784/,
+    );
   });
 
   it('with no worker, scores on the main thread alone; closes cleanly and frees its tensors', async () => {

@@ -110,7 +110,13 @@ function bruteForce(K: number[][], nu: number): { alpha: number[]; obj: number }
 
 describe('one-class SVM solver', () => {
   for (const kernel of ['rbf', 'laplacian'] as const) {
-    for (const [n, nu, seed] of [[6, 0.3, 1], [8, 0.5, 2], [9, 0.25, 3], [10, 0.15, 4], [10, 0.62, 5]] as const) {
+    for (const [n, nu, seed] of [
+      [6, 0.3, 1],
+      [8, 0.5, 2],
+      [9, 0.25, 3],
+      [10, 0.15, 4],
+      [10, 0.62, 5],
+    ] as const) {
       it(`${kernel}, n=${n}, nu=${nu}: the exact optimum of enumerated active sets`, () => {
         const x = gaussianData(n, 3, seed);
         const svm = new OneClassSVM({ kernel, nu, gamma: 0.3, tol: 1e-9 }).fit(x);

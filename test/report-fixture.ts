@@ -15,7 +15,10 @@ function image(rand: () => number): SampleImage {
 }
 
 function maps(rand: () => number, methods: string[]): MethodMap[] {
-  return methods.map((method) => ({ method, values: Float32Array.from({ length: SIDE * SIDE }, () => rand() * 2 - 1) }));
+  return methods.map((method) => ({
+    method,
+    values: Float32Array.from({ length: SIDE * SIDE }, () => rand() * 2 - 1),
+  }));
 }
 
 /** `label` goes into the first outlier row (the escaping test passes markup here). */
@@ -31,19 +34,44 @@ export async function syntheticReport(label = '7'): Promise<ReportData> {
     maps: maps(rand, outlierMethods),
   }));
   const w = Float32Array.from({ length: SIDE * SIDE }, () => rand());
-  const score = (x: tf.Tensor) => tf.tidy(() => x.reshape([x.shape[0], -1]).mul(tf.tensor(w).reshape([1, -1])).sum(1).add(1));
-  const stack = (rows: { image: SampleImage }[]) => tf.tensor(Float32Array.from(rows.flatMap((r) => [...r.image.pixels])), [rows.length, SIDE, SIDE]);
+  const score = (x: tf.Tensor) =>
+    tf.tidy(() =>
+      x
+        .reshape([x.shape[0], -1])
+        .mul(tf.tensor(w).reshape([1, -1]))
+        .sum(1)
+        .add(1),
+    );
+  const stack = (rows: { image: SampleImage }[]) =>
+    tf.tensor(Float32Array.from(rows.flatMap((r) => [...r.image.pixels])), [rows.length, SIDE, SIDE]);
   const relevanceOf = (rows: { maps: MethodMap[] }[], method: string) =>
     Float32Array.from(rows.flatMap((r) => [...r.maps.find((m) => m.method === method)!.values]));
 
   const x = stack(outliers);
-  const outlierFlipping = await pixelFlipping(score, x, outlierMethods.map((method) => ({ method, relevance: relevanceOf(outliers, method) })), { patchSize: 2 });
+  const outlierFlipping = await pixelFlipping(
+    score,
+    x,
+    outlierMethods.map((method) => ({ method, relevance: relevanceOf(outliers, method) })),
+    { patchSize: 2 },
+  );
   x.dispose();
 
   const classifierMethods = ['LRP ε', 'integrated gradients'];
-  const rows = [0, 1].map((r) => ({ index: 200 + r, label: String(r), predicted: String(r), logit: 5 + r, image: image(rand), maps: maps(rand, classifierMethods) }));
+  const rows = [0, 1].map((r) => ({
+    index: 200 + r,
+    label: String(r),
+    predicted: String(r),
+    logit: 5 + r,
+    image: image(rand),
+    maps: maps(rand, classifierMethods),
+  }));
   const cx = stack(rows);
-  const classifierFlipping = await pixelFlipping(score, cx, classifierMethods.map((method) => ({ method, relevance: relevanceOf(rows, method) })), { steps: 4 });
+  const classifierFlipping = await pixelFlipping(
+    score,
+    cx,
+    classifierMethods.map((method) => ({ method, relevance: relevanceOf(rows, method) })),
+    { steps: 4 },
+  );
   cx.dispose();
 
   return {
@@ -70,8 +98,21 @@ export async function syntheticReport(label = '7'): Promise<ReportData> {
       flipping: classifierFlipping,
     },
     clusters: [
-      { cluster: '0', size: 30, samples: [0, 1].map((k) => ({ index: 300 + k, label: '0', image: image(rand), map: maps(rand, ['n'])[0].values })) },
-      { cluster: '1', size: 20, samples: [0].map((k) => ({ index: 310 + k, label: '1', image: image(rand), map: maps(rand, ['n'])[0].values })) },
+      {
+        cluster: '0',
+        size: 30,
+        samples: [0, 1].map((k) => ({
+          index: 300 + k,
+          label: '0',
+          image: image(rand),
+          map: maps(rand, ['n'])[0].values,
+        })),
+      },
+      {
+        cluster: '1',
+        size: 20,
+        samples: [0].map((k) => ({ index: 310 + k, label: '1', image: image(rand), map: maps(rand, ['n'])[0].values })),
+      },
     ],
     generatedAt: 'test',
   };

@@ -40,9 +40,11 @@ beforeAll(async () => {
 
 describe('HTML report structure', () => {
   it('has every section, the run facts and OC-DTD as the first method column', () => {
-    for (const id of ['run', 'outliers', 'flipping', 'classifier', 'clusters']) expect(doc.getElementById(id), id).not.toBeNull();
+    for (const id of ['run', 'outliers', 'flipping', 'classifier', 'clusters'])
+      expect(doc.getElementById(id), id).not.toBeNull();
     const run = doc.getElementById('run')!.textContent!;
-    for (const fact of ['synthetic', 'gaussian', '0.1', '0.05', '1.25', '0.875', 'normal class']) expect(run).toContain(fact);
+    for (const fact of ['synthetic', 'gaussian', '0.1', '0.05', '1.25', '0.875', 'normal class'])
+      expect(run).toContain(fact);
     const headers = [...doc.querySelectorAll('#outliers th')].map((th) => th.textContent);
     expect(headers).toEqual(['sample', 'image', 'OC-DTD', 'sensitivity', 'gradient×input']);
     expect(doc.querySelectorAll('#outliers tr.outlier-row').length).toBe(3);
@@ -84,7 +86,10 @@ describe('HTML report structure', () => {
   it('flipping charts have axes, labels, one path per method plus random, and the area tables follow the results', () => {
     const charts = [...doc.querySelectorAll('svg.chart')];
     expect(charts.length).toBe(2);
-    const expectedSeries = [['sensitivity', 'OC-DTD', 'gradient×input', 'random'], ['LRP ε', 'integrated gradients', 'random']];
+    const expectedSeries = [
+      ['sensitivity', 'OC-DTD', 'gradient×input', 'random'],
+      ['LRP ε', 'integrated gradients', 'random'],
+    ];
     charts.forEach((chart, k) => {
       expect(chart.querySelectorAll('.x-axis .tick').length).toBeGreaterThanOrEqual(2);
       expect(chart.querySelectorAll('.y-axis .tick').length).toBeGreaterThanOrEqual(2);
@@ -110,7 +115,10 @@ describe('HTML report structure', () => {
     await writeReport(path, data);
     expect(await readdir(join(dir, 'sub'))).toEqual(['report.html']);
     expect(await readFile(path, 'utf8')).toMatch(/^<!DOCTYPE html>/);
-    const broken: ReportData = { ...data, outliers: [{ ...data.outliers[0], maps: [{ method: 'short', values: new Float32Array(5) }] }] };
+    const broken: ReportData = {
+      ...data,
+      outliers: [{ ...data.outliers[0], maps: [{ method: 'short', values: new Float32Array(5) }] }],
+    };
     expect(() => renderReportHtml(broken)).toThrow(UserError);
     expect(() => renderReportHtml(broken)).toThrow(/outlier row 0 \(sample 100\), method 'short'/);
   });
@@ -131,16 +139,26 @@ describe('escaping', () => {
     const tainted: ReportData = {
       ...base,
       run: { ...base.run, title: evil, data: attr, details: [{ name: evil, value: attr }] },
-      outliers: base.outliers.map((row) => ({ ...row, maps: row.maps.map((m, k) => (k === 0 ? { ...m, method: attr } : m)) })),
+      outliers: base.outliers.map((row) => ({
+        ...row,
+        maps: row.maps.map((m, k) => (k === 0 ? { ...m, method: attr } : m)),
+      })),
       clusters: base.clusters!.map((c) => ({ ...c, cluster: evil })),
       // chart legends and data attributes of the SVG too
-      outlierFlipping: { ...base.outlierFlipping!, curves: base.outlierFlipping!.curves.map((c, k) => ({ ...c, method: k === 0 ? evil : k === 1 ? attr : c.method })) },
+      outlierFlipping: {
+        ...base.outlierFlipping!,
+        curves: base.outlierFlipping!.curves.map((c, k) => ({
+          ...c,
+          method: k === 0 ? evil : k === 1 ? attr : c.method,
+        })),
+      },
     };
     const page = renderReportHtml(tainted);
     const parsed = parse(page);
     expect(parsed.querySelectorAll('script').length).toBe(2); // the JSON data and the hover script
     expect(parsed.querySelectorAll('img').length).toBe(27);
-    for (const img of parsed.querySelectorAll('img')) expect(img.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    for (const img of parsed.querySelectorAll('img'))
+      expect(img.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
     expect(parsed.querySelectorAll('[onerror]').length).toBe(0);
     expect(parsed.querySelector('tr.outlier-row')!.textContent).toContain(`label ${evil}`);
     expect(parsed.querySelector('h1')!.textContent).toBe(evil);

@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
-import { areaTable, pixelFlipping, RANDOM_METHOD, stepCounts, type FlipReference } from '../src/metrics/pixel-flipping.ts';
+import {
+  areaTable,
+  pixelFlipping,
+  RANDOM_METHOD,
+  stepCounts,
+  type FlipReference,
+} from '../src/metrics/pixel-flipping.ts';
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });
@@ -9,7 +15,14 @@ beforeAll(async () => {
 
 /** A linear score Σ w·x + b over [N, H, W, C] samples, and the same computed with plain loops. */
 function linearModel(w: Float32Array, b: number) {
-  const score = (x: tf.Tensor) => tf.tidy(() => x.reshape([x.shape[0], -1]).mul(tf.tensor(w).reshape([1, -1])).sum(1).add(b));
+  const score = (x: tf.Tensor) =>
+    tf.tidy(() =>
+      x
+        .reshape([x.shape[0], -1])
+        .mul(tf.tensor(w).reshape([1, -1]))
+        .sum(1)
+        .add(b),
+    );
   const plain = (x: ArrayLike<number>) => {
     let s = b;
     for (let i = 0; i < w.length; i++) s += w[i] * x[i];
@@ -28,8 +41,14 @@ function seeded(seed: number) {
 
 /** The curve expected by flipping patches in decreasing summed relevance, computed independently. */
 function expectedCurve(
-  sample: Float32Array, relevance: Float32Array, h: number, w: number, c: number, patch: number,
-  reference: Float32Array | null, plain: (x: ArrayLike<number>) => number,
+  sample: Float32Array,
+  relevance: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  patch: number,
+  reference: Float32Array | null,
+  plain: (x: ArrayLike<number>) => number,
 ): number[] {
   const patches: Array<{ sum: number; pixels: number[]; id: number }> = [];
   for (let pr = 0; pr < h / patch; pr++) {
@@ -61,7 +80,9 @@ describe('pixel flipping', () => {
     const { score } = linearModel(new Float32Array([1, 2, 3, -1]), 1);
     const x = tf.ones([1, 2, 2]);
     // contributions w·x = 1, 2, 3, −1 → flip order 3, 2, 1, −1; scores 6, 3, 1, 0, 1
-    const result = await pixelFlipping(score, x, [{ method: 'w·x', relevance: new Float32Array([1, 2, 3, -1]) }], { patchSize: 1 });
+    const result = await pixelFlipping(score, x, [{ method: 'w·x', relevance: new Float32Array([1, 2, 3, -1]) }], {
+      patchSize: 1,
+    });
     x.dispose();
     expect(result.fractions).toEqual([0, 0.25, 0.5, 0.75, 1]);
     const curve = result.curves[0];
@@ -73,7 +94,10 @@ describe('pixel flipping', () => {
   });
 
   it('flipping by w·x on a linear model follows the loop computation and beats random', async () => {
-    const h = 6, wd = 6, c = 2, n = 5;
+    const h = 6,
+      wd = 6,
+      c = 2,
+      n = 5;
     const rand = seeded(7);
     const w = Float32Array.from({ length: h * wd * c }, () => rand() * 2 - 0.5);
     const { score, plain } = linearModel(w, 0.5);
@@ -86,7 +110,11 @@ describe('pixel flipping', () => {
     }
     for (let i = 0; i < n; i++) expect(plain(data.subarray(i * 72, (i + 1) * 72))).toBeGreaterThan(0);
     const x = tf.tensor(data, [n, h, wd, c]);
-    const result = await pixelFlipping(score, x, [{ method: 'w·x', relevance }], { patchSize: 2, batchSize: 7, seed: 3 });
+    const result = await pixelFlipping(score, x, [{ method: 'w·x', relevance }], {
+      patchSize: 2,
+      batchSize: 7,
+      seed: 3,
+    });
     x.dispose();
     expect(result.fractions.length).toBe(10);
     const [byRelevance, random] = result.curves;
@@ -101,7 +129,9 @@ describe('pixel flipping', () => {
   });
 
   it('uses the mean and nearest references', async () => {
-    const h = 4, wd = 4, n = 3;
+    const h = 4,
+      wd = 4,
+      n = 3;
     const rand = seeded(11);
     const w = Float32Array.from({ length: 16 }, () => rand() * 2 - 1);
     const { score, plain } = linearModel(w, 5);
@@ -119,14 +149,26 @@ describe('pixel flipping', () => {
       x.dispose();
       expect(result.reference).toBe(reference.kind);
       for (let i = 0; i < n; i++) {
-        const expected = expectedCurve(data.subarray(i * 16, (i + 1) * 16), relevance.subarray(i * 16, (i + 1) * 16), h, wd, 1, 2, refOf(i), plain);
+        const expected = expectedCurve(
+          data.subarray(i * 16, (i + 1) * 16),
+          relevance.subarray(i * 16, (i + 1) * 16),
+          h,
+          wd,
+          1,
+          2,
+          refOf(i),
+          plain,
+        );
         result.curves[0].perSample[i].forEach((v, s) => expect(v).toBeCloseTo(expected[s], 4));
       }
     }
   });
 
   it('scores in batches: same result for any batch size, one forward pass per batch', async () => {
-    const { score } = linearModel(Float32Array.from({ length: 16 }, (_, i) => (i % 5) - 1), 20);
+    const { score } = linearModel(
+      Float32Array.from({ length: 16 }, (_, i) => (i % 5) - 1),
+      20,
+    );
     let calls = 0;
     const counted = (x: tf.Tensor) => {
       calls++;
@@ -134,7 +176,10 @@ describe('pixel flipping', () => {
     };
     const data = Float32Array.from({ length: 4 * 16 }, (_, i) => (i * 0.37) % 1);
     const relevance = Float32Array.from({ length: 4 * 16 }, (_, i) => Math.sin(i));
-    const methods = [{ method: 'a', relevance }, { method: 'b', relevance: relevance.map((v) => -v) }];
+    const methods = [
+      { method: 'a', relevance },
+      { method: 'b', relevance: relevance.map((v) => -v) },
+    ];
     const x = tf.tensor(data, [4, 4, 4]);
     const big = await pixelFlipping(counted, x, methods, { patchSize: 1, batchSize: 1000 });
     // 4 samples × 3 orders × 16 steps = 192 step images, in one pass, plus one pass for the starting scores
@@ -149,8 +194,14 @@ describe('pixel flipping', () => {
   it('a fixed number of steps, a reproducible random floor, stable tensor count', async () => {
     expect(stepCounts(196, { steps: 4 })).toEqual([0, 49, 98, 147, 196]);
     expect(stepCounts(10, { patchesPerStep: 4 })).toEqual([0, 4, 8, 10]);
-    const { score } = linearModel(Float32Array.from({ length: 64 }, (_, i) => (i % 7) / 7), 1);
-    const x = tf.tensor(Float32Array.from({ length: 2 * 64 }, (_, i) => (i % 3) / 3), [2, 8, 8]);
+    const { score } = linearModel(
+      Float32Array.from({ length: 64 }, (_, i) => (i % 7) / 7),
+      1,
+    );
+    const x = tf.tensor(
+      Float32Array.from({ length: 2 * 64 }, (_, i) => (i % 3) / 3),
+      [2, 8, 8],
+    );
     const relevance = Float32Array.from({ length: 2 * 64 }, (_, i) => i % 11);
     const run = (seed: number) => pixelFlipping(score, x, [{ method: 'r', relevance }], { steps: 4, seed });
     const first = await run(1);
@@ -169,7 +220,15 @@ describe('pixel flipping', () => {
     const x = tf.tensor(data, [3, 2, 2]);
     const good = data.map((v, i) => v * [3, 1, 2, 0.5][i % 4]);
     const bad = good.map((v) => -v);
-    const result = await pixelFlipping(score, x, [{ method: 'bad', relevance: bad }, { method: 'good', relevance: good }], { patchSize: 1 });
+    const result = await pixelFlipping(
+      score,
+      x,
+      [
+        { method: 'bad', relevance: bad },
+        { method: 'good', relevance: good },
+      ],
+      { patchSize: 1 },
+    );
     x.dispose();
     const table = areaTable(result);
     expect(table.map((r) => r.method)[0]).toBe('good');
@@ -177,7 +236,16 @@ describe('pixel flipping', () => {
     for (const method of ['good', 'bad']) {
       const relevance = method === 'good' ? good : bad;
       const areas = [0, 1, 2].map((i) => {
-        const curve = expectedCurve(data.subarray(i * 4, i * 4 + 4), relevance.subarray(i * 4, i * 4 + 4), 2, 2, 1, 1, null, plain);
+        const curve = expectedCurve(
+          data.subarray(i * 4, i * 4 + 4),
+          relevance.subarray(i * 4, i * 4 + 4),
+          2,
+          2,
+          1,
+          1,
+          null,
+          plain,
+        );
         let area = 0;
         for (let s = 1; s < curve.length; s++) area += (0.25 * (curve[s] + curve[s - 1])) / 2;
         return area / curve[0];
@@ -198,7 +266,11 @@ describe('pixel flipping', () => {
     await expect(pixelFlipping(score, x, [{ method: 'm', relevance }])).rejects.toThrow(/must be > 0/);
     await expect(pixelFlipping(score, x, [{ method: 'm', relevance: new Float32Array(3) }])).rejects.toThrow(UserError);
     await expect(pixelFlipping(score, x, [{ method: RANDOM_METHOD, relevance }])).rejects.toThrow(/reserved/);
-    await expect(pixelFlipping(score, x, [{ method: 'm', relevance }], { reference: { kind: 'mean', image: new Float32Array(2) } })).rejects.toThrow(/mean reference/);
+    await expect(
+      pixelFlipping(score, x, [{ method: 'm', relevance }], {
+        reference: { kind: 'mean', image: new Float32Array(2) },
+      }),
+    ).rejects.toThrow(/mean reference/);
     x.dispose();
   });
 });

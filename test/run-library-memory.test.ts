@@ -20,7 +20,17 @@ let explainer: RunExplainer;
 beforeAll(async () => {
   const backend = await initRuntime({ quiet: true, backend: 'wasm' });
   const out = join(mkdtempSync(join(tmpdir(), 'oc-memory-')), 'run');
-  await trainRun({ data: 'mnist:0,6,limit=80', features: 'mlp', epochs: 1, kernel: 'gaussian', nu: 0.2, gamma: 'scale', out, backend, progress: false });
+  await trainRun({
+    data: 'mnist:0,6,limit=80',
+    features: 'mlp',
+    epochs: 1,
+    kernel: 'gaussian',
+    nu: 0.2,
+    gamma: 'scale',
+    out,
+    backend,
+    progress: false,
+  });
   explainer = await RunExplainer.open(out);
 }, 300_000);
 
@@ -37,14 +47,33 @@ async function stable(work: () => unknown): Promise<void> {
 describe('run library functions free their tensors', () => {
   const indices = [0, 1, 2];
   it('outlier and classifier evaluation', async () => {
-    await stable(() => evaluateOutlierExplanations(explainer, indices, ['ocdtd', 'nn', 'ig'], { reference: 'nearest', steps: 4, gradient: { steps: 4 } }));
-    await stable(() => evaluateClassifierExplanations(explainer, indices, parseClassifierMethods('gradient,lrp:epsilon-plus'), { reference: 'mean', steps: 4 }));
+    await stable(() =>
+      evaluateOutlierExplanations(explainer, indices, ['ocdtd', 'nn', 'ig'], {
+        reference: 'nearest',
+        steps: 4,
+        gradient: { steps: 4 },
+      }),
+    );
+    await stable(() =>
+      evaluateClassifierExplanations(explainer, indices, parseClassifierMethods('gradient,lrp:epsilon-plus'), {
+        reference: 'mean',
+        steps: 4,
+      }),
+    );
   });
 
   it('clusters and the report data', async () => {
     await stable(() => clusterRun(explainer, { k: 2, explain: 2 }));
     await stable(() =>
-      buildRunReport(explainer, { top: 2, methods: ['ocdtd', 'edge'], steps: 4, classifierSamples: 2, classifierMethods: parseClassifierMethods('gxi'), clusters: 2, clusterSamples: 1 }),
+      buildRunReport(explainer, {
+        top: 2,
+        methods: ['ocdtd', 'edge'],
+        steps: 4,
+        classifierSamples: 2,
+        classifierMethods: parseClassifierMethods('gxi'),
+        clusters: 2,
+        clusterSamples: 1,
+      }),
     );
   });
 });

@@ -16,7 +16,11 @@ function randomValues(shape: number[], seed: number, draw?: (u: number) => numbe
 }
 
 /** Run `f` on the given backend with fresh tensors made from `inputs`; return its values. */
-async function runOn(backend: Backend, inputs: Inputs, f: (t: Record<string, tf.Tensor>) => tf.Tensor): Promise<Float32Array> {
+async function runOn(
+  backend: Backend,
+  inputs: Inputs,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor,
+): Promise<Float32Array> {
   await initRuntime({ backend, quiet: true });
   return tf.tidy(() => {
     const tensors = Object.fromEntries(
@@ -54,7 +58,12 @@ async function expectNoLeak(inputs: Inputs, f: (t: Record<string, tf.Tensor>) =>
 }
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase { x: number[]; filter: number[]; strides: [number, number]; pad: Pad }
+interface ConvCase {
+  x: number[];
+  filter: number[];
+  strides: [number, number];
+  pad: Pad;
+}
 
 const convCases: ConvCase[] = [
   { x: [2, 5, 5, 3], filter: [3, 3, 3, 4], strides: [1, 1], pad: 'same' },
@@ -62,18 +71,58 @@ const convCases: ConvCase[] = [
   { x: [2, 8, 9, 3], filter: [4, 4, 3, 2], strides: [2, 2], pad: 'same' },
   { x: [1, 10, 7, 4], filter: [2, 3, 4, 3], strides: [3, 2], pad: 'same' },
   { x: [2, 11, 9, 2], filter: [3, 3, 2, 3], strides: [3, 3], pad: 'valid' },
-  { x: [2, 6, 5, 2], filter: [3, 3, 2, 3], strides: [1, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [2, 6, 5, 2],
+    filter: [3, 3, 2, 3],
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], strides: [2, 2], pad: 1 },
   // pads wider than the kernel reach: dx crops instead of padding
-  { x: [2, 5, 6, 2], filter: [3, 3, 2, 3], strides: [1, 1], pad: [[0, 0], [3, 0], [0, 4], [0, 0]] },
-  { x: [2, 6, 7, 3], filter: [3, 3, 3, 2], strides: [2, 2], pad: [[0, 0], [4, 1], [0, 3], [0, 0]] },
+  {
+    x: [2, 5, 6, 2],
+    filter: [3, 3, 2, 3],
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 4],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 6, 7, 3],
+    filter: [3, 3, 3, 2],
+    strides: [2, 2],
+    pad: [
+      [0, 0],
+      [4, 1],
+      [0, 3],
+      [0, 0],
+    ],
+  },
   // kernels narrower than the stride: some stride phases of dx get nothing
   { x: [2, 5, 6, 4], filter: [1, 1, 4, 3], strides: [2, 2], pad: 'valid' },
   { x: [1, 9, 9, 2], filter: [5, 5, 2, 3], strides: [2, 3], pad: 'same' },
   // ≥ 8 input channels: the filter gradient takes its conv2d route
   { x: [2, 7, 6, 9], filter: [3, 3, 9, 4], strides: [2, 2], pad: 'same' },
   { x: [3, 9, 8, 8], filter: [2, 3, 8, 5], strides: [3, 2], pad: 'valid' },
-  { x: [2, 6, 7, 10], filter: [3, 3, 10, 3], strides: [1, 1], pad: [[0, 0], [2, 1], [1, 0], [0, 0]] },
+  {
+    x: [2, 6, 7, 10],
+    filter: [3, 3, 10, 3],
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 5, 5, 12], filter: [3, 3, 12, 6], strides: [1, 1], pad: 'same' },
 ];
 
@@ -93,12 +142,16 @@ const convAttrs = (c: ConvCase, extra: Record<string, number[]>) =>
 
 function convBackpropInput(c: ConvCase) {
   return (t: Record<string, tf.Tensor>) =>
-    tf.engine().runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.filter }, convAttrs(c, { inputShape: c.x })) as tf.Tensor;
+    tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.filter }, convAttrs(c, { inputShape: c.x })) as tf.Tensor;
 }
 
 function convBackpropFilter(c: ConvCase) {
   return (t: Record<string, tf.Tensor>) =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, convAttrs(c, { filterShape: c.filter })) as tf.Tensor;
+    tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, convAttrs(c, { filterShape: c.filter })) as tf.Tensor;
 }
 
 function convInputs(c: ConvCase, seed: number): Inputs {
@@ -120,8 +173,12 @@ describe('Conv2DBackpropInput on wasm', () => {
   });
 
   it('conv2dTranspose (the public op) equals cpu', async () => {
-    const inputs = { dy: { shape: [2, 4, 4, 3], values: randomValues([2, 4, 4, 3], 7) }, w: { shape: [3, 3, 2, 3], values: randomValues([3, 3, 2, 3], 8) } };
-    const f = (t: Record<string, tf.Tensor>) => tf.conv2dTranspose(t.dy as tf.Tensor4D, t.w as tf.Tensor4D, [2, 8, 8, 2], 2, 'same');
+    const inputs = {
+      dy: { shape: [2, 4, 4, 3], values: randomValues([2, 4, 4, 3], 7) },
+      w: { shape: [3, 3, 2, 3], values: randomValues([3, 3, 2, 3], 8) },
+    };
+    const f = (t: Record<string, tf.Tensor>) =>
+      tf.conv2dTranspose(t.dy as tf.Tensor4D, t.w as tf.Tensor4D, [2, 8, 8, 2], 2, 'same');
     expect(await relativeError(inputs, f)).toBeLessThan(1e-5);
   });
 
@@ -159,15 +216,24 @@ describe('BatchMatMul on wasm', () => {
     { a: [2, 3, 4, 6], b: [1, 3, 6, 5], ta: false, tb: false },
   ];
   it.each(cases.map((c, i) => [i, c] as const))('case %i equals cpu', async (i, c) => {
-    const inputs = { a: { shape: c.a, values: randomValues(c.a, 200 + i) }, b: { shape: c.b, values: randomValues(c.b, 300 + i) } };
+    const inputs = {
+      a: { shape: c.a, values: randomValues(c.a, 200 + i) },
+      b: { shape: c.b, values: randomValues(c.b, 300 + i) },
+    };
     const f = (t: Record<string, tf.Tensor>) => tf.matMul(t.a, t.b, c.ta, c.tb);
     expect(await relativeError(inputs, f)).toBeLessThan(1e-5);
   });
 
   it('leaves no tensors or buffers behind', async () => {
-    const inputs = { a: { shape: [3, 6, 4], values: randomValues([3, 6, 4], 1) }, b: { shape: [3, 5, 6], values: randomValues([3, 5, 6], 2) } };
+    const inputs = {
+      a: { shape: [3, 6, 4], values: randomValues([3, 6, 4], 1) },
+      b: { shape: [3, 5, 6], values: randomValues([3, 5, 6], 2) },
+    };
     await expectNoLeak(inputs, (t) => tf.matMul(t.a, t.b, true, true));
-    const flat = { a: { shape: [2, 3, 4, 6], values: randomValues([2, 3, 4, 6], 3) }, b: { shape: [5, 6], values: randomValues([5, 6], 4) } };
+    const flat = {
+      a: { shape: [2, 3, 4, 6], values: randomValues([2, 3, 4, 6], 3) },
+      b: { shape: [5, 6], values: randomValues([5, 6], 4) },
+    };
     await expectNoLeak(flat, (t) => tf.matMul(t.a, t.b, false, true));
   });
 });
@@ -175,7 +241,13 @@ describe('BatchMatMul on wasm', () => {
 describe('MaxPoolGrad on wasm', () => {
   // Few distinct values → many ties; all below zero → the windows the old kernel got wrong.
   const ties = (u: number) => -1 - Math.floor(u * 3);
-  const cases: Array<{ x: number[]; size: [number, number]; strides: [number, number]; pad: 'valid' | 'same'; draw?: (u: number) => number }> = [
+  const cases: Array<{
+    x: number[];
+    size: [number, number];
+    strides: [number, number];
+    pad: 'valid' | 'same';
+    draw?: (u: number) => number;
+  }> = [
     { x: [2, 6, 6, 3], size: [2, 2], strides: [2, 2], pad: 'valid', draw: ties },
     { x: [2, 7, 5, 2], size: [3, 3], strides: [2, 2], pad: 'same', draw: ties },
     { x: [1, 9, 8, 4], size: [3, 2], strides: [1, 1], pad: 'valid' },
@@ -185,14 +257,25 @@ describe('MaxPoolGrad on wasm', () => {
     { x: [2, 6, 6, 2], size: [2, 2], strides: [2, 2], pad: 'valid', draw: (u) => (u < 0.6 ? -Infinity : u - 1) },
   ];
   const grad = (c: (typeof cases)[number]) => (t: Record<string, tf.Tensor>) =>
-    tf.engine().runKernel(
-      'MaxPoolGrad',
-      { dy: t.dy, input: t.x, output: tf.maxPool(t.x as tf.Tensor4D, c.size, c.strides, c.pad) },
-      { filterSize: c.size, strides: c.strides, pad: c.pad },
-    ) as tf.Tensor;
+    tf
+      .engine()
+      .runKernel(
+        'MaxPoolGrad',
+        { dy: t.dy, input: t.x, output: tf.maxPool(t.x as tf.Tensor4D, c.size, c.strides, c.pad) },
+        { filterSize: c.size, strides: c.strides, pad: c.pad },
+      ) as tf.Tensor;
   const inputs = (c: (typeof cases)[number], seed: number): Inputs => {
-    const out = tf.backend_util.computePool2DInfo(c.x as [number, number, number, number], c.size, c.strides, 1, c.pad).outShape;
-    return { x: { shape: c.x, values: randomValues(c.x, seed, c.draw) }, dy: { shape: out, values: randomValues(out, seed + 1) } };
+    const out = tf.backend_util.computePool2DInfo(
+      c.x as [number, number, number, number],
+      c.size,
+      c.strides,
+      1,
+      c.pad,
+    ).outShape;
+    return {
+      x: { shape: c.x, values: randomValues(c.x, seed, c.draw) },
+      dy: { shape: out, values: randomValues(out, seed + 1) },
+    };
   };
   it.each(cases.map((c, i) => [i, c] as const))('case %i equals cpu', async (i, c) => {
     expect(await relativeError(inputs(c, 400 + i), grad(c))).toBeLessThan(1e-5);
@@ -201,7 +284,12 @@ describe('MaxPoolGrad on wasm', () => {
   it('the gradient of maxPool through tf.grad equals cpu', async () => {
     const x = { x: { shape: [2, 6, 6, 2], values: randomValues([2, 6, 6, 2], 9, ties) } };
     const f = (t: Record<string, tf.Tensor>) =>
-      tf.grad((v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid').mul(tf.range(1, 19).reshape([1, 3, 3, 2])).sum())(t.x);
+      tf.grad((v: tf.Tensor) =>
+        tf
+          .maxPool(v as tf.Tensor4D, 2, 2, 'valid')
+          .mul(tf.range(1, 19).reshape([1, 3, 3, 2]))
+          .sum(),
+      )(t.x);
     expect(await relativeError(x, f)).toBeLessThan(1e-5);
   });
 
@@ -213,13 +301,16 @@ describe('MaxPoolGrad on wasm', () => {
 describe('UnsortedSegmentSum on wasm', () => {
   const ids = Int32Array.from([2, 0, 2, 4, 1, 0, 2]);
   it('sums float32 rows per segment like cpu', async () => {
-    const inputs: Inputs = { x: { shape: [7, 3, 2], values: randomValues([7, 3, 2], 500) }, ids: { shape: [7], values: ids, dtype: 'int32' } };
+    const inputs: Inputs = {
+      x: { shape: [7, 3, 2], values: randomValues([7, 3, 2], 500) },
+      ids: { shape: [7], values: ids, dtype: 'int32' },
+    };
     expect(await relativeError(inputs, (t) => tf.unsortedSegmentSum(t.x, t.ids as tf.Tensor1D, 5))).toBeLessThan(1e-5);
   });
 
   it('sums int32 values like cpu', async () => {
     const inputs: Inputs = {
-      x: { shape: [7, 2], values: Int32Array.from({ length: 14 }, (_, i) => (i * 37) % 11 - 5), dtype: 'int32' },
+      x: { shape: [7, 2], values: Int32Array.from({ length: 14 }, (_, i) => ((i * 37) % 11) - 5), dtype: 'int32' },
       ids: { shape: [7], values: ids, dtype: 'int32' },
     };
     expect(await relativeError(inputs, (t) => tf.unsortedSegmentSum(t.x, t.ids as tf.Tensor1D, 6))).toBe(0);
@@ -236,7 +327,10 @@ describe('UnsortedSegmentSum on wasm', () => {
   });
 
   it('leaves no tensors or buffers behind', async () => {
-    const inputs: Inputs = { x: { shape: [7, 3], values: randomValues([7, 3], 503) }, ids: { shape: [7], values: ids, dtype: 'int32' } };
+    const inputs: Inputs = {
+      x: { shape: [7, 3], values: randomValues([7, 3], 503) },
+      ids: { shape: [7], values: ids, dtype: 'int32' },
+    };
     await expectNoLeak(inputs, (t) => tf.unsortedSegmentSum(t.x, t.ids as tf.Tensor1D, 5));
   });
 });
@@ -267,7 +361,9 @@ describe('Sum on wasm', () => {
   });
 
   it('leaves no tensors or buffers behind', async () => {
-    await expectNoLeak({ x: { shape: [4, 5, 6, 3], values: randomValues([4, 5, 6, 3], 7) } }, (t) => tf.sum(t.x, [0, 1, 2]));
+    await expectNoLeak({ x: { shape: [4, 5, 6, 3], values: randomValues([4, 5, 6, 3], 7) } }, (t) =>
+      tf.sum(t.x, [0, 1, 2]),
+    );
   });
 });
 
@@ -288,7 +384,20 @@ describe('GatherV2 on wasm', () => {
 
   it('gathers int32 values and keeps the cpu result shape', async () => {
     await initRuntime({ backend: 'wasm', quiet: true });
-    const y = tf.tidy(() => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), tf.tensor2d([[2, 0]], [1, 2], 'int32')));
+    const y = tf.tidy(() =>
+      tf.gather(
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          [3, 2],
+          'int32',
+        ),
+        tf.tensor2d([[2, 0]], [1, 2], 'int32'),
+      ),
+    );
     expect(y.shape).toEqual([1, 2, 2]);
     expect(y.dtype).toBe('int32');
     expect(Array.from(y.dataSync())).toEqual([5, 6, 1, 2]);
@@ -307,7 +416,10 @@ describe('GatherV2 on wasm', () => {
   });
 
   it('leaves no tensors or buffers behind', async () => {
-    const inputs: Inputs = { x: { shape: [10, 3], values: randomValues([10, 3], 9) }, idx: { shape: [4], values: Int32Array.from([1, 9, 2, 2]), dtype: 'int32' } };
+    const inputs: Inputs = {
+      x: { shape: [10, 3], values: randomValues([10, 3], 9) },
+      idx: { shape: [4], values: Int32Array.from([1, 9, 2, 2]), dtype: 'int32' },
+    };
     await expectNoLeak(inputs, (t) => tf.gather(t.x, t.idx));
   });
 });
@@ -332,7 +444,9 @@ describe('Identity on wasm', () => {
 describe('training a conv net on wasm', () => {
   it('all gradients of a small CNN loss (conv, relu, maxpool, strided conv, dense, gather) equal cpu', async () => {
     const shapes = { x: [3, 9, 9, 2], w1: [3, 3, 2, 4], w2: [3, 3, 4, 5], w3: [20, 3] };
-    const inputs: Inputs = Object.fromEntries(Object.entries(shapes).map(([k, shape], i) => [k, { shape, values: randomValues(shape, 800 + i) }]));
+    const inputs: Inputs = Object.fromEntries(
+      Object.entries(shapes).map(([k, shape], i) => [k, { shape, values: randomValues(shape, 800 + i) }]),
+    );
     inputs.pick = { shape: [4], values: Int32Array.from([2, 0, 2, 1]), dtype: 'int32' };
     const f = (t: Record<string, tf.Tensor>) => {
       const loss = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, w3: tf.Tensor) => {
@@ -366,10 +480,20 @@ describe('training a conv net on wasm', () => {
     const ys = tf.tensor2d(labels, [n, 2]);
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
         tf.layers.flatten(),
-        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        tf.layers.dense({
+          units: 2,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
       ],
     });
     model.compile({ optimizer: tf.train.adam(0.02), loss: 'categoricalCrossentropy' });

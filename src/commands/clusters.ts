@@ -20,7 +20,9 @@ function labelMakeUp(labels: Record<string, number> | null): string {
 export function register(program: Command): void {
   program
     .command('clusters')
-    .description("k-means on a run's features and NEON explanations of the samples nearest each centroid, down to the pixels")
+    .description(
+      "k-means on a run's features and NEON explanations of the samples nearest each centroid, down to the pixels",
+    )
     .argument('<run>', 'run folder written by train')
     .option('--k <n>', 'number of clusters', '10')
     .option('--explain <n>', 'samples explained per cluster (the nearest to its centroid)', '5')
@@ -40,11 +42,19 @@ export function register(program: Command): void {
       await initRuntime({ backend: program.opts().backend });
       const explainer = await RunExplainer.open(dir);
       try {
-        if (k > explainer.run.dataset.n) throw new UserError(`--k ${k}: the run has only ${explainer.run.dataset.n} samples`);
+        if (k > explainer.run.dataset.n)
+          throw new UserError(`--k ${k}: the run has only ${explainer.run.dataset.n} samples`);
         const progress = stepProgress('NEON', k, process.stderr.isTTY, 'clusters');
         const result = (() => {
           try {
-            return clusterRun(explainer, { k, explain, composite: o.composite, beta, seed, onProgress: (d) => progress.update(d) });
+            return clusterRun(explainer, {
+              k,
+              explain,
+              composite: o.composite,
+              beta,
+              seed,
+              onProgress: (d) => progress.update(d),
+            });
           } finally {
             progress.stop();
           }
@@ -54,10 +64,20 @@ export function register(program: Command): void {
           const sumR = c.relevanceSums.reduce((a, b) => a + b, 0);
           const sumF = c.logits.reduce((a, b) => a + b, 0);
           const gap = c.logits.reduce((m, f, n) => Math.max(m, Math.abs(c.relevanceSums[n] - f)), 0);
-          return [String(c.cluster), String(c.size), labelMakeUp(c.labels), String(c.explained.length), sumF.toPrecision(5), sumR.toPrecision(5), gap.toExponential(2)];
+          return [
+            String(c.cluster),
+            String(c.size),
+            labelMakeUp(c.labels),
+            String(c.explained.length),
+            sumF.toPrecision(5),
+            sumR.toPrecision(5),
+            gap.toExponential(2),
+          ];
         });
         console.log(textTable(['cluster', 'size', 'labels', 'explained', 'Σ f_c(x)', 'Σ R', 'max |ΣR − f_c|'], rows));
-        console.log(`k-means (k = ${k}, seed ${seed}) on ${result.fit.dim} features, ${result.fit.iterations} iterations; NEON with ${result.composite}, β = ${beta}; written to ${o.out}`);
+        console.log(
+          `k-means (k = ${k}, seed ${seed}) on ${result.fit.dim} features, ${result.fit.iterations} iterations; NEON with ${result.composite}, β = ${beta}; written to ${o.out}`,
+        );
       } finally {
         explainer.dispose();
       }

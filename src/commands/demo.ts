@@ -18,7 +18,9 @@ const hidden = (flags: string, description: string, value?: string) => {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('the whole job on the MNIST digits: train, list and explain the top outliers, evaluate by pixel flipping, write report.html')
+    .description(
+      'the whole job on the MNIST digits: train, list and explain the top outliers, evaluate by pixel flipping, write report.html',
+    )
     .option('--out <dir>', 'folder for the run, the explanations and the report', 'runs/demo')
     .option('--fresh', 'train again even when the folder holds a run with the same settings')
     .addOption(hidden('--data <spec>', 'data set', 'mnist'))
@@ -51,22 +53,46 @@ export function register(program: Command): void {
       };
       const started = performance.now();
       const backend = await initRuntime({ backend: program.opts().backend });
-      const summary = await runDemo({ ...options, backend, progress: process.stderr.isTTY, log: (line) => process.stderr.write(`${line}\n`) });
+      const summary = await runDemo({
+        ...options,
+        backend,
+        progress: process.stderr.isTTY,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
       console.log(`top ${summary.outliers.length} outliers of ${summary.runDir}:`);
-      console.log(textTable(
-        ['rank', 'index', 'label', 'o(x)', 'decision'],
-        summary.outliers.map((s) => [String(s.rank), String(s.index), s.label, s.outlierness.toPrecision(6), s.decision.toExponential(4)]),
-      ));
+      console.log(
+        textTable(
+          ['rank', 'index', 'label', 'o(x)', 'decision'],
+          summary.outliers.map((s) => [
+            String(s.rank),
+            String(s.index),
+            s.label,
+            s.outlierness.toPrecision(6),
+            s.decision.toExponential(4),
+          ]),
+        ),
+      );
       console.log(`explanations (every method) written to ${summary.explainDir}`);
-      console.log(`\npixel flipping of the top ${summary.flipping.nSamples} outliers (o(x), reference nearest inlier; lower is better):`);
+      console.log(
+        `\npixel flipping of the top ${summary.flipping.nSamples} outliers (o(x), reference nearest inlier; lower is better):`,
+      );
       console.log(areaTableText(areaTable(summary.flipping)));
       console.log('\nsummary');
-      console.log(textTable(['step', 'seconds'], [
-        ...(summary.reused ? [['train (reused)', '0.0']] : []),
-        ...summary.steps.map((s) => [s.name, s.seconds.toFixed(1)]),
-        ['total', ((performance.now() - started) / 1000).toFixed(1)],
-      ]));
-      console.log(summary.rocAuc === null ? 'ROC AUC: none (every digit counts as normal; no anomaly labels)' : `ROC AUC: ${summary.rocAuc.toFixed(4)}`);
+      console.log(
+        textTable(
+          ['step', 'seconds'],
+          [
+            ...(summary.reused ? [['train (reused)', '0.0']] : []),
+            ...summary.steps.map((s) => [s.name, s.seconds.toFixed(1)]),
+            ['total', ((performance.now() - started) / 1000).toFixed(1)],
+          ],
+        ),
+      );
+      console.log(
+        summary.rocAuc === null
+          ? 'ROC AUC: none (every digit counts as normal; no anomaly labels)'
+          : `ROC AUC: ${summary.rocAuc.toFixed(4)}`,
+      );
       console.log(`report: ${summary.reportPath}`);
     });
 }

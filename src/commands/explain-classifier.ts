@@ -20,7 +20,12 @@ import {
   type SmoothGradVariant,
 } from '../explain/gradient-methods.ts';
 import { COMPOSITE_NAMES, type CompositeOptions } from '../explain/composites.ts';
-import { explainClassifier, parseClassifierMethods, pixelMapShape, type ClassifierMethod } from '../explain/classifier-methods.ts';
+import {
+  explainClassifier,
+  parseClassifierMethods,
+  pixelMapShape,
+  type ClassifierMethod,
+} from '../explain/classifier-methods.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import { methodFolderName, writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
@@ -55,7 +60,10 @@ function sampleIndices(opts: Options, ds: Dataset): number[] {
   }
   if (opts.first !== undefined) {
     const first = parseCount(opts.first, '--first');
-    if (first > ds.n) throw new UserError(`--first: ${first} samples asked for, but ${ds.source} has only ${ds.n} (samples 0…${ds.n - 1})`);
+    if (first > ds.n)
+      throw new UserError(
+        `--first: ${first} samples asked for, but ${ds.source} has only ${ds.n} (samples 0…${ds.n - 1})`,
+      );
     return Array.from({ length: first }, (_, i) => i);
   }
   const indices = parseIndexList(opts.index!, '--index', ds.n);
@@ -73,7 +81,9 @@ function targetClasses(text: string, predicted: Int32Array, classes: number, ds:
   const byName = ds.classNames.indexOf(text);
   const k = /^\d+$/.test(text) ? Number(text) : byName;
   if (k < 0 || k >= classes) {
-    throw new UserError(`--target: '${text}' is not allowed; give 'predicted' or a class 0…${classes - 1}${ds.classNames.length ? ` (or a class name: ${ds.classNames.join(', ')})` : ''}`);
+    throw new UserError(
+      `--target: '${text}' is not allowed; give 'predicted' or a class 0…${classes - 1}${ds.classNames.length ? ` (or a class name: ${ds.classNames.join(', ')})` : ''}`,
+    );
   }
   return new Int32Array(predicted.length).fill(k);
 }
@@ -84,7 +94,9 @@ function gradientOptions(opts: Options, ds: Dataset, inputShape: number[]): Grad
   }
   const noise = Number(opts.sgNoise);
   if (opts.sgNoise.trim() === '' || !Number.isFinite(noise) || noise < 0) {
-    throw new UserError(`--sg-noise: '${opts.sgNoise}' is not allowed; give a number ≥ 0 (σ as a fraction of each sample's value range)`);
+    throw new UserError(
+      `--sg-noise: '${opts.sgNoise}' is not allowed; give a number ≥ 0 (σ as a fraction of each sample's value range)`,
+    );
   }
   const checked = {
     steps: parseCount(opts.igSteps, '--ig-steps'),
@@ -140,7 +152,9 @@ async function run(opts: Options, backend: string | undefined): Promise<void> {
   try {
     const inputShape = [...network.inputShape];
     if (inputShape.reduce((a, b) => a * b, 1) !== sampleSize(ds)) {
-      throw new UserError(`the model expects inputs of shape [${inputShape.join(', ')}] but ${ds.source} has samples of shape [${ds.sampleShape.join(', ')}]`);
+      throw new UserError(
+        `the model expects inputs of shape [${inputShape.join(', ')}] but ${ds.source} has samples of shape [${ds.sampleShape.join(', ')}]`,
+      );
     }
     bounds = compositeOptionsForData(ds, inputShape);
     const methods = parseClassifierMethods(opts.method, '--method', bounds);
@@ -151,7 +165,20 @@ async function run(opts: Options, backend: string | undefined): Promise<void> {
       const { maps, height, width, perSample } = explainAll(network, values, samples, method, options);
       await writeRelevanceBatch(
         opts.out,
-        { method: method.name, indices, maps, height, width, perSample, info: { model: opts.model, data: opts.data, target: opts.target, ...(method.kind === 'gradient' ? { options: describeOptions(opts) } : {}) } },
+        {
+          method: method.name,
+          indices,
+          maps,
+          height,
+          width,
+          perSample,
+          info: {
+            model: opts.model,
+            data: opts.data,
+            target: opts.target,
+            ...(method.kind === 'gradient' ? { options: describeOptions(opts) } : {}),
+          },
+        },
         { upscale },
       );
     }
@@ -164,7 +191,9 @@ async function run(opts: Options, backend: string | undefined): Promise<void> {
       samples,
     };
     await writeFileAtomic(join(opts.out, 'explain.json'), JSON.stringify(index, null, 2) + '\n');
-    process.stderr.write(`oc-explain: ${methods.length} method(s) × ${indices.length} sample(s) written to ${opts.out}\n`);
+    process.stderr.write(
+      `oc-explain: ${methods.length} method(s) × ${indices.length} sample(s) written to ${opts.out}\n`,
+    );
   } finally {
     network.dispose();
     disposeBounds(bounds);
@@ -182,7 +211,13 @@ interface SampleInfo {
 }
 
 /** Predicted and explained class of every chosen sample. */
-function describeSamples(network: ExplainableNetwork, values: Float32Array, indices: number[], ds: Dataset, targetText: string): SampleInfo[] {
+function describeSamples(
+  network: ExplainableNetwork,
+  values: Float32Array,
+  indices: number[],
+  ds: Dataset,
+  targetText: string,
+): SampleInfo[] {
   const logits = tf.tidy(() => network.forward(tf.tensor(values, [indices.length, ...network.inputShape])));
   const classes = logits.shape[1] as number;
   const predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
@@ -199,7 +234,13 @@ function describeSamples(network: ExplainableNetwork, values: Float32Array, indi
 }
 
 /** One method over all chosen samples, a pass of SAMPLES_PER_PASS samples at a time. */
-function explainAll(network: ExplainableNetwork, values: Float32Array, samples: SampleInfo[], method: ClassifierMethod, options: GradientOptions) {
+function explainAll(
+  network: ExplainableNetwork,
+  values: Float32Array,
+  samples: SampleInfo[],
+  method: ClassifierMethod,
+  options: GradientOptions,
+) {
   const inputShape = [...network.inputShape];
   const size = inputShape.reduce((a, b) => a * b, 1);
   const [height, width] = pixelMapShape(inputShape);
@@ -207,7 +248,11 @@ function explainAll(network: ExplainableNetwork, values: Float32Array, samples: 
   const target = Int32Array.from(samples, (s) => s.target);
   const maps = new Float32Array(n * height * width);
   const perSample: Array<Record<string, number | string | null>> = [];
-  const bar = new SingleBar({ format: `explaining [{bar}] ${method.name} | {value}/{total} samples`, stream: process.stderr, hideCursor: false });
+  const bar = new SingleBar({
+    format: `explaining [{bar}] ${method.name} | {value}/{total} samples`,
+    stream: process.stderr,
+    hideCursor: false,
+  });
   bar.start(n, 0);
   try {
     for (let start = 0; start < n; start += SAMPLES_PER_PASS) {
@@ -216,7 +261,8 @@ function explainAll(network: ExplainableNetwork, values: Float32Array, samples: 
       try {
         const e = explainClassifier(network, x, target.subarray(start, end), method, options);
         maps.set(e.maps, start * height * width);
-        for (let k = start; k < end; k++) perSample.push({ ...samples[k], logit: e.logit[k - start], ...e.diagnostics[k - start] });
+        for (let k = start; k < end; k++)
+          perSample.push({ ...samples[k], logit: e.logit[k - start], ...e.diagnostics[k - start] });
       } finally {
         x.dispose();
       }
@@ -248,7 +294,9 @@ function methodHelp(): string {
 export function register(program: Command): void {
   program
     .command('explain-classifier')
-    .description('explain the logit of a trained classifier for chosen samples, pixel by pixel, with LRP and gradient methods')
+    .description(
+      'explain the logit of a trained classifier for chosen samples, pixel by pixel, with LRP and gradient methods',
+    )
     .requiredOption('--model <path>', 'tfjs layers model (folder with model.json, or the model.json)')
     .requiredOption('--data <spec>', 'data set, e.g. mnist, mnist:0,6, png:DIR, csv:FILE')
     .option('--index <list>', 'sample indices to explain, e.g. 0,5,17')

@@ -20,11 +20,16 @@ export function register(program: Command): void {
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
-    .option('--compress <k>', 'explain with k k-means prototypes in place of the support vectors (faster on large runs; the change of o(x) is reported)')
+    .option(
+      '--compress <k>',
+      'explain with k k-means prototypes in place of the support vectors (faster on large runs; the change of o(x) is reported)',
+    )
     .requiredOption('--out <dir>', 'folder to write (one sub-folder per method)')
     .action(async (dir: string, o) => {
       if (o.top !== undefined && o.index !== undefined) throw new UserError('give --top or --index, not both');
-      const methods = String(o.method).split(',').map((m) => parseOutlierMethod(m.trim()));
+      const methods = String(o.method)
+        .split(',')
+        .map((m) => parseOutlierMethod(m.trim()));
       const steps = parseCount(o.igSteps, '--ig-steps');
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
@@ -32,11 +37,15 @@ export function register(program: Command): void {
       const explainer = await RunExplainer.open(dir, { compress });
       try {
         const { scores, dataset, config } = explainer.run;
-        const indices = o.index !== undefined
-          ? parseIndexList(o.index, '--index', dataset.n)
-          : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
+        const indices =
+          o.index !== undefined
+            ? parseIndexList(o.index, '--index', dataset.n)
+            : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
         const results = explainer.explain(indices, methods, { composite: o.composite, gradient: { steps } });
-        const samples = await writeExplanations(o.out, explainer, indices, results, { composite: o.composite, upscale });
+        const samples = await writeExplanations(o.out, explainer, indices, results, {
+          composite: o.composite,
+          upscale,
+        });
         const { compression } = explainer;
         if (compression) {
           console.log(
@@ -45,9 +54,17 @@ export function register(program: Command): void {
               `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
           );
         }
-        const rows = samples.map((s) => [String(s.index), s.label ?? '', s.outlierness.toPrecision(6), s.decision.toExponential(4), s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6)]);
+        const rows = samples.map((s) => [
+          String(s.index),
+          s.label ?? '',
+          s.outlierness.toPrecision(6),
+          s.decision.toExponential(4),
+          s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
+        ]);
         console.log(textTable(['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'], rows));
-        console.log(`θ = ${config.svm.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${methods.length} method(s) written to ${o.out}`);
+        console.log(
+          `θ = ${config.svm.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${methods.length} method(s) written to ${o.out}`,
+        );
       } finally {
         explainer.dispose();
       }

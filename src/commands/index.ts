@@ -11,4 +11,15 @@ import { register as report } from './report.ts';
 import { register as demo } from './demo.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
-export const commands: Array<(program: Command) => void> = [info, train, outliers, explain, explainClassifier, trainFeatures, evaluate, clusters, report, demo];
+export const commands: Array<(program: Command) => void> = [
+  info,
+  train,
+  outliers,
+  explain,
+  explainClassifier,
+  trainFeatures,
+  evaluate,
+  clusters,
+  report,
+  demo,
+];

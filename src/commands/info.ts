@@ -8,7 +8,18 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o) => {
       const backend = await initRuntime({ backend: program.opts().backend, quiet: true });
-      const info = { backend, tfjs: tf.version.tfjs, node: process.versions.node, platform: `${process.platform}-${process.arch}` };
-      console.log(o.json ? JSON.stringify(info) : Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n'));
+      const info = {
+        backend,
+        tfjs: tf.version.tfjs,
+        node: process.versions.node,
+        platform: `${process.platform}-${process.arch}`,
+      };
+      console.log(
+        o.json
+          ? JSON.stringify(info)
+          : Object.entries(info)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join('\n'),
+      );
     });
 }

@@ -10,7 +10,8 @@ export function parseNumber(value: string, option: string): number {
 
 export function parseCount(value: string, option: string, min = 1): number {
   const x = Number(value);
-  if (!Number.isInteger(x) || x < min) throw new UserError(`${option} must be a whole number ≥ ${min} (got '${value}')`);
+  if (!Number.isInteger(x) || x < min)
+    throw new UserError(`${option} must be a whole number ≥ ${min} (got '${value}')`);
   return x;
 }
 
@@ -23,14 +24,16 @@ export function parseNu(value: string): number {
 export function parseGammaOption(value: string): GammaOption {
   if (value === 'scale' || value === 'auto') return value;
   const gamma = Number(value);
-  if (!(gamma > 0) || !Number.isFinite(gamma)) throw new UserError(`--gamma must be a positive number, 'scale' or 'auto' (got '${value}')`);
+  if (!(gamma > 0) || !Number.isFinite(gamma))
+    throw new UserError(`--gamma must be a positive number, 'scale' or 'auto' (got '${value}')`);
   return gamma;
 }
 
 export function parseIndexList(value: string, option: string, n: number): number[] {
   return value.split(',').map((part) => {
     const i = Number(part.trim());
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw new UserError(`${option}: '${part}' is not a sample index in 0…${n - 1}`);
+    if (!Number.isInteger(i) || i < 0 || i >= n)
+      throw new UserError(`${option}: '${part}' is not a sample index in 0…${n - 1}`);
     return i;
   });
 }

@@ -15,11 +15,24 @@ export function register(program: Command): void {
       const { config, scores } = openRun(dir);
       const top = topOutliers(scores, parseCount(o.top, '--top'));
       if (o.json) {
-        console.log(JSON.stringify({ run: dir, rocAuc: config.rocAuc, normal: config.normal, threshold: config.svm.threshold, outliers: top.map((s, k) => ({ rank: k + 1, ...s })) }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              run: dir,
+              rocAuc: config.rocAuc,
+              normal: config.normal,
+              threshold: config.svm.threshold,
+              outliers: top.map((s, k) => ({ rank: k + 1, ...s })),
+            },
+            null,
+            2,
+          ),
+        );
         return;
       }
       const rows = top.map((s, k) => [String(k + 1), String(s.index), s.label, s.decision.toExponential(4)]);
       console.log(textTable(['rank', 'index', 'label', 'decision'], rows));
-      if (config.rocAuc !== null) console.log(`ROC AUC (normal: ${config.normal!.join(',')}; the rest anomalies): ${config.rocAuc.toFixed(4)}`);
+      if (config.rocAuc !== null)
+        console.log(`ROC AUC (normal: ${config.normal!.join(',')}; the rest anomalies): ${config.rocAuc.toFixed(4)}`);
     });
 }

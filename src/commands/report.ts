@@ -16,14 +16,28 @@ export const REPORT_CLASSIFIER_METHODS = 'gradient,gxi,ig,lrp:epsilon-plus-flat,
 export function register(program: Command): void {
   program
     .command('report')
-    .description('write one self-contained HTML report of a run: outliers and their explanations, pixel flipping, classifier explanations, clusters')
+    .description(
+      'write one self-contained HTML report of a run: outliers and their explanations, pixel flipping, classifier explanations, clusters',
+    )
     .argument('<run>', 'run folder written by train')
     .requiredOption('--out <file>', 'HTML file to write')
     .option('--top <n>', 'top outliers shown (and flipped)', '12')
-    .option('--methods <list>', `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
+    .option(
+      '--methods <list>',
+      `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')}`,
+      OUTLIER_METHOD_NAMES.join(','),
+    )
     .option('--composite <name>', 'LRP composite below the features for OC-DTD (and NEON)', DEFAULT_COMPOSITE)
-    .option('--classifier-samples <n>', 'samples whose classifier explanations are shown (0: none; runs with a feature network only)', '6')
-    .option('--classifier-methods <list>', 'classifier explanations: gradient, gxi, ig, lrp:<composite>, …', REPORT_CLASSIFIER_METHODS)
+    .option(
+      '--classifier-samples <n>',
+      'samples whose classifier explanations are shown (0: none; runs with a feature network only)',
+      '6',
+    )
+    .option(
+      '--classifier-methods <list>',
+      'classifier explanations: gradient, gxi, ig, lrp:<composite>, …',
+      REPORT_CLASSIFIER_METHODS,
+    )
     .option('--clusters <k>', 'also cluster the features with k-means and show NEON explanations')
     .option('--reference <kind>', `outlier flipping reference: ${REFERENCE_KINDS.join(', ')}`, 'nearest')
     .option('--patch <n>', 'side of the flipped square patches', '2')
@@ -49,7 +63,8 @@ export function register(program: Command): void {
       const explainer = await RunExplainer.open(dir);
       try {
         const n = explainer.run.dataset.n;
-        if (options.clusters !== null && options.clusters > n) throw new UserError(`--clusters ${options.clusters}: the run has only ${n} samples`);
+        if (options.clusters !== null && options.clusters > n)
+          throw new UserError(`--clusters ${options.clusters}: the run has only ${n} samples`);
         await reportRun(explainer, o.out, options);
       } finally {
         explainer.dispose();

@@ -17,10 +17,17 @@ export function register(program: Command): void {
   program
     .command('train-features')
     .description('train the feature network (a classifier) on labelled data and save it as a tfjs layers model')
-    .requiredOption('--data <spec>', 'labelled data: mnist, mnist:0,6, png:DIR (one sub-folder per class) or csv:FILE,label=last')
+    .requiredOption(
+      '--data <spec>',
+      'labelled data: mnist, mnist:0,6, png:DIR (one sub-folder per class) or csv:FILE,label=last',
+    )
     .option('--network <kind>', 'cnn or mlp', 'cnn')
     .option('--epochs <n>', 'training epochs', String(DEFAULT_EPOCHS))
-    .option('--held-out <fraction>', 'fraction of each class kept aside to measure accuracy', String(DEFAULT_HELD_OUT_FRACTION))
+    .option(
+      '--held-out <fraction>',
+      'fraction of each class kept aside to measure accuracy',
+      String(DEFAULT_HELD_OUT_FRACTION),
+    )
     .option('--seed <n>', 'seed of the weights, the split and the batch order', '0')
     .requiredOption('--out <dir>', 'folder to write model.json and weights.bin into')
     .action(async (o) => {
@@ -42,7 +49,9 @@ export function register(program: Command): void {
           );
         });
         const saved = await saveModel(trained.model, o.out);
-        console.log(`held-out accuracy: ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trained.heldOutSize} of ${ds.n} samples held out)`);
+        console.log(
+          `held-out accuracy: ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trained.heldOutSize} of ${ds.n} samples held out)`,
+        );
         console.log(`model written to ${saved.modelJsonPath} (+ ${saved.weightsPath})`);
       } finally {
         trained.model.dispose();

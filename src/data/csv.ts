@@ -63,7 +63,9 @@ function labelColumn(file: string, label: string, columns: number, header: strin
   if (!header) throw new UserError(`${file}: label=${label} names a column, but the file has no header line`);
   const index = header.indexOf(label);
   if (index < 0) {
-    throw new UserError(`${file}: no column named '${label}' for the label; columns are ${header.map((h) => `'${h}'`).join(', ')} (or use label=first / label=last)`);
+    throw new UserError(
+      `${file}: no column named '${label}' for the label; columns are ${header.map((h) => `'${h}'`).join(', ')} (or use label=first / label=last)`,
+    );
   }
   return index;
 }
@@ -87,7 +89,8 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   const hasHeader = options.header ?? looksLikeHeader(rows[0].cells, options.label);
   const header = hasHeader ? rows[0].cells : null;
   const data = hasHeader ? rows.slice(1) : rows;
-  if (data.length === 0) throw new UserError(`CSV file ${file} has no data rows${hasHeader ? ' after its header line' : ''}`);
+  if (data.length === 0)
+    throw new UserError(`CSV file ${file} has no data rows${hasHeader ? ' after its header line' : ''}`);
   const labelAt = options.label === undefined ? -1 : labelColumn(file, options.label, columns, header);
   const dimension = columns - (labelAt >= 0 ? 1 : 0);
   if (dimension === 0) throw new UserError(`${file}: no number columns besides the label column`);
@@ -96,7 +99,9 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   const labelText: string[] = [];
   data.forEach(({ line, cells }, r) => {
     if (cells.length !== columns) {
-      throw new UserError(`${file} line ${line}: ${cells.length} cells, expected ${columns} like ${hasHeader ? 'the header' : 'line ' + data[0].line}`);
+      throw new UserError(
+        `${file} line ${line}: ${cells.length} cells, expected ${columns} like ${hasHeader ? 'the header' : 'line ' + data[0].line}`,
+      );
     }
     let k = r * dimension;
     cells.forEach((cell, c) => {
@@ -106,7 +111,8 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
         labelText.push(cell);
         return;
       }
-      if (NOT_FINITE.test(cell)) throw new UserError(`${where}: '${cell}' is not allowed, values must be finite numbers`);
+      if (NOT_FINITE.test(cell))
+        throw new UserError(`${where}: '${cell}' is not allowed, values must be finite numbers`);
       if (!NUMBER.test(cell)) throw new UserError(`${where}: '${cell}' is not a number`);
       const value = Number(cell);
       if (!Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {

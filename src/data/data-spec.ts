@@ -30,7 +30,11 @@ function formsText(): string {
 }
 
 /** Split ARGS into positional parts and the known `key=value` options of this scheme. */
-function splitArgs(spec: string, kind: DataSpec['kind'], args: string): { positional: string[]; options: Map<string, string> } {
+function splitArgs(
+  spec: string,
+  kind: DataSpec['kind'],
+  args: string,
+): { positional: string[]; options: Map<string, string> } {
   const positional: string[] = [];
   const options = new Map<string, string>();
   for (const part of args === '' ? [] : args.split(',')) {
@@ -80,7 +84,8 @@ export function parseDataSpec(spec: string): DataSpec {
   if (scheme === 'png' || scheme === 'csv') {
     const { positional, options } = splitArgs(spec, scheme, args);
     const path = positional.join(',').trim();
-    if (path === '') throw new UserError(`data spec '${spec}': give a ${scheme === 'png' ? 'folder' : 'file'} after '${scheme}:'`);
+    if (path === '')
+      throw new UserError(`data spec '${spec}': give a ${scheme === 'png' ? 'folder' : 'file'} after '${scheme}:'`);
     if (scheme === 'png') return { kind: 'png', dir: path };
     const label = options.get('label');
     if (label === '') throw new UserError(`data spec '${spec}': label= needs first, last or a column name`);

@@ -55,7 +55,8 @@ function findImages(dir: string): { files: string[]; labels: number[] | null; cl
     );
   }
   if (classNames.length > 0) return { files, labels, classNames };
-  if (top.pngs.length === 0) throw new UserError(`image folder ${dir} holds no PNG images (neither directly nor in sub-folders)`);
+  if (top.pngs.length === 0)
+    throw new UserError(`image folder ${dir} holds no PNG images (neither directly nor in sub-folders)`);
   return { files: top.pngs.map((name) => join(dir, name)), labels: null, classNames: [] };
 }
 

@@ -8,7 +8,10 @@ import { mulberry32, shuffleInPlace } from './random.ts';
 
 /** A permutation of 0…n−1 determined by `seed`. */
 export function shuffleIndices(n: number, seed: number): number[] {
-  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), mulberry32(seed));
+  return shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    mulberry32(seed),
+  );
 }
 
 /** The samples at `indices`, in that order (copied). */
@@ -24,7 +27,14 @@ export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
     x.set(ds.x.subarray(i * size, (i + 1) * size), k * size);
     if (labels && ds.labels) labels[k] = ds.labels[i];
   }
-  return { x, n: indices.length, sampleShape: [...ds.sampleShape], labels, classNames: [...ds.classNames], source: ds.source };
+  return {
+    x,
+    n: indices.length,
+    sampleShape: [...ds.sampleShape],
+    labels,
+    classNames: [...ds.classNames],
+    source: ds.source,
+  };
 }
 
 /** Sample indices grouped by class (ascending within each class); one group when unlabelled. */
@@ -69,5 +79,8 @@ export function takePerClass(ds: Dataset, perClass: number, seed?: number): Data
   for (const group of indicesByClass(ds)) {
     kept.push(...(random ? shuffleInPlace([...group], random) : group).slice(0, perClass));
   }
-  return subset(ds, kept.sort((a, b) => a - b));
+  return subset(
+    ds,
+    kept.sort((a, b) => a - b),
+  );
 }

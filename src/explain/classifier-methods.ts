@@ -18,8 +18,7 @@ import { explainLRP } from './lrp.ts';
 import type { ExplainableNetwork } from './network.ts';
 
 export type ClassifierMethod =
-  | { kind: 'gradient'; name: GradientMethodName }
-  | { kind: 'lrp'; name: string; composite: Composite };
+  { kind: 'gradient'; name: GradientMethodName } | { kind: 'lrp'; name: string; composite: Composite };
 
 function allowedText(): string {
   return `allowed: ${[...GRADIENT_METHOD_NAMES, ...COMPOSITE_NAMES].join(', ')} (also lrp:epsilon=0.25, lrp:gamma=0.5)`;
@@ -29,7 +28,11 @@ function allowedText(): string {
  * A comma-separated method list from the user, e.g. 'lrp:epsilon-plus-flat,gradient,ig'. The LRP
  * composites get `compositeOptions` (the input bounds of z^B: see data-bounds.ts; default images in [0, 1]).
  */
-export function parseClassifierMethods(list: string, where = '--method', compositeOptions: CompositeOptions = {}): ClassifierMethod[] {
+export function parseClassifierMethods(
+  list: string,
+  where = '--method',
+  compositeOptions: CompositeOptions = {},
+): ClassifierMethod[] {
   const names = list.split(',').map((s) => s.trim());
   if (names.some((n) => n === '')) throw new UserError(`${where}: empty method name in '${list}'; ${allowedText()}`);
   const seen = new Set<string>();
@@ -74,9 +77,16 @@ export function explainClassifier(
   if (target.length !== n) throw new Error(`${target.length} targets for ${n} samples`);
   if (method.kind === 'lrp') {
     const result = explainLRP(network, x, { composite: method.composite, target: Array.from(target) });
-    const [maps, logit] = tf.tidy(() => [sumChannels(result.relevance).dataSync(), selectPerSample(result.output, target).dataSync()]);
+    const [maps, logit] = tf.tidy(() => [
+      sumChannels(result.relevance).dataSync(),
+      selectPerSample(result.output, target).dataSync(),
+    ]);
     tf.dispose([result.relevance, result.output]);
-    return { maps: Float32Array.from(maps), logit: Float32Array.from(logit), diagnostics: Array.from({ length: n }, () => ({})) };
+    return {
+      maps: Float32Array.from(maps),
+      logit: Float32Array.from(logit),
+      diagnostics: Array.from({ length: n }, () => ({})),
+    };
   }
   const f = (z: tf.Tensor) => selectPerSample(network.forward(z), target);
   const e = explainByGradient(f, x, method.name, gradientOptions);

@@ -127,12 +127,15 @@ export function parseComposite(spec: string, options: CompositeOptions = {}, whe
   const body = spec.startsWith('lrp:') ? spec.slice(4) : spec;
   const [name, rawValue, ...rest] = body.split('=');
   const allowed = `allowed: ${COMPOSITE_NAMES.join(', ')} (epsilon and gamma also as lrp:epsilon=0.25, lrp:gamma=0.5)`;
-  if (!Object.hasOwn(NAMED, name) || rest.length > 0) throw new UserError(`${where}: unknown LRP method '${spec}'; ${allowed}`);
+  if (!Object.hasOwn(NAMED, name) || rest.length > 0)
+    throw new UserError(`${where}: unknown LRP method '${spec}'; ${allowed}`);
   let value: number | undefined;
   if (rawValue !== undefined) {
     value = Number(rawValue);
     if (!TAKES_VALUE.has(name) || rawValue.trim() === '' || !Number.isFinite(value) || value < 0) {
-      throw new UserError(`${where}: bad parameter in '${spec}': only epsilon and gamma take a value, a number ≥ 0; ${allowed}`);
+      throw new UserError(
+        `${where}: bad parameter in '${spec}': only epsilon and gamma take a value, a number ≥ 0; ${allowed}`,
+      );
     }
   }
   const composite = NAMED[name](options, value);

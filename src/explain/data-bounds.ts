@@ -11,7 +11,10 @@ import type { CompositeOptions } from './composites.ts';
  * Composite options for `ds`; for vectors low/high are tensors of `shape` (one sample as the
  * network takes it; default the data's sample shape) — free them with disposeBounds.
  */
-export function compositeOptionsForData(ds: Pick<Dataset, 'x' | 'n' | 'sampleShape'>, shape: readonly number[] = ds.sampleShape): CompositeOptions {
+export function compositeOptionsForData(
+  ds: Pick<Dataset, 'x' | 'n' | 'sampleShape'>,
+  shape: readonly number[] = ds.sampleShape,
+): CompositeOptions {
   if (isImageSet(ds)) return { low: 0, high: 1 };
   if (ds.n === 0) return { unbounded: true };
   const size = sampleSize(ds);

@@ -21,8 +21,19 @@ type TfLayer = tf.layers.Layer;
 type Config = Record<string, unknown>;
 
 export const SUPPORTED_LAYER_CLASSES = [
-  'InputLayer', 'Dense', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D',
-  'Flatten', 'Reshape', 'Dropout', 'Activation', 'ReLU', 'Softmax', 'BatchNormalization',
+  'InputLayer',
+  'Dense',
+  'Conv2D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'Flatten',
+  'Reshape',
+  'Dropout',
+  'Activation',
+  'ReLU',
+  'Softmax',
+  'BatchNormalization',
 ] as const;
 
 /** Activations that may end the model: dropped, so that the logit is explained. */
@@ -49,7 +60,10 @@ function chainOf(model: tf.LayersModel): TfLayer[] {
     const layer = tensor.sourceLayer;
     const node = layer.inboundNodes[tensor.nodeIndex];
     if (node.inputTensors.length !== 1) {
-      throw unsupported(layer, `it takes ${node.inputTensors.length} inputs; only chain-shaped models (each layer fed by the one before) are supported`);
+      throw unsupported(
+        layer,
+        `it takes ${node.inputTensors.length} inputs; only chain-shaped models (each layer fed by the one before) are supported`,
+      );
     }
     chain.unshift(layer);
     tensor = node.inputTensors[0];
@@ -57,7 +71,10 @@ function chainOf(model: tf.LayersModel): TfLayer[] {
   const onChain = new Set(chain);
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'InputLayer' && !onChain.has(layer)) {
-      throw unsupported(layer, 'it is off the path from input to output (a branching graph); only chain-shaped models are supported');
+      throw unsupported(
+        layer,
+        'it is off the path from input to output (a branching graph); only chain-shaped models are supported',
+      );
     }
   }
   return chain;
@@ -110,7 +127,8 @@ function convert(layer: TfLayer, isLast: boolean): ExplainableLayer[] {
     case 'Conv2D': {
       requireChannelsLast(layer, config);
       const dilation = pair(config.dilationRate, [1, 1]);
-      if (dilation[0] !== 1 || dilation[1] !== 1) throw unsupported(layer, `dilation rate [${dilation}]; only 1 is supported`);
+      if (dilation[0] !== 1 || dilation[1] !== 1)
+        throw unsupported(layer, `dilation rate [${dilation}]; only 1 is supported`);
       const pad = padding(layer, config);
       const [kernel, bias] = weightsOf(layer);
       const conv = new Conv2DLayer(layer.name, kernel, config.useBias ? bias : null, pair(config.strides, [1, 1]), pad);
@@ -133,12 +151,16 @@ function convert(layer: TfLayer, isLast: boolean): ExplainableLayer[] {
     case 'Dropout':
       return [new IdentityLayer(layer.name)];
     case 'Activation':
-      return activation === 'linear' ? [new IdentityLayer(layer.name)] : activationLayers(layer, layer.name, activation, isLast);
+      return activation === 'linear'
+        ? [new IdentityLayer(layer.name)]
+        : activationLayers(layer, layer.name, activation, isLast);
     case 'ReLU':
-      if (config.maxValue != null) throw unsupported(layer, `maxValue ${String(config.maxValue)}; only a plain ReLU is supported`);
+      if (config.maxValue != null)
+        throw unsupported(layer, `maxValue ${String(config.maxValue)}; only a plain ReLU is supported`);
       return [new ReluLayer(layer.name)];
     case 'Softmax':
-      if (!isLast) throw unsupported(layer, 'softmax is only allowed as the last layer (it is dropped to explain the logits)');
+      if (!isLast)
+        throw unsupported(layer, 'softmax is only allowed as the last layer (it is dropped to explain the logits)');
       return [];
     default:
       throw unsupported(layer, `unsupported layer class; supported: ${SUPPORTED_LAYER_CLASSES.join(', ')}`);
@@ -180,12 +202,15 @@ export function fromLayersModel(model: tf.LayersModel): ExplainableNetwork {
   const chain = chainOf(model);
   const inputShape = model.inputs[0].shape.slice(1);
   if (inputShape.some((d) => d == null)) {
-    throw new UserError(`cannot explain model '${model.name}': its input shape [${inputShape.join(', ')}] is not fully defined`);
+    throw new UserError(
+      `cannot explain model '${model.name}': its input shape [${inputShape.join(', ')}] is not fully defined`,
+    );
   }
   const layers: ExplainableLayer[] = [];
   try {
     chain.forEach((layer, k) => {
-      if (layer instanceof tf.LayersModel) throw unsupported(layer, 'nested models are not supported; build one flat model');
+      if (layer instanceof tf.LayersModel)
+        throw unsupported(layer, 'nested models are not supported; build one flat model');
       if (layer.getClassName() === 'BatchNormalization') foldBatchNorm(layer, layers);
       else layers.push(...convert(layer, k === chain.length - 1));
     });

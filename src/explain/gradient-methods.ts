@@ -64,10 +64,25 @@ export const GRADIENT_METHOD_DESCRIPTIONS: Readonly<Record<GradientMethodName, s
 };
 
 const OPTION_NAMES: ReadonlyArray<keyof GradientOptions> = [
-  'steps', 'baseline', 'batchSize', 'samples', 'noiseLevel', 'variant', 'seed', 'maxIterations',
+  'steps',
+  'baseline',
+  'batchSize',
+  'samples',
+  'noiseLevel',
+  'variant',
+  'seed',
+  'maxIterations',
 ];
 
-const DEFAULTS = { steps: 32, batchSize: 256, samples: 32, noiseLevel: 0.1, variant: 'plain', seed: 0, maxIterations: 40 } as const;
+const DEFAULTS = {
+  steps: 32,
+  batchSize: 256,
+  samples: 32,
+  noiseLevel: 0.1,
+  variant: 'plain',
+  seed: 0,
+  maxIterations: 40,
+} as const;
 
 export function isGradientMethod(name: string): name is GradientMethodName {
   return (GRADIENT_METHOD_NAMES as readonly string[]).includes(name);
@@ -76,9 +91,7 @@ export function isGradientMethod(name: string): name is GradientMethodName {
 /** A method name from the user (e.g. a --method list entry), checked against the registry. */
 export function parseGradientMethod(name: string, where = '--method'): GradientMethodName {
   if (isGradientMethod(name)) return name;
-  throw new UserError(
-    `${where}: unknown gradient method '${name}'; allowed: ${GRADIENT_METHOD_NAMES.join(', ')}`,
-  );
+  throw new UserError(`${where}: unknown gradient method '${name}'; allowed: ${GRADIENT_METHOD_NAMES.join(', ')}`);
 }
 
 function checkInteger(value: number | undefined, name: string, min: number): void {
@@ -148,7 +161,9 @@ function perSample(f: ScalarFunction): ScalarFunction {
     const y = f(x);
     const n = x.shape[0];
     if (y.size !== n) {
-      throw new Error(`the explained function must return one value per sample: got shape [${y.shape}] for ${n} samples`);
+      throw new Error(
+        `the explained function must return one value per sample: got shape [${y.shape}] for ${n} samples`,
+      );
     }
     return y.rank === 1 ? y : tf.reshape(y, [n]);
   };
@@ -239,8 +254,7 @@ function smoothGrad(f: ScalarFunction, x: tf.Tensor, options: GradientOptions): 
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
   const range = axes.length ? tf.sub(tf.max(x, axes, true), tf.min(x, axes, true)) : tf.zerosLike(x);
   const sigma = tf.mul(range, options.noiseLevel ?? DEFAULTS.noiseLevel);
-  const transform = (g: tf.Tensor) =>
-    variant === 'squared' ? tf.square(g) : variant === 'input' ? tf.mul(g, x) : g;
+  const transform = (g: tf.Tensor) => (variant === 'squared' ? tf.square(g) : variant === 'input' ? tf.mul(g, x) : g);
   const sum = accumulate(copies, copiesPerChunk, (start, end) => {
     // One seed per copy, so the noise does not depend on how copies are chunked.
     const noise = Array.from({ length: end - start }, (_, j) =>

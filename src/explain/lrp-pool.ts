@@ -10,7 +10,7 @@ import { parseComposite } from './composites.ts';
 import { explainLRP, type LRPResult } from './lrp.ts';
 import { networkToSpec, type NetworkSpec } from './network-spec.ts';
 import type { ExplainableNetwork } from './network.ts';
-import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
+import { WorkerPool, workerCount, workerScript } from '../runtime/worker-pool.ts';
 
 /** Composite options that can cross a thread boundary. */
 export interface PlainCompositeOptions {
@@ -43,7 +43,7 @@ export interface PoolExplainOptions {
   target: number | readonly number[] | 'predicted';
 }
 
-const WORKER_SCRIPT = new URL('./lrp-worker.ts', import.meta.url);
+const WORKER_SCRIPT = workerScript(import.meta.url, 'lrp-worker');
 
 export class LRPPool {
   private constructor(
@@ -56,7 +56,11 @@ export class LRPPool {
    * `network`; the main thread keeps using `network` itself (the caller still owns it).
    */
   static async start(network: ExplainableNetwork, options: { workers?: number } = {}): Promise<LRPPool> {
-    const pool = await WorkerPool.start<NetworkSpec, LRPJob, LRPJobResult>(WORKER_SCRIPT, workerCount(options.workers, 'LRP pool'), networkToSpec(network));
+    const pool = await WorkerPool.start<NetworkSpec, LRPJob, LRPJobResult>(
+      WORKER_SCRIPT,
+      workerCount(options.workers, 'LRP pool'),
+      networkToSpec(network),
+    );
     return new LRPPool(network, pool);
   }
 
@@ -64,8 +68,14 @@ export class LRPPool {
   async explain(x: tf.Tensor, options: PoolExplainOptions): Promise<LRPResult> {
     const n = x.shape[0];
     const composite = parseComposite(options.method, options.options);
-    const targets = options.target === 'predicted' ? null : typeof options.target === 'number' ? new Array<number>(n).fill(options.target) : [...options.target];
-    if (targets && targets.length !== n) throw new UserError(`target: ${targets.length} class indices given for ${n} samples`);
+    const targets =
+      options.target === 'predicted'
+        ? null
+        : typeof options.target === 'number'
+          ? new Array<number>(n).fill(options.target)
+          : [...options.target];
+    if (targets && targets.length !== n)
+      throw new UserError(`target: ${targets.length} class indices given for ${n} samples`);
     const { local, remote } = await this.pool.split(
       x,
       (values, shape, from, to) => ({

@@ -20,7 +20,10 @@ serveWorker<NetworkSpec, LRPJob, LRPJobResult>('LRP', {
   run(job) {
     const composite = parseComposite(job.method, job.options);
     const x = tf.tensor(job.x, job.shape, 'float32');
-    const result = explainLRP(network!, x, { composite, target: job.target === 'predicted' ? 'predicted' : Array.from(job.target) });
+    const result = explainLRP(network!, x, {
+      composite,
+      target: job.target === 'predicted' ? 'predicted' : Array.from(job.target),
+    });
     // copies: the buffers are transferred, and a backend may hand out its own storage
     const relevance = (result.relevance.dataSync() as Float32Array).slice();
     const output = (result.output.dataSync() as Float32Array).slice();

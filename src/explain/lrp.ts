@@ -93,7 +93,8 @@ export function explainLRP(network: ExplainableNetwork, x: Tensor, options: Expl
     network,
     x,
     (logits) => {
-      if (logits.rank !== 2) throw new Error(`explainLRP needs a classifier with output [N, classes], got [${logits.shape}]`);
+      if (logits.rank !== 2)
+        throw new Error(`explainLRP needs a classifier with output [N, classes], got [${logits.shape}]`);
       target = resolveTarget(options.target, logits);
       return tf.mul(logits, oneHotMask(target, logits.shape[1] as number));
     },

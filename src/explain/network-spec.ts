@@ -22,7 +22,14 @@ export interface TensorSpec {
 type Pool = { name: string; poolSize: [number, number]; strides: [number, number]; padding: Padding };
 export type LayerSpec =
   | { kind: 'dense'; name: string; weight: TensorSpec; bias: TensorSpec | null }
-  | { kind: 'conv2d'; name: string; weight: TensorSpec; bias: TensorSpec | null; strides: [number, number]; padding: Padding }
+  | {
+      kind: 'conv2d';
+      name: string;
+      weight: TensorSpec;
+      bias: TensorSpec | null;
+      strides: [number, number];
+      padding: Padding;
+    }
   | ({ kind: 'max-pooling2d' | 'average-pooling2d' } & Pool)
   | { kind: 'global-average-pooling2d' | 'relu' | 'identity'; name: string }
   | { kind: 'reshape'; name: string; targetShape: number[] };
@@ -32,14 +39,25 @@ export interface NetworkSpec {
   layers: LayerSpec[];
 }
 
-const toSpec = (t: tf.Tensor): TensorSpec => ({ shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) });
+const toSpec = (t: tf.Tensor): TensorSpec => ({
+  shape: [...t.shape],
+  values: Float32Array.from(t.dataSync() as Float32Array),
+});
 const fromSpec = (s: TensorSpec): tf.Tensor => tf.tensor(s.values, s.shape, 'float32');
 
 function layerSpec(layer: ExplainableLayer): LayerSpec {
   const { name } = layer;
-  if (layer instanceof DenseLayer) return { kind: 'dense', name, weight: toSpec(layer.weight), bias: layer.bias && toSpec(layer.bias) };
+  if (layer instanceof DenseLayer)
+    return { kind: 'dense', name, weight: toSpec(layer.weight), bias: layer.bias && toSpec(layer.bias) };
   if (layer instanceof Conv2DLayer) {
-    return { kind: 'conv2d', name, weight: toSpec(layer.weight), bias: layer.bias && toSpec(layer.bias), strides: layer.strides, padding: layer.padding };
+    return {
+      kind: 'conv2d',
+      name,
+      weight: toSpec(layer.weight),
+      bias: layer.bias && toSpec(layer.bias),
+      strides: layer.strides,
+      padding: layer.padding,
+    };
   }
   if (layer instanceof MaxPooling2DLayer || layer instanceof AveragePooling2DLayer) {
     return { kind: layer.kind, name, poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };
@@ -56,7 +74,13 @@ function layerFromSpec(spec: LayerSpec): ExplainableLayer {
     case 'dense':
       return new DenseLayer(spec.name, fromSpec(spec.weight), spec.bias && fromSpec(spec.bias));
     case 'conv2d':
-      return new Conv2DLayer(spec.name, fromSpec(spec.weight), spec.bias && fromSpec(spec.bias), spec.strides, spec.padding);
+      return new Conv2DLayer(
+        spec.name,
+        fromSpec(spec.weight),
+        spec.bias && fromSpec(spec.bias),
+        spec.strides,
+        spec.padding,
+      );
     case 'max-pooling2d':
       return new MaxPooling2DLayer(spec.name, spec.poolSize, spec.strides, spec.padding);
     case 'average-pooling2d':

@@ -92,7 +92,10 @@ export class ExplainableNetwork {
     this.layers.forEach((l, i) => {
       if (l.name === name || l.name.startsWith(`${name}/`)) last = i;
     });
-    if (last < 0) throw new Error(`no layer '${name}' in explainable network (layers: ${this.layers.map((l) => l.name).join(', ')})`);
+    if (last < 0)
+      throw new Error(
+        `no layer '${name}' in explainable network (layers: ${this.layers.map((l) => l.name).join(', ')})`,
+      );
     return new ExplainableNetwork(this.layers.slice(0, last + 1), this.inputShape);
   }
 

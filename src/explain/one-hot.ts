@@ -4,5 +4,7 @@ import type { Tensor } from './network.ts';
 
 /** [N, depth] float32 with a 1 at column indices[n] of row n; `indices` an int32 tensor or array. */
 export function oneHotMask(indices: Tensor | Int32Array, depth: number): Tensor {
-  return tf.tidy(() => tf.cast(tf.oneHot(indices instanceof tf.Tensor ? indices : tf.tensor1d(indices, 'int32'), depth), 'float32'));
+  return tf.tidy(() =>
+    tf.cast(tf.oneHot(indices instanceof tf.Tensor ? indices : tf.tensor1d(indices, 'int32'), depth), 'float32'),
+  );
 }

@@ -33,14 +33,26 @@ export function stabilise(z: Tensor, epsilon: number): Tensor {
 /** True when the pass's denominator is the layer's own output (LRP-0, ε), which the forward pass has. */
 function usesPlainOutput(pass: RulePass): boolean {
   const [term] = pass.terms;
-  return pass.terms.length === 1 && term.sign === 1 && term.input === identity && term.weight === identity && pass.bias === identity;
+  return (
+    pass.terms.length === 1 &&
+    term.sign === 1 &&
+    term.input === identity &&
+    term.weight === identity &&
+    pass.bias === identity
+  );
 }
 
 /**
  * Input relevance of a linear layer: `a` its input, `R` the relevance of its output, `output` its
  * plain forward output (reused when the rule's denominator is exactly that).
  */
-export function propagateLinear(op: LinearOperator, a: Tensor, R: Tensor, rule: Rule | undefined, output?: Tensor): Tensor {
+export function propagateLinear(
+  op: LinearOperator,
+  a: Tensor,
+  R: Tensor,
+  rule: Rule | undefined,
+  output?: Tensor,
+): Tensor {
   return tf.tidy(() => {
     const passes = (rule ?? DEFAULT_RULE).passes;
     let nonNegativeInput: boolean | undefined;
@@ -60,7 +72,9 @@ export function propagateLinear(op: LinearOperator, a: Tensor, R: Tensor, rule: 
           z = op.apply(inputs[0], weights[0], bias);
         } else {
           z = terms
-            .map((t, k) => (t.sign === 1 ? op.apply(inputs[k], weights[k], null) : tf.neg(op.apply(inputs[k], weights[k], null))))
+            .map((t, k) =>
+              t.sign === 1 ? op.apply(inputs[k], weights[k], null) : tf.neg(op.apply(inputs[k], weights[k], null)),
+            )
             .reduce((acc, zk) => tf.add(acc, zk));
           if (bias) z = tf.add(z, bias);
         }

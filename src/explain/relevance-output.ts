@@ -79,7 +79,8 @@ function checkBatch(batch: RelevanceBatch): void {
   }
   const seen = new Set<number>();
   for (const index of indices) {
-    if (seen.has(index)) throw new UserError(`sample index ${index} is listed twice; each sample can be explained once per run`);
+    if (seen.has(index))
+      throw new UserError(`sample index ${index} is listed twice; each sample can be explained once per run`);
     seen.add(index);
   }
 }
@@ -111,9 +112,17 @@ export async function writeRelevanceBatch(
   const records = indices.map((index, n) => {
     const map = maps.subarray(n * pixels, (n + 1) * pixels);
     const { sum, min, max } = summarise(map);
-    const summary = { index, sum: finiteOrNull(sum), min: finiteOrNull(min), max: finiteOrNull(max), png: `sample-${index}.png` };
+    const summary = {
+      index,
+      sum: finiteOrNull(sum),
+      min: finiteOrNull(min),
+      max: finiteOrNull(max),
+      png: `sample-${index}.png`,
+    };
     samples.push(summary);
-    const rows = Array.from({ length: height }, (_, y) => Array.from(map.subarray(y * width, (y + 1) * width), jsonValue));
+    const rows = Array.from({ length: height }, (_, y) =>
+      Array.from(map.subarray(y * width, (y + 1) * width), jsonValue),
+    );
     return { ...batch.perSample?.[n], ...summary, relevance: rows };
   });
   const json = {

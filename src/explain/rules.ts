@@ -7,7 +7,8 @@
  * and how passes combine.
  */
 import { tf } from '../runtime/runtime.ts';
-import type { Tensor } from './network.ts';
+
+type Tensor = tf.Tensor;
 
 export type Modifier = (t: Tensor) => Tensor;
 
@@ -94,8 +95,11 @@ export function alphaBetaRule(alpha = 2, beta = 1): Rule {
     { input: positivePart, weight: negativePart, sign: 1 },
     { input: negativePart, weight: positivePart, sign: 1, vanishesOnNonNegativeInput: true },
   ];
-  const passes: RulePass[] = [{ terms: positiveContributions, bias: null, epsilon: DIVISION_GUARD, coefficient: alpha }];
-  if (beta !== 0) passes.push({ terms: negativeContributions, bias: null, epsilon: DIVISION_GUARD, coefficient: -beta });
+  const passes: RulePass[] = [
+    { terms: positiveContributions, bias: null, epsilon: DIVISION_GUARD, coefficient: alpha },
+  ];
+  if (beta !== 0)
+    passes.push({ terms: negativeContributions, bias: null, epsilon: DIVISION_GUARD, coefficient: -beta });
   return { name: `alpha${alpha}-beta${beta}`, passes };
 }
 
@@ -109,7 +113,10 @@ export function zBoxRule(low: number | Tensor, high: number | Tensor): Rule {
   // with scalar bounds, l·w⁺ + h·w⁻ is one weight on an input of ones: one transposed op fewer
   const terms: RuleTerm[] =
     typeof low === 'number' && typeof high === 'number'
-      ? [plain, { input: ones, weight: (w) => tf.add(tf.mul(tf.relu(w), low), tf.mul(negativePart(w), high)), sign: -1 }]
+      ? [
+          plain,
+          { input: ones, weight: (w) => tf.add(tf.mul(tf.relu(w), low), tf.mul(negativePart(w), high)), sign: -1 },
+        ]
       : [
           plain,
           { input: fillWith(low), weight: positivePart, sign: -1 },

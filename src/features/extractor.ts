@@ -77,7 +77,9 @@ export function defaultFeatureLayer(model: tf.LayersModel): string {
   const outputNames = new Set(model.outputs.map((o) => o.sourceLayer.name));
   const hidden = model.layers.filter((l) => l.getClassName() !== 'InputLayer' && !outputNames.has(l.name));
   if (hidden.length === 0) {
-    throw new UserError(`model '${model.name}' has no hidden layer to take features from; name a layer (its layers: ${layerNames(model)})`);
+    throw new UserError(
+      `model '${model.name}' has no hidden layer to take features from; name a layer (its layers: ${layerNames(model)})`,
+    );
   }
   return ([...hidden].reverse().find(isReluLayer) ?? hidden[hidden.length - 1]).name;
 }
@@ -103,7 +105,9 @@ export function networkExtractor(
   const inputShape = model.inputs[0].shape.slice(1);
   const outputShape = (layer.outputShape as number[]).slice(1);
   if (model.inputs.length !== 1 || inputShape.some((d) => d === null) || outputShape.some((d) => d === null)) {
-    throw new UserError(`${label}: features need one input and fixed shapes (input [${inputShape.join(', ')}], layer '${layerName}' [${outputShape.join(', ')}])`);
+    throw new UserError(
+      `${label}: features need one input and fixed shapes (input [${inputShape.join(', ')}], layer '${layerName}' [${outputShape.join(', ')}])`,
+    );
   }
   const size = product(inputShape as number[]);
   const featureDim = product(outputShape);
@@ -122,7 +126,10 @@ export function networkExtractor(
       for (let start = 0; start < n; start += batchSize) {
         const count = Math.min(batchSize, n - start);
         tf.tidy(() => {
-          const batch = tf.tensor(x.subarray(start * size, (start + count) * size), [count, ...(inputShape as number[])]);
+          const batch = tf.tensor(x.subarray(start * size, (start + count) * size), [
+            count,
+            ...(inputShape as number[]),
+          ]);
           const out = truncated.predict(batch, { batchSize: count }) as tf.Tensor;
           features.set(out.dataSync(), start * featureDim);
         });

@@ -52,16 +52,24 @@ export function buildFeatureNetwork(
   const input = tf.input({ shape: sampleShape, name: 'input' });
   let h: tf.SymbolicTensor;
   if (kind === 'cnn') {
-    h = tf.layers.conv2d({ name: 'conv1', filters: 32, kernelSize: 3, activation: 'relu', ...weights() }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers
+      .conv2d({ name: 'conv1', filters: 32, kernelSize: 3, activation: 'relu', ...weights() })
+      .apply(input) as tf.SymbolicTensor;
     h = tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', ...weights() }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', ...weights() })
+      .apply(h) as tf.SymbolicTensor;
     h = tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
   } else {
     h = sampleShape.length > 1 ? (tf.layers.flatten({ name: 'flatten' }).apply(input) as tf.SymbolicTensor) : input;
     h = tf.layers.dense({ name: 'hidden', units: 256, activation: 'relu', ...weights() }).apply(h) as tf.SymbolicTensor;
   }
-  h = tf.layers.dense({ name: FEATURES_LAYER, units: 128, activation: 'relu', ...weights() }).apply(h) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ name: LOGITS_LAYER, units: numClasses, activation: 'linear', ...weights() }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers
+    .dense({ name: FEATURES_LAYER, units: 128, activation: 'relu', ...weights() })
+    .apply(h) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ name: LOGITS_LAYER, units: numClasses, activation: 'linear', ...weights() })
+    .apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: `oc-explain-${kind}` });
 }

@@ -36,7 +36,15 @@ function weightBuffer(weightData: tf.io.WeightData | undefined): Buffer {
   return Buffer.concat(parts.map((part) => Buffer.from(part)));
 }
 
-const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, float16: 2, uint16: 2 };
+const BYTES_PER_VALUE: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  float16: 2,
+  uint16: 2,
+};
 
 /** Bytes that `specs` occupy in the weights file, or null when it cannot be known (string tensors). */
 function expectedWeightBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
@@ -56,7 +64,9 @@ async function readModelJson(path: string): Promise<tf.io.ModelJSON> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
-      code === 'ENOENT' ? `model file ${path} does not exist (expected a tfjs layers model.json)` : `cannot read model file ${path}: ${(e as Error).message}`,
+      code === 'ENOENT'
+        ? `model file ${path} does not exist (expected a tfjs layers model.json)`
+        : `cannot read model file ${path}: ${(e as Error).message}`,
     );
   }
   let json: unknown;
@@ -66,10 +76,18 @@ async function readModelJson(path: string): Promise<tf.io.ModelJSON> {
     throw new UserError(`model file ${path} is not valid JSON: ${(e as Error).message}`);
   }
   const model = json as Partial<tf.io.ModelJSON> | null;
-  if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || model.modelTopology === null) {
+  if (
+    typeof model !== 'object' ||
+    model === null ||
+    typeof model.modelTopology !== 'object' ||
+    model.modelTopology === null
+  ) {
     throw new UserError(`model file ${path} has no 'modelTopology': not a tfjs layers model.json`);
   }
-  if (!Array.isArray(model.weightsManifest) || !model.weightsManifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) {
+  if (
+    !Array.isArray(model.weightsManifest) ||
+    !model.weightsManifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))
+  ) {
     throw new UserError(`model file ${path} has no valid 'weightsManifest' (a list of {paths, weights})`);
   }
   return model as tf.io.ModelJSON;
@@ -175,6 +193,8 @@ export async function loadModel(path: string): Promise<tf.LayersModel> {
     return await tf.loadLayersModel(fileSystemHandler(modelJsonPath));
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`cannot load the tfjs layers model ${modelJsonPath} (${basename(modelJsonPath)} is corrupt or not a layers model): ${(e as Error).message}`);
+    throw new UserError(
+      `cannot load the tfjs layers model ${modelJsonPath} (${basename(modelJsonPath)} is corrupt or not a layers model): ${(e as Error).message}`,
+    );
   }
 }

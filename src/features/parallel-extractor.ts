@@ -11,9 +11,15 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
+import { WorkerPool, workerCount, workerScript } from '../runtime/worker-pool.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { DEFAULT_EXTRACT_BATCH, inputSamples, networkExtractor, type FeatureExtractor, type LayerExtractorOptions } from './extractor.ts';
+import {
+  DEFAULT_EXTRACT_BATCH,
+  inputSamples,
+  networkExtractor,
+  type FeatureExtractor,
+  type LayerExtractorOptions,
+} from './extractor.ts';
 
 /** A LayersModel as plain data (structured-clonable): topology JSON, weight specs and bytes. */
 export interface ModelData {
@@ -40,14 +46,18 @@ export interface ParallelExtractorOptions extends LayerExtractorOptions {
   label?: string;
 }
 
-const WORKER_SCRIPT = new URL('./extractor-worker.ts', import.meta.url);
+const WORKER_SCRIPT = workerScript(import.meta.url, 'extractor-worker');
 
 /** Topology and weights of `model`, in memory (no optimizer state). */
 export async function modelToData(model: tf.LayersModel): Promise<ModelData> {
   let data: ModelData | null = null;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      data = { modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs ?? [], weightData: artifacts.weightData ?? new ArrayBuffer(0) };
+      data = {
+        modelTopology: artifacts.modelTopology,
+        weightSpecs: artifacts.weightSpecs ?? [],
+        weightData: artifacts.weightData ?? new ArrayBuffer(0),
+      };
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
@@ -56,7 +66,9 @@ export async function modelToData(model: tf.LayersModel): Promise<ModelData> {
 
 /** The model that `data` describes (the caller owns it). */
 export function modelFromData(data: ModelData): Promise<tf.LayersModel> {
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: data.modelTopology, weightSpecs: data.weightSpecs, weightData: data.weightData }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: data.modelTopology, weightSpecs: data.weightSpecs, weightData: data.weightData }),
+  );
 }
 
 export class ParallelExtractor {
@@ -73,18 +85,32 @@ export class ParallelExtractor {
     const count = workerCount(options.workers, 'parallel extractor');
     const local = networkExtractor(model, options);
     const inputSize = (model.inputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
-    const init: ExtractorWorkerInit = { model: await modelToData(model), layer: local.layer!, batchSize: options.batchSize };
+    const init: ExtractorWorkerInit = {
+      model: await modelToData(model),
+      layer: local.layer!,
+      batchSize: options.batchSize,
+    };
     const pool = await WorkerPool.start<ExtractorWorkerInit, ExtractJob, Float32Array>(WORKER_SCRIPT, count, init);
     local.extract(new Float32Array(inputSize * (options.batchSize ?? DEFAULT_EXTRACT_BATCH))); // warm-up on a whole batch, as the workers do
     return new ParallelExtractor(local, inputSize, pool);
   }
 
-  get name(): string { return this.local.name; }
-  get layer(): string { return this.local.layer!; }
-  get outputShape(): number[] { return this.local.outputShape; }
-  get featureDim(): number { return this.local.featureDim; }
+  get name(): string {
+    return this.local.name;
+  }
+  get layer(): string {
+    return this.local.layer!;
+  }
+  get outputShape(): number[] {
+    return this.local.outputShape;
+  }
+  get featureDim(): number {
+    return this.local.featureDim;
+  }
   /** Threads that extract (the main thread and the workers). */
-  get threads(): number { return this.pool.size + 1; }
+  get threads(): number {
+    return this.pool.size + 1;
+  }
 
   /** Features of every sample, n × featureDim row-major, as networkExtractor(model).extract gives them. */
   async extract(input: Dataset | Float32Array): Promise<Float32Array> {

@@ -48,7 +48,9 @@ export function checkTrainable(ds: Dataset): Int32Array {
   const present = new Set(ds.labels);
   if (present.size < 2) {
     const only = ds.classNames[ds.labels[0]] ?? String(ds.labels[0]);
-    throw new UserError(`${ds.source} has only one class ('${only}'): a classifier needs at least two classes to learn features`);
+    throw new UserError(
+      `${ds.source} has only one class ('${only}'): a classifier needs at least two classes to learn features`,
+    );
   }
   return ds.labels;
 }
@@ -63,7 +65,9 @@ function checkFits(model: tf.LayersModel, ds: Dataset): void {
   const { inputShape, classes } = modelShape(model);
   const size = inputShape.reduce((a, b) => a * b, 1);
   if (sampleSize(ds) !== size) {
-    throw new UserError(`${ds.source}: samples of shape [${ds.sampleShape.join(', ')}] do not fit the network input [${inputShape.join(', ')}]`);
+    throw new UserError(
+      `${ds.source}: samples of shape [${ds.sampleShape.join(', ')}] do not fit the network input [${inputShape.join(', ')}]`,
+    );
   }
   if (ds.classNames.length > classes) {
     throw new UserError(`${ds.source} has ${ds.classNames.length} classes but the network only ${classes} outputs`);
@@ -95,13 +99,19 @@ function progressBar(enabled: boolean, total: number): SingleBar | null {
 }
 
 /** Train `model` (logits output) on the labelled `train` set in place; returns the per-epoch history. */
-export async function trainNetwork(model: tf.LayersModel, train: Dataset, options: TrainOptions = {}): Promise<TrainHistory> {
+export async function trainNetwork(
+  model: tf.LayersModel,
+  train: Dataset,
+  options: TrainOptions = {},
+): Promise<TrainHistory> {
   const labels = checkTrainable(train);
   checkFits(model, train);
   const epochs = options.epochs ?? DEFAULT_EPOCHS;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new UserError(`epochs must be a positive whole number, got ${epochs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`batch size must be a positive whole number, got ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new UserError(`epochs must be a positive whole number, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new UserError(`batch size must be a positive whole number, got ${batchSize}`);
   const seed = options.seed ?? 0;
   const { inputShape, classes } = modelShape(model);
   const optimizer = tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE);
@@ -190,17 +200,28 @@ export interface TrainedFeatureNetwork {
  * The seed drives the weights, the split and the batch order. The model remembers the class names,
  * sample shape and data source in its user-defined metadata (saved with it).
  */
-export async function trainFeatureNetwork(ds: Dataset, options: FeatureNetworkTraining = {}): Promise<TrainedFeatureNetwork> {
+export async function trainFeatureNetwork(
+  ds: Dataset,
+  options: FeatureNetworkTraining = {},
+): Promise<TrainedFeatureNetwork> {
   checkTrainable(ds);
   const seed = options.seed ?? 0;
   const { train, test } = trainTestSplit(ds, options.heldOutFraction ?? DEFAULT_HELD_OUT_FRACTION, seed);
-  if (test.n === 0) throw new UserError(`${ds.source}: the held-out part is empty (${ds.n} samples); use more data or a larger held-out fraction`);
+  if (test.n === 0)
+    throw new UserError(
+      `${ds.source}: the held-out part is empty (${ds.n} samples); use more data or a larger held-out fraction`,
+    );
   checkTrainable(train);
   const model = buildFeatureNetwork(options.network ?? 'cnn', ds.sampleShape, ds.classNames.length, { seed });
   try {
     const history = await trainNetwork(model, train, options);
     const heldOutAccuracy = accuracy(model, test);
-    model.setUserDefinedMetadata({ classNames: ds.classNames, sampleShape: ds.sampleShape, source: ds.source, heldOutAccuracy });
+    model.setUserDefinedMetadata({
+      classNames: ds.classNames,
+      sampleShape: ds.sampleShape,
+      source: ds.source,
+      heldOutAccuracy,
+    });
     return { model, history, heldOutAccuracy, trainSize: train.n, heldOutSize: test.n };
   } catch (e) {
     model.dispose();

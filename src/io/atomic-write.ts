@@ -49,12 +49,14 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
 function assertParentFolder(path: string): void {
   let parent = dirname(path);
   while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new UserError(`cannot write ${path}: ${parent} is a file, not a folder`);
+  if (existsSync(parent) && !statSync(parent).isDirectory())
+    throw new UserError(`cannot write ${path}: ${parent} is a file, not a folder`);
 }
 
 /** A file may be written at `path`: it is not a folder, and its parent is (or can be made) a folder. Call it before long work. */
 export function assertFileTarget(path: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`cannot write ${path}: it is a folder; give a file name`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UserError(`cannot write ${path}: it is a folder; give a file name`);
   assertParentFolder(path);
 }
 
@@ -66,9 +68,12 @@ export function assertFileTarget(path: string): void {
 export function assertReplaceable(dir: string, marker: string): void {
   assertParentFolder(dir);
   if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw new UserError(`${dir} exists and is not a folder; choose another output folder`);
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`${dir} exists and is not a folder; choose another output folder`);
   if (readdirSync(dir).length === 0 || existsSync(join(dir, marker))) return;
-  throw new UserError(`${dir} already exists and is not an earlier oc-explain output (it has no ${marker}); refusing to replace it: choose a new folder or remove this one`);
+  throw new UserError(
+    `${dir} already exists and is not an earlier oc-explain output (it has no ${marker}); refusing to replace it: choose a new folder or remove this one`,
+  );
 }
 
 /**
@@ -77,7 +82,11 @@ export function assertReplaceable(dir: string, marker: string): void {
  * Only an earlier output — one that holds `marker` — or an empty folder is ever replaced.
  * If `fill` throws, the temporary folder is removed and `dir` stays as it was.
  */
-export async function writeDirAtomic(dir: string, marker: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+export async function writeDirAtomic(
+  dir: string,
+  marker: string,
+  fill: (tmpDir: string) => Promise<void>,
+): Promise<void> {
   assertReplaceable(dir, marker);
   const tmp = tempNameFor(dir);
   const old = `${dir}.${process.pid}.old`;

@@ -76,7 +76,11 @@ export function readNpy(path: string): NpyArray {
   if (!/'fortran_order':\s*False/.test(dict)) throw bad('Fortran order (only C order is supported)');
   const shapeMatch = /'shape':\s*\(([^)]*)\)/.exec(dict);
   if (!shapeMatch) throw bad('no shape in the header');
-  const shape = shapeMatch[1].split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const shape = shapeMatch[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`shape (${shapeMatch[1]})`);
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== dataStart + count * 4) {

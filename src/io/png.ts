@@ -36,7 +36,13 @@ export function readPng(path: string): PngImage {
 
 /** Encode an RGBA image (height × width × 4 bytes) and write it atomically to `path`. */
 export async function writePng(path: string, width: number, height: number, rgba: Uint8Array): Promise<void> {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || rgba.length !== width * height * 4) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    rgba.length !== width * height * 4
+  ) {
     throw new RangeError(`writePng: ${rgba.length} bytes are not a ${width}×${height} RGBA image`);
   }
   const png = new PNG({ width, height });

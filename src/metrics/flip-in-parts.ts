@@ -69,7 +69,11 @@ function curveOf(method: string, fractions: number[], perSample: number[][]): Fl
 }
 
 /** Flip every part (seeds `seed + part`) and merge the curves back into sample order. */
-export async function flipInParts(parts: FlipPart[], input: FlipPartsInput, options: FlipPartsOptions = {}): Promise<PixelFlippingResult> {
+export async function flipInParts(
+  parts: FlipPart[],
+  input: FlipPartsInput,
+  options: FlipPartsOptions = {},
+): Promise<PixelFlippingResult> {
   const size = input.sampleShape.reduce((a, b) => a * b, 1);
   const [height, width] = [input.sampleShape[0], input.sampleShape[1]];
   const mapSize = height * width;
@@ -80,7 +84,10 @@ export async function flipInParts(parts: FlipPart[], input: FlipPartsInput, opti
   let done = 0;
   let last: PixelFlippingResult | null = null;
   for (const [p, part] of parts.entries()) {
-    const methods = input.methods.map(({ method, relevance }) => ({ method, relevance: pick(relevance, part.rows, mapSize) }));
+    const methods = input.methods.map(({ method, relevance }) => ({
+      method,
+      relevance: pick(relevance, part.rows, mapSize),
+    }));
     const x = tf.tensor(pick(input.values, part.rows, size), [part.rows.length, ...input.sampleShape]);
     try {
       last = await pixelFlipping(part.score, x, methods, {

@@ -12,9 +12,7 @@ export type ScoreFunction = (x: tf.Tensor) => tf.Tensor;
 
 /** What a flipped pixel becomes: 0, the training mean image, or a per-sample image (e.g. the nearest inlier). */
 export type FlipReference =
-  | { kind: 'zero' }
-  | { kind: 'mean'; image: Float32Array }
-  | { kind: 'nearest'; images: Float32Array };
+  { kind: 'zero' } | { kind: 'mean'; image: Float32Array } | { kind: 'nearest'; images: Float32Array };
 
 export interface MethodRelevance {
   method: string;
@@ -147,7 +145,8 @@ function validate(layout: Layout, methods: MethodRelevance[], reference: FlipRef
   const mapSize = layout.n * layout.height * layout.width;
   const names = new Set<string>();
   for (const { method, relevance } of methods) {
-    if (method === RANDOM_METHOD) throw new UserError(`pixel flipping: method name '${RANDOM_METHOD}' is reserved for the random floor`);
+    if (method === RANDOM_METHOD)
+      throw new UserError(`pixel flipping: method name '${RANDOM_METHOD}' is reserved for the random floor`);
     if (names.has(method)) throw new UserError(`pixel flipping: method '${method}' is given twice`);
     names.add(method);
     if (relevance.length !== mapSize) {
@@ -157,7 +156,9 @@ function validate(layout: Layout, methods: MethodRelevance[], reference: FlipRef
     }
   }
   if (reference.kind === 'mean' && reference.image.length !== layout.size) {
-    throw new UserError(`pixel flipping: mean reference image has ${reference.image.length} values, expected ${layout.size}`);
+    throw new UserError(
+      `pixel flipping: mean reference image has ${reference.image.length} values, expected ${layout.size}`,
+    );
   }
   if (reference.kind === 'nearest' && reference.images.length !== layout.n * layout.size) {
     throw new UserError(
@@ -189,7 +190,10 @@ class BatchScorer {
   async flush(): Promise<void> {
     const count = this.targets.length;
     if (count === 0) return;
-    const scores = await scoreBatch(this.score, this.buffer.subarray(0, count * this.size), [count, ...this.sampleShape]);
+    const scores = await scoreBatch(this.score, this.buffer.subarray(0, count * this.size), [
+      count,
+      ...this.sampleShape,
+    ]);
     this.targets.forEach(({ row, step }, i) => (row[step] = scores[i]));
     this.targets.length = 0;
   }
@@ -199,7 +203,9 @@ async function scoreBatch(score: ScoreFunction, values: Float32Array, shape: num
   const out = tf.tidy(() => score(tf.tensor(values, shape)));
   try {
     if (out.size !== shape[0]) {
-      throw new UserError(`pixel flipping: the score function returned shape [${out.shape}] for a batch of ${shape[0]}; expected [${shape[0]}]`);
+      throw new UserError(
+        `pixel flipping: the score function returned shape [${out.shape}] for a batch of ${shape[0]}; expected [${shape[0]}]`,
+      );
     }
     return (await out.data()) as Float32Array;
   } finally {
@@ -252,7 +258,14 @@ export async function pixelFlipping(
       method,
       orderOf: (i: number) => patchOrder(relevance.subarray(i * height * width, (i + 1) * height * width), patches),
     })),
-    { method: RANDOM_METHOD, orderOf: () => shuffleInPlace(Array.from({ length: patches.length }, (_, i) => i), random) },
+    {
+      method: RANDOM_METHOD,
+      orderOf: () =>
+        shuffleInPlace(
+          Array.from({ length: patches.length }, (_, i) => i),
+          random,
+        ),
+    },
   ];
 
   const scorer = new BatchScorer(score, sampleShape, size, batchSize);
@@ -266,7 +279,11 @@ export async function pixelFlipping(
       rows.push(row);
       const sample = samples.subarray(i * size, (i + 1) * size);
       const replacement =
-        reference.kind === 'zero' ? null : reference.kind === 'mean' ? reference.image : reference.images.subarray(i * size, (i + 1) * size);
+        reference.kind === 'zero'
+          ? null
+          : reference.kind === 'mean'
+            ? reference.image
+            : reference.images.subarray(i * size, (i + 1) * size);
       image.set(sample);
       const order = orderOf(i);
       for (let step = 1; step < counts.length; step++) {
@@ -294,7 +311,9 @@ export async function pixelFlipping(
 }
 
 /** One row per curve for the area table, best (lowest mean area) first; the random floor included. */
-export function areaTable(result: PixelFlippingResult): Array<{ method: string; meanArea: number; stdArea: number; nSamples: number }> {
+export function areaTable(
+  result: PixelFlippingResult,
+): Array<{ method: string; meanArea: number; stdArea: number; nSamples: number }> {
   return result.curves
     .map(({ method, meanArea, stdArea }) => ({ method, meanArea, stdArea, nSamples: result.nSamples }))
     .sort((a, b) => a.meanArea - b.meanArea);

@@ -16,7 +16,7 @@ export function rocAuc(scores: ArrayLike<number>, isAnomaly: ArrayLike<boolean>)
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let positives = 0;
   let positiveRankSum = 0;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1;
     while (end < n && scores[order[end]] === scores[order[start]]) end++;
     const averageRank = (start + 1 + end) / 2; // ranks start..end-1 are 1-based start+1..end

@@ -26,7 +26,11 @@ const L1_BLOCK_VALUES = 1 << 23;
 function operandsOn(u: tf.Tensor2D) {
   // −2 folded into the operands is exact, and saves a pass over the inputs per product
   const minusTwicePrototypes = tf.mul(u, -2) as tf.Tensor2D;
-  return { forwardWeights: tf.transpose(minusTwicePrototypes) as tf.Tensor2D, minusTwicePrototypes, squaredPrototypes: tf.square(u) as tf.Tensor2D };
+  return {
+    forwardWeights: tf.transpose(minusTwicePrototypes) as tf.Tensor2D,
+    minusTwicePrototypes,
+    squaredPrototypes: tf.square(u) as tf.Tensor2D,
+  };
 }
 
 export class DistanceLayer implements ExplainableLayer {
@@ -106,7 +110,11 @@ export class DistanceLayer implements ExplainableLayer {
       const xc = this.centredRows(input);
       const relevance =
         this.power === 2
-          ? this.squaredRelevance(xc, R as tf.Tensor2D, ctx ? tf.sub(ctx.output, this.bias) as tf.Tensor2D : this.squaredDistances(xc))
+          ? this.squaredRelevance(
+              xc,
+              R as tf.Tensor2D,
+              ctx ? (tf.sub(ctx.output, this.bias) as tf.Tensor2D) : this.squaredDistances(xc),
+            )
           : this.l1Blocks(xc, R as tf.Tensor2D).relevance!;
       return tf.reshape(relevance, input.shape);
     });
@@ -118,7 +126,9 @@ export class DistanceLayer implements ExplainableLayer {
   }
 
   private squaredDistances(xc: tf.Tensor2D): tf.Tensor2D {
-    return tf.relu(tf.add(this.product(xc, tf.reshape(this.squaredNorms, [this.nNeurons])), tf.sum(tf.square(xc), 1, true))) as tf.Tensor2D;
+    return tf.relu(
+      tf.add(this.product(xc, tf.reshape(this.squaredNorms, [this.nNeurons])), tf.sum(tf.square(xc), 1, true)),
+    ) as tf.Tensor2D;
   }
 
   /**
@@ -138,7 +148,10 @@ export class DistanceLayer implements ExplainableLayer {
     const sumR = tf.sum(r, 1, true);
     const xa = this.active!.select(xc);
     // x_i (x_i Σr − 2 (r·U)_i) + (r·U²)_i on the active dimensions; x_i² Σr on the others (u_i = c_i)
-    const onActive = tf.add(tf.mul(xa, tf.add(tf.mul(xa, sumR), tf.matMul(r, this.minusTwicePrototypes!))), tf.matMul(r, this.squaredPrototypes!));
+    const onActive = tf.add(
+      tf.mul(xa, tf.add(tf.mul(xa, sumR), tf.matMul(r, this.minusTwicePrototypes!))),
+      tf.matMul(r, this.squaredPrototypes!),
+    );
     const expanded = this.active!.merge(onActive as tf.Tensor2D, xc, (rest) => tf.mul(tf.square(rest), sumR));
     return tf.add(tf.relu(expanded), shared) as tf.Tensor2D;
   }
@@ -173,7 +186,11 @@ export class DistanceLayer implements ExplainableLayer {
 
   dispose(): void {
     tf.dispose([this.centre, this.prototypes, this.bias, this.squaredNorms, this.forwardBias]);
-    tf.dispose([this.forwardWeights, this.minusTwicePrototypes, this.squaredPrototypes].filter((t): t is tf.Tensor2D => t !== null));
+    tf.dispose(
+      [this.forwardWeights, this.minusTwicePrototypes, this.squaredPrototypes].filter(
+        (t): t is tf.Tensor2D => t !== null,
+      ),
+    );
     this.active?.dispose();
   }
 }

@@ -36,7 +36,11 @@ export function resolveComposite(composite: Composite | string | undefined, opti
 }
 
 /** The caller owns `relevance` (and `layers`). */
-export function explainOutput(network: ExplainableNetwork, x: Tensor, options: OutputExplanationOptions = {}): OutputExplanation {
+export function explainOutput(
+  network: ExplainableNetwork,
+  x: Tensor,
+  options: OutputExplanationOptions = {},
+): OutputExplanation {
   const composite = resolveComposite(options.composite, options.compositeOptions);
   // a copy of the output as the top relevance: propagate frees the top once it has passed it down
   const result = propagate(network, x, (out) => tf.clone(out), composite, { returnLayers: options.returnLayers });
@@ -46,5 +50,7 @@ export function explainOutput(network: ExplainableNetwork, x: Tensor, options: O
   }
   const output = Float32Array.from(result.output.dataSync());
   result.output.dispose();
-  return options.returnLayers ? { relevance: result.relevance, output, layers: result.layers } : { relevance: result.relevance, output };
+  return options.returnLayers
+    ? { relevance: result.relevance, output, layers: result.layers }
+    : { relevance: result.relevance, output };
 }

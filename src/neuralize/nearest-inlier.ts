@@ -21,7 +21,9 @@ export class NearestInlier {
   /** `inliers`: rows of `dim` values (the training samples the SVM calls inliers), row-major. */
   constructor(inliers: Float32Array, dim: number) {
     if (!(dim >= 1) || inliers.length === 0 || inliers.length % dim !== 0) {
-      throw new UserError(`nearest-neighbour explanation: ${inliers.length} inlier values are not whole samples of ${dim} values`);
+      throw new UserError(
+        `nearest-neighbour explanation: ${inliers.length} inlier values are not whole samples of ${dim} values`,
+      );
     }
     this.dim = dim;
     this.count = inliers.length / dim;
@@ -32,7 +34,10 @@ export class NearestInlier {
   /** Index of the nearest inlier of every sample of x [N, ...] other than x itself (int32 [N]). */
   nearestIndex(x: Tensor): Tensor {
     const n = x.shape[0];
-    if (x.size / n !== this.dim) throw new UserError(`nearest-neighbour explanation: samples of ${x.size / n} values, the inliers have ${this.dim}`);
+    if (x.size / n !== this.dim)
+      throw new UserError(
+        `nearest-neighbour explanation: samples of ${x.size / n} values, the inliers have ${this.dim}`,
+      );
     const rows = Math.max(1, Math.floor(BLOCK_VALUES / this.count));
     const parts: Tensor[] = [];
     for (let start = 0; start < n; start += rows) {
@@ -41,7 +46,10 @@ export class NearestInlier {
         tf.tidy(() => {
           const xb = tf.reshape(tf.slice(x, start, size), [size, this.dim]);
           const xNorms = tf.sum(tf.square(xb), 1, true);
-          const distances = tf.add(tf.sub(this.squaredNorms, tf.mul(tf.matMul(xb, this.inliers, false, true), 2)), xNorms);
+          const distances = tf.add(
+            tf.sub(this.squaredNorms, tf.mul(tf.matMul(xb, this.inliers, false, true), 2)),
+            xNorms,
+          );
           // an inlier equal to x (x itself, when x is an inlier) is no reference: skip it
           const scale = tf.add(this.squaredNorms, xNorms);
           const same = tf.lessEqual(distances, tf.mul(scale, SAME_SAMPLE_TOLERANCE));

@@ -44,7 +44,8 @@ const rowsOf = (data: ArrayLike<number>, n: number, dim: number): number[][] =>
 /** k-means (ml-kmeans) of n rows of `dim` values. */
 export function fitKMeans(data: Float32Array, n: number, dim: number, options: KMeansOptions): KMeansFit {
   const { k } = options;
-  if (!(Number.isInteger(k) && k >= 1)) throw new UserError(`k-means: the number of clusters must be a positive integer, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new UserError(`k-means: the number of clusters must be a positive integer, got ${k}`);
   if (n * dim !== data.length) throw new Error(`k-means: ${data.length} values are not ${n} rows of ${dim}`);
   if (k > n) throw new UserError(`k-means: ${k} clusters asked for ${n} samples; at most one cluster per sample`);
   // ml-kmeans takes an explicit undefined as "no iterations": pass only what is set
@@ -87,7 +88,8 @@ export class NeonCompetitorLayer implements ExplainableLayer {
     k: number,
     readonly target?: number,
   ) {
-    if (!(Number.isInteger(k) && k >= 2)) throw new UserError(`NEON needs at least 2 clusters (a competitor for every cluster), got ${k}`);
+    if (!(Number.isInteger(k) && k >= 2))
+      throw new UserError(`NEON needs at least 2 clusters (a competitor for every cluster), got ${k}`);
     if (centroids.length % k !== 0) throw new Error(`NEON: ${centroids.length} centroid values for ${k} clusters`);
     if (target !== undefined && !(Number.isInteger(target) && target >= 0 && target < k)) {
       throw new UserError(`NEON: target cluster ${target} out of range; clusters are 0…${k - 1}`);
@@ -103,7 +105,10 @@ export class NeonCompetitorLayer implements ExplainableLayer {
 
   private centredRows(a: Tensor): tf.Tensor2D {
     const n = a.shape[0];
-    if (a.size / n !== this.dim) throw new UserError(`NEON layer '${this.name}': its inputs have ${a.size / n} values each, but the k-means centroids have ${this.dim}; were the clusters fitted on these features?`);
+    if (a.size / n !== this.dim)
+      throw new UserError(
+        `NEON layer '${this.name}': its inputs have ${a.size / n} values each, but the k-means centroids have ${this.dim}; were the clusters fitted on these features?`,
+      );
     return centreRows(a, this.centre, this.dim);
   }
 
@@ -213,7 +218,9 @@ export class NeuralizedKMeans {
     if (!inputShape) throw new Error('NeuralizedKMeans.network: give the input shape when there is no feature network');
     const size = inputShape.reduce((a, b) => a * b, 1);
     if (size !== this.competitors.dim) {
-      throw new UserError(`NEON: inputs of shape [${inputShape.join(', ')}] have ${size} values, the centroids have ${this.competitors.dim}`);
+      throw new UserError(
+        `NEON: inputs of shape [${inputShape.join(', ')}] have ${size} values, the centroids have ${this.competitors.dim}`,
+      );
     }
     return new ExplainableNetwork(this.layers as ExplainableLayer[], inputShape);
   }

@@ -59,7 +59,9 @@ export class NeuralizedOcsvm {
     this.threshold = outliernessThreshold(model.gamma, model.rho, scale);
     this.distance = new DistanceLayer(`${prefix}/distance`, prototypes, bias, power);
     this.pooling =
-      pooling === 'soft' ? new SoftMinPoolingLayer(`${prefix}/min-pooling`, model.gamma) : new HardMinPoolingLayer(`${prefix}/min-pooling`);
+      pooling === 'soft'
+        ? new SoftMinPoolingLayer(`${prefix}/min-pooling`, model.gamma)
+        : new HardMinPoolingLayer(`${prefix}/min-pooling`);
   }
 
   get layers(): [DistanceLayer, SoftMinPoolingLayer | HardMinPoolingLayer] {

@@ -8,7 +8,7 @@ import { tf } from '../runtime/runtime.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { networkToSpec, type NetworkSpec } from '../explain/network-spec.ts';
-import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
+import { WorkerPool, workerCount, workerScript } from '../runtime/worker-pool.ts';
 import { neuralize, type NeuralizedOcsvm, type PoolingKind } from './neuralize.ts';
 import { ocdtd, type OcdtdResult } from './ocdtd.ts';
 import type { OcsvmLike } from './ocsvm-like.ts';
@@ -53,7 +53,7 @@ export interface PoolExplainOcdtdOptions {
   compositeOptions?: PlainCompositeOptions;
 }
 
-const WORKER_SCRIPT = new URL('./ocdtd-worker.ts', import.meta.url);
+const WORKER_SCRIPT = workerScript(import.meta.url, 'ocdtd-worker');
 
 const plain = (model: OcsvmLike): PlainOcsvm => ({
   kernel: model.kernel,
@@ -104,11 +104,17 @@ export class OcdtdPool {
     );
     const sampleShape = x.shape.slice(1);
     const relevance = tf.tidy(() =>
-      tf.concat([local.relevance, ...remote.map((r) => tf.tensor(r.relevance, [r.outlierness.length, ...sampleShape]))]),
+      tf.concat([
+        local.relevance,
+        ...remote.map((r) => tf.tensor(r.relevance, [r.outlierness.length, ...sampleShape])),
+      ]),
     );
     local.relevance.dispose();
     const outlierness = new Float32Array(n);
-    [local.outlierness, ...remote.map((r) => r.outlierness)].reduce((at, part) => (outlierness.set(part, at), at + part.length), 0);
+    [local.outlierness, ...remote.map((r) => r.outlierness)].reduce(
+      (at, part) => (outlierness.set(part, at), at + part.length),
+      0,
+    );
     return { relevance, outlierness };
   }
 

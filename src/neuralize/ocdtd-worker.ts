@@ -10,7 +10,8 @@ import { neuralize, type NeuralizedOcsvm } from './neuralize.ts';
 import { ocdtd } from './ocdtd.ts';
 import type { OcdtdJob, OcdtdJobResult, OcdtdWorkerInit } from './ocdtd-pool.ts';
 
-let state: { neuralized: NeuralizedOcsvm; features: ExplainableNetwork | null; network: ExplainableNetwork } | null = null;
+let state: { neuralized: NeuralizedOcsvm; features: ExplainableNetwork | null; network: ExplainableNetwork } | null =
+  null;
 
 serveWorker<OcdtdWorkerInit, OcdtdJob, OcdtdJobResult>('OC-DTD', {
   init(request) {
@@ -29,6 +30,9 @@ serveWorker<OcdtdWorkerInit, OcdtdJob, OcdtdJobResult>('OC-DTD', {
     const relevance = (result.relevance.dataSync() as Float32Array).slice();
     tf.dispose([x, result.relevance]);
     const outlierness = result.outlierness;
-    return { result: { relevance, outlierness }, transfer: [relevance.buffer as ArrayBuffer, outlierness.buffer as ArrayBuffer] };
+    return {
+      result: { relevance, outlierness },
+      transfer: [relevance.buffer as ArrayBuffer, outlierness.buffer as ArrayBuffer],
+    };
   },
 });

@@ -43,21 +43,27 @@ export function checkOcsvm(model: OcsvmLike): CheckedOcsvm {
   const fail = (what: string) => {
     throw new UserError(`neuralize: the one-class SVM model ${what}`);
   };
-  if (!(Number.isFinite(model.gamma) && model.gamma > 0)) fail(`has gamma ${model.gamma}; it must be a positive number`);
+  if (!(Number.isFinite(model.gamma) && model.gamma > 0))
+    fail(`has gamma ${model.gamma}; it must be a positive number`);
   if (!(model.nu > 0 && model.nu <= 1)) fail(`has nu ${model.nu}; it must be in (0, 1]`);
-  if (!(Number.isInteger(model.nTrain) && model.nTrain >= 1)) fail(`has nTrain ${model.nTrain}; it must be a positive integer`);
+  if (!(Number.isInteger(model.nTrain) && model.nTrain >= 1))
+    fail(`has nTrain ${model.nTrain}; it must be a positive integer`);
   if (!Number.isFinite(model.rho)) fail(`has rho ${model.rho}; it must be a finite number`);
   const nSupport = model.dualCoef.length;
   if (nSupport < 1) fail('has no support vectors');
   if (model.supportVectors.length % nSupport !== 0) {
-    fail(`has ${model.supportVectors.length} support-vector values, not a whole row for each of its ${nSupport} coefficients`);
+    fail(
+      `has ${model.supportVectors.length} support-vector values, not a whole row for each of its ${nSupport} coefficients`,
+    );
   }
   for (let j = 0; j < nSupport; j++) {
     const a = model.dualCoef[j];
-    if (!(Number.isFinite(a) && a >= 0)) fail(`has dual coefficient ${a} at support vector ${j}; each must be a finite number ≥ 0`);
+    if (!(Number.isFinite(a) && a >= 0))
+      fail(`has dual coefficient ${a} at support vector ${j}; each must be a finite number ≥ 0`);
   }
   for (let t = 0; t < model.supportVectors.length; t++) {
-    if (!Number.isFinite(model.supportVectors[t])) fail(`has a non-finite value in support vector ${Math.floor(t / (model.supportVectors.length / nSupport))}`);
+    if (!Number.isFinite(model.supportVectors[t]))
+      fail(`has a non-finite value in support vector ${Math.floor(t / (model.supportVectors.length / nSupport))}`);
   }
   return { power, scale: model.nu * model.nTrain, nSupport, dim: model.supportVectors.length / nSupport };
 }

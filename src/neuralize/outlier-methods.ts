@@ -11,7 +11,12 @@
 import { tf } from '../runtime/runtime.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import type { Composite, CompositeOptions } from '../explain/composites.ts';
-import { explainByGradient, sumChannels, type GradientMethodName, type GradientOptions } from '../explain/gradient-methods.ts';
+import {
+  explainByGradient,
+  sumChannels,
+  type GradientMethodName,
+  type GradientOptions,
+} from '../explain/gradient-methods.ts';
 import { UserError } from '../errors.ts';
 import { ocdtd } from './ocdtd.ts';
 import { sobelMagnitude } from './edge-detection.ts';
@@ -54,14 +59,16 @@ export interface OutlierMethod {
 const gradientMethod = (name: OutlierMethodName, method: GradientMethodName, description: string): OutlierMethod => ({
   name,
   description,
-  explain: (ctx, x) => explainByGradient((batch) => ctx.network.forward(batch), x, method, ctx.gradient ?? {}).relevance,
+  explain: (ctx, x) =>
+    explainByGradient((batch) => ctx.network.forward(batch), x, method, ctx.gradient ?? {}).relevance,
 });
 
 export const OUTLIER_METHODS: Readonly<Record<OutlierMethodName, OutlierMethod>> = {
   ocdtd: {
     name: 'ocdtd',
     description: 'OC-DTD: deep Taylor decomposition of the outlierness o(x)',
-    explain: (ctx, x) => ocdtd(ctx.network, x, { composite: ctx.composite, compositeOptions: ctx.compositeOptions }).relevance,
+    explain: (ctx, x) =>
+      ocdtd(ctx.network, x, { composite: ctx.composite, compositeOptions: ctx.compositeOptions }).relevance,
   },
   sa: gradientMethod('sa', 'gradient', 'sensitivity analysis of o: (∂o/∂x_i)²'),
   gi: gradientMethod('gi', 'gxi', 'gradient × input of o'),
@@ -88,7 +95,9 @@ export function isOutlierMethod(name: string): name is OutlierMethodName {
 /** A method name from the user, checked against the registry. */
 export function parseOutlierMethod(name: string, where = '--method'): OutlierMethodName {
   if (isOutlierMethod(name)) return name;
-  throw new UserError(`${where}: unknown outlier explanation method '${name}'; allowed: ${OUTLIER_METHOD_NAMES.join(', ')}`);
+  throw new UserError(
+    `${where}: unknown outlier explanation method '${name}'; allowed: ${OUTLIER_METHOD_NAMES.join(', ')}`,
+  );
 }
 
 /** Per-pixel relevance of x (summed over channels) by one method, without batching; the caller disposes it. */
@@ -101,7 +110,11 @@ export function outlierRelevance(name: OutlierMethodName, ctx: OutlierExplanatio
 }
 
 /** One pass: o(x) and the per-pixel relevance of a chunk. */
-function explainChunk(name: OutlierMethodName, ctx: OutlierExplanationContext, x: Tensor): { relevance: Tensor; o: Float32Array } {
+function explainChunk(
+  name: OutlierMethodName,
+  ctx: OutlierExplanationContext,
+  x: Tensor,
+): { relevance: Tensor; o: Float32Array } {
   const out = ctx.network.forward(x);
   const o = Float32Array.from(out.dataSync());
   out.dispose();
@@ -112,10 +125,15 @@ function explainChunk(name: OutlierMethodName, ctx: OutlierExplanationContext, x
  * Explain o(x) for x [N, ...inputShape] with one method, `ctx.batchSize` samples per pass;
  * relevance per pixel out (the caller disposes it).
  */
-export function explainOutliers(method: OutlierMethodName | string, ctx: OutlierExplanationContext, x: Tensor): OutlierExplanation {
+export function explainOutliers(
+  method: OutlierMethodName | string,
+  ctx: OutlierExplanationContext,
+  x: Tensor,
+): OutlierExplanation {
   const name = parseOutlierMethod(method, 'outlier method');
   const batch = ctx.batchSize ?? DEFAULT_OUTLIER_BATCH;
-  if (!(Number.isInteger(batch) && batch >= 1)) throw new UserError(`outlier explanation: batch size must be a positive integer, got ${batch}`);
+  if (!(Number.isInteger(batch) && batch >= 1))
+    throw new UserError(`outlier explanation: batch size must be a positive integer, got ${batch}`);
   const n = x.shape[0];
   if (n <= batch) {
     const { relevance, o } = explainChunk(name, ctx, x);

@@ -48,7 +48,9 @@ function outliernessOf(model: OcsvmLike, data: Float32Array, n: number, batchSiz
   try {
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
-      const o = tf.tidy(() => nz.outlierness(tf.tensor2d(data.subarray(start * dim, (start + size) * dim), [size, dim])));
+      const o = tf.tidy(() =>
+        nz.outlierness(tf.tensor2d(data.subarray(start * dim, (start + size) * dim), [size, dim])),
+      );
       out.set(o.dataSync(), start);
       o.dispose();
     }
@@ -61,7 +63,8 @@ function outliernessOf(model: OcsvmLike, data: Float32Array, n: number, batchSiz
 export function compressSupportVectors(model: OcsvmLike, options: CompressionOptions): CompressionResult {
   const { nSupport, dim } = checkOcsvm(model);
   const k = options.prototypes;
-  if (!(Number.isInteger(k) && k >= 1)) throw new UserError(`support-vector compression: prototypes must be a positive integer, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new UserError(`support-vector compression: prototypes must be a positive integer, got ${k}`);
   const assignment = new Int32Array(nSupport);
   let prototypes: Float32Array;
   let weights: Float64Array;
@@ -70,7 +73,11 @@ export function compressSupportVectors(model: OcsvmLike, options: CompressionOpt
     prototypes = model.supportVectors.slice();
     weights = Float64Array.from(model.dualCoef);
   } else {
-    const fit = fitKMeans(model.supportVectors, nSupport, dim, { k, seed: options.seed, maxIterations: options.maxIterations });
+    const fit = fitKMeans(model.supportVectors, nSupport, dim, {
+      k,
+      seed: options.seed,
+      maxIterations: options.maxIterations,
+    });
     assignment.set(fit.clusters);
     const sums = new Float64Array(k * dim);
     weights = new Float64Array(k);
@@ -105,7 +112,10 @@ export function compressSupportVectors(model: OcsvmLike, options: CompressionOpt
   };
   if (!options.training) return { model: compressed, assignment, maxOutliernessChange: null, changedDecisions: null };
   const { data, n } = options.training;
-  if (data.length !== n * dim) throw new UserError(`support-vector compression: training data has ${data.length} values, not ${n} samples of ${dim}`);
+  if (data.length !== n * dim)
+    throw new UserError(
+      `support-vector compression: training data has ${data.length} values, not ${n} samples of ${dim}`,
+    );
   const batch = options.batchSize ?? 1024;
   const before = outliernessOf(model, data, n, batch);
   const after = outliernessOf(compressed, data, n, batch);
@@ -118,4 +128,3 @@ export function compressSupportVectors(model: OcsvmLike, options: CompressionOpt
   }
   return { model: compressed, assignment, maxOutliernessChange: maxChange, changedDecisions: changed };
 }
-

@@ -14,6 +14,8 @@ export function expNonPositive(x: number): number {
   const k = -((0.5 - x * Math.LOG2E) | 0); // nearest integer to x·log₂e (x ≤ 0), cheaper than Math.round
   const r = x - k * LN2_HI - k * LN2_LO;
   const p =
-    1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (1 / 40320))))))));
+    1 +
+    r *
+      (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (1 / 40320))))))));
   return p * POW2[k - MIN_K];
 }

@@ -205,14 +205,25 @@ export class KernelBlock {
     let p = 0;
     if (!l1) {
       for (; p + 4 <= nzIdx.length; p += 4) {
-        const k0 = nzIdx[p], k1 = nzIdx[p + 1], k2 = nzIdx[p + 2], k3 = nzIdx[p + 3];
-        const v0 = q[base + k0], v1 = q[base + k1], v2 = q[base + k2], v3 = q[base + k3];
-        const o0 = k0 * n, o1 = k1 * n, o2 = k2 * n, o3 = k3 * n;
-        for (let j = 0; j < n; j++) acc[j] += v0 * refT[o0 + j] + v1 * refT[o1 + j] + v2 * refT[o2 + j] + v3 * refT[o3 + j];
+        const k0 = nzIdx[p],
+          k1 = nzIdx[p + 1],
+          k2 = nzIdx[p + 2],
+          k3 = nzIdx[p + 3];
+        const v0 = q[base + k0],
+          v1 = q[base + k1],
+          v2 = q[base + k2],
+          v3 = q[base + k3];
+        const o0 = k0 * n,
+          o1 = k1 * n,
+          o2 = k2 * n,
+          o3 = k3 * n;
+        for (let j = 0; j < n; j++)
+          acc[j] += v0 * refT[o0 + j] + v1 * refT[o1 + j] + v2 * refT[o2 + j] + v3 * refT[o3 + j];
       }
       for (; p < nzIdx.length; p++) {
         const k0 = nzIdx[p];
-        const v0 = q[base + k0], o0 = k0 * n;
+        const v0 = q[base + k0],
+          o0 = k0 * n;
         for (let j = 0; j < n; j++) acc[j] += v0 * refT[o0 + j];
       }
       const norms = this.refNorms;
@@ -223,17 +234,22 @@ export class KernelBlock {
       }
     } else {
       for (; p + 2 <= nzIdx.length; p += 2) {
-        const k0 = nzIdx[p], k1 = nzIdx[p + 1];
-        const v0 = q[base + k0], v1 = q[base + k1];
-        const o0 = k0 * n, o1 = k1 * n;
+        const k0 = nzIdx[p],
+          k1 = nzIdx[p + 1];
+        const v0 = q[base + k0],
+          v1 = q[base + k1];
+        const o0 = k0 * n,
+          o1 = k1 * n;
         for (let j = 0; j < n; j++) {
-          const u0 = refT[o0 + j], u1 = refT[o1 + j];
+          const u0 = refT[o0 + j],
+            u1 = refT[o1 + j];
           acc[j] += Math.abs(v0 - u0) - Math.abs(u0) + Math.abs(v1 - u1) - Math.abs(u1);
         }
       }
       for (; p < nzIdx.length; p++) {
         const k0 = nzIdx[p];
-        const v0 = q[base + k0], o0 = k0 * n;
+        const v0 = q[base + k0],
+          o0 = k0 * n;
         for (let j = 0; j < n; j++) {
           const u0 = refT[o0 + j];
           acc[j] += Math.abs(v0 - u0) - Math.abs(u0);
@@ -276,32 +292,66 @@ export class KernelBlock {
         const a3 = rows[r + Math.min(3, rr - 1)] * d;
         let j = j0;
         for (; j + 2 <= j1; j += 2) {
-          const b0 = j * d, b1 = b0 + d;
-          let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+          const b0 = j * d,
+            b1 = b0 + d;
+          let s00 = 0,
+            s01 = 0,
+            s10 = 0,
+            s11 = 0,
+            s20 = 0,
+            s21 = 0,
+            s30 = 0,
+            s31 = 0;
           if (l1) {
             for (let k = 0; k < d; k++) {
-              const u0 = u[b0 + k], u1 = u[b1 + k];
-              const x0 = q[a0 + k], x1 = q[a1 + k], x2 = q[a2 + k], x3 = q[a3 + k];
-              s00 += Math.abs(x0 - u0); s01 += Math.abs(x0 - u1);
-              s10 += Math.abs(x1 - u0); s11 += Math.abs(x1 - u1);
-              s20 += Math.abs(x2 - u0); s21 += Math.abs(x2 - u1);
-              s30 += Math.abs(x3 - u0); s31 += Math.abs(x3 - u1);
+              const u0 = u[b0 + k],
+                u1 = u[b1 + k];
+              const x0 = q[a0 + k],
+                x1 = q[a1 + k],
+                x2 = q[a2 + k],
+                x3 = q[a3 + k];
+              s00 += Math.abs(x0 - u0);
+              s01 += Math.abs(x0 - u1);
+              s10 += Math.abs(x1 - u0);
+              s11 += Math.abs(x1 - u1);
+              s20 += Math.abs(x2 - u0);
+              s21 += Math.abs(x2 - u1);
+              s30 += Math.abs(x3 - u0);
+              s31 += Math.abs(x3 - u1);
             }
           } else {
             for (let k = 0; k < d; k++) {
-              const u0 = u[b0 + k], u1 = u[b1 + k];
-              const x0 = q[a0 + k], x1 = q[a1 + k], x2 = q[a2 + k], x3 = q[a3 + k];
-              s00 += x0 * u0; s01 += x0 * u1;
-              s10 += x1 * u0; s11 += x1 * u1;
-              s20 += x2 * u0; s21 += x2 * u1;
-              s30 += x3 * u0; s31 += x3 * u1;
+              const u0 = u[b0 + k],
+                u1 = u[b1 + k];
+              const x0 = q[a0 + k],
+                x1 = q[a1 + k],
+                x2 = q[a2 + k],
+                x3 = q[a3 + k];
+              s00 += x0 * u0;
+              s01 += x0 * u1;
+              s10 += x1 * u0;
+              s11 += x1 * u1;
+              s20 += x2 * u0;
+              s21 += x2 * u1;
+              s30 += x3 * u0;
+              s31 += x3 * u1;
             }
           }
           const o = r * n + j;
-          out[o] = kv(s00, r, j); out[o + 1] = kv(s01, r, j + 1);
-          if (rr > 1) { out[o + n] = kv(s10, r + 1, j); out[o + n + 1] = kv(s11, r + 1, j + 1); }
-          if (rr > 2) { out[o + 2 * n] = kv(s20, r + 2, j); out[o + 2 * n + 1] = kv(s21, r + 2, j + 1); }
-          if (rr > 3) { out[o + 3 * n] = kv(s30, r + 3, j); out[o + 3 * n + 1] = kv(s31, r + 3, j + 1); }
+          out[o] = kv(s00, r, j);
+          out[o + 1] = kv(s01, r, j + 1);
+          if (rr > 1) {
+            out[o + n] = kv(s10, r + 1, j);
+            out[o + n + 1] = kv(s11, r + 1, j + 1);
+          }
+          if (rr > 2) {
+            out[o + 2 * n] = kv(s20, r + 2, j);
+            out[o + 2 * n + 1] = kv(s21, r + 2, j + 1);
+          }
+          if (rr > 3) {
+            out[o + 3 * n] = kv(s30, r + 3, j);
+            out[o + 3 * n + 1] = kv(s31, r + 3, j + 1);
+          }
         }
         for (; j < j1; j++) {
           const b0 = j * d;

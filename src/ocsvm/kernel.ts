@@ -42,7 +42,15 @@ export function resolveGamma(gamma: GammaOption, x: Matrix): number {
 }
 
 /** Exact float64 kernel value between two rows, for references and single evaluations. */
-export function kernelValue(kernel: KernelName, gamma: number, a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, d: number): number {
+export function kernelValue(
+  kernel: KernelName,
+  gamma: number,
+  a: ArrayLike<number>,
+  ai: number,
+  b: ArrayLike<number>,
+  bi: number,
+  d: number,
+): number {
   let s = 0;
   if (kernel === 'rbf') {
     for (let k = 0; k < d; k++) {

@@ -6,14 +6,12 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { KERNELS, type KernelName } from './kernel.ts';
-import type { FittedState } from './one-class-svm.ts';
 
 export const MODEL_FORMAT = 'oc-explain/one-class-svm';
 export const MODEL_VERSION = 1;
 
-export interface ModelJSON {
-  format: typeof MODEL_FORMAT;
-  version: number;
+/** What a fit leaves: the solver's solution and the settings it was found with. */
+export interface FittedState {
   kernel: KernelName;
   gamma: number;
   nu: number;
@@ -21,34 +19,32 @@ export interface ModelJSON {
   rho: number;
   nTrain: number;
   d: number;
-  nSupport: number;
-  supportIndices: number[];
-  dualCoef: number[];
+  supportIndices: Int32Array;
+  dualCoef: Float64Array;
   /** nSupport × d values, row-major */
-  supportVectors: number[];
+  supportVectors: Float32Array;
   iterations: number;
   converged: boolean;
   fitSeconds: number;
 }
 
+type ArrayField = 'supportIndices' | 'dualCoef' | 'supportVectors';
+
+/** The fitted state as JSON: its typed arrays as plain arrays, with format, version and nSupport. */
+export type ModelJSON = { format: typeof MODEL_FORMAT; version: number; nSupport: number } & Omit<
+  FittedState,
+  ArrayField
+> & { [K in ArrayField]: number[] };
+
 export function stateToJSON(s: FittedState): ModelJSON {
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
-    kernel: s.kernel,
-    gamma: s.gamma,
-    nu: s.nu,
-    tol: s.tol,
-    rho: s.rho,
-    nTrain: s.nTrain,
-    d: s.d,
+    ...s,
     nSupport: s.supportIndices.length,
     supportIndices: Array.from(s.supportIndices),
     dualCoef: Array.from(s.dualCoef),
     supportVectors: Array.from(s.supportVectors),
-    iterations: s.iterations,
-    converged: s.converged,
-    fitSeconds: s.fitSeconds,
   };
 }
 
@@ -61,9 +57,12 @@ export function stateFromJSON(obj: unknown, source: string): FittedState {
   const m = obj as Partial<ModelJSON>;
   if (m.format !== MODEL_FORMAT) bad(`format is ${JSON.stringify(m.format)}, expected "${MODEL_FORMAT}"`);
   if (m.version !== MODEL_VERSION)
-    throw new UserError(`${source}: model file version ${String(m.version)} is not supported; this program reads version ${MODEL_VERSION}`);
+    throw new UserError(
+      `${source}: model file version ${String(m.version)} is not supported; this program reads version ${MODEL_VERSION}`,
+    );
   if (!KERNELS.includes(m.kernel as KernelName)) bad(`unknown kernel ${JSON.stringify(m.kernel)}`);
-  const num = (v: unknown, what: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : bad(`${what} is not a finite number`));
+  const num = (v: unknown, what: string): number =>
+    typeof v === 'number' && Number.isFinite(v) ? v : bad(`${what} is not a finite number`);
   const gamma = num(m.gamma, 'gamma');
   if (gamma <= 0) bad('gamma is not positive');
   const nu = num(m.nu, 'nu');
@@ -73,7 +72,8 @@ export function stateFromJSON(obj: unknown, source: string): FittedState {
   const nTrain = num(m.nTrain, 'nTrain');
   const d = num(m.d, 'd');
   const nSupport = num(m.nSupport, 'nSupport');
-  if (!Number.isInteger(d) || d < 1 || !Number.isInteger(nSupport) || nSupport < 1) bad('d or nSupport is not a positive integer');
+  if (!Number.isInteger(d) || d < 1 || !Number.isInteger(nSupport) || nSupport < 1)
+    bad('d or nSupport is not a positive integer');
   const arr = (v: unknown, len: number, what: string): number[] => {
     if (!Array.isArray(v) || v.length !== len) bad(`${what} does not have ${len} entries`);
     for (const e of v as unknown[]) if (typeof e !== 'number' || !Number.isFinite(e)) bad(`${what} holds a non-number`);

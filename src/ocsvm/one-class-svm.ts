@@ -12,7 +12,16 @@ import { UserError } from '../errors.ts';
 import { KernelBlock } from './kernel-block.ts';
 import { parseKernel, resolveGamma, type GammaOption, type KernelName } from './kernel.ts';
 import { selectRows, toMatrix, type MatrixInput } from './matrix.ts';
-import { readModelFile, stateFromJSON, stateToJSON, writeModelFile, type ModelJSON } from './model-file.ts';
+import {
+  readModelFile,
+  stateFromJSON,
+  stateToJSON,
+  writeModelFile,
+  type FittedState,
+  type ModelJSON,
+} from './model-file.ts';
+
+export type { FittedState };
 import { RowCache } from './row-cache.ts';
 import { solveOneClass } from './solver.ts';
 import { SupportScorer, type SupportExpansion } from './support-scorer.ts';
@@ -38,22 +47,6 @@ export interface OneClassSVMOptions {
    * (call initRuntime first)
    */
   gemm?: boolean;
-}
-
-export interface FittedState {
-  kernel: KernelName;
-  gamma: number;
-  nu: number;
-  tol: number;
-  rho: number;
-  nTrain: number;
-  d: number;
-  supportIndices: Int32Array;
-  dualCoef: Float64Array;
-  supportVectors: Float32Array;
-  iterations: number;
-  converged: boolean;
-  fitSeconds: number;
 }
 
 export class OneClassSVM {
@@ -137,17 +130,39 @@ export class OneClassSVM {
     return this.state !== null;
   }
 
-  get gamma(): number { return this.fitted.gamma; }
-  get rho(): number { return this.fitted.rho; }
-  get nTrain(): number { return this.fitted.nTrain; }
-  get nSupport(): number { return this.fitted.supportIndices.length; }
-  get d(): number { return this.fitted.d; }
-  get supportIndices(): Int32Array { return this.fitted.supportIndices; }
-  get dualCoef(): Float64Array { return this.fitted.dualCoef; }
-  get supportVectors(): Float32Array { return this.fitted.supportVectors; }
-  get iterations(): number { return this.fitted.iterations; }
-  get converged(): boolean { return this.fitted.converged; }
-  get fitSeconds(): number { return this.fitted.fitSeconds; }
+  get gamma(): number {
+    return this.fitted.gamma;
+  }
+  get rho(): number {
+    return this.fitted.rho;
+  }
+  get nTrain(): number {
+    return this.fitted.nTrain;
+  }
+  get nSupport(): number {
+    return this.fitted.supportIndices.length;
+  }
+  get d(): number {
+    return this.fitted.d;
+  }
+  get supportIndices(): Int32Array {
+    return this.fitted.supportIndices;
+  }
+  get dualCoef(): Float64Array {
+    return this.fitted.dualCoef;
+  }
+  get supportVectors(): Float32Array {
+    return this.fitted.supportVectors;
+  }
+  get iterations(): number {
+    return this.fitted.iterations;
+  }
+  get converged(): boolean {
+    return this.fitted.converged;
+  }
+  get fitSeconds(): number {
+    return this.fitted.fitSeconds;
+  }
 
   /** The kernel expansion Σ α_i k(sv_i, ·) as plain numbers (what SupportScorer and ParallelScorer need). */
   get expansion(): SupportExpansion {
@@ -206,4 +221,3 @@ export class OneClassSVM {
     return Int8Array.from(f, (v) => (v > 0 ? 1 : -1));
   }
 }
-

@@ -9,7 +9,7 @@
  *   await scorer.close();
  */
 import { UserError } from '../errors.ts';
-import { WorkerPool, workerCount } from '../runtime/worker-pool.ts';
+import { WorkerPool, workerCount, workerScript } from '../runtime/worker-pool.ts';
 import { toMatrix, type MatrixInput } from './matrix.ts';
 import type { OneClassSVM } from './one-class-svm.ts';
 import { SupportScorer, type SupportExpansion } from './support-scorer.ts';
@@ -30,7 +30,7 @@ export interface ParallelScorerOptions {
   workers?: number;
 }
 
-const WORKER_SCRIPT = new URL('./scorer-worker.ts', import.meta.url);
+const WORKER_SCRIPT = workerScript(import.meta.url, 'scorer-worker');
 
 export class ParallelScorer {
   private closed = false;
@@ -47,7 +47,10 @@ export class ParallelScorer {
     const expansion = svm.expansion;
     const local = new SupportScorer(expansion, { gemm: svm.gemm });
     try {
-      const pool = await WorkerPool.start<ScorerWorkerInit, ScoreJob, Float64Array>(WORKER_SCRIPT, count, { expansion, gemm: svm.gemm });
+      const pool = await WorkerPool.start<ScorerWorkerInit, ScoreJob, Float64Array>(WORKER_SCRIPT, count, {
+        expansion,
+        gemm: svm.gemm,
+      });
       local.score({ data: new Float32Array(expansion.d), n: 1, d: expansion.d }); // warm-up, as the workers do
       return new ParallelScorer(local, svm.rho, pool);
     } catch (e) {

@@ -117,7 +117,12 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
     let gmax2 = -Infinity;
     let jBest = -1;
     let objMin = Infinity;
-    if (iBest >= 0 && !Q.has(iBest)) prefetch(iBest, (k) => status[k] !== UPPER, (k) => -G[k]);
+    if (iBest >= 0 && !Q.has(iBest))
+      prefetch(
+        iBest,
+        (k) => status[k] !== UPPER,
+        (k) => -G[k],
+      );
     const Qi = iBest >= 0 ? Q.get(iBest) : null;
     for (let t = 0; t < activeSize; t++) {
       const k = active[t];
@@ -214,7 +219,12 @@ export function solveOneClass(Q: KernelRows, options: SolverOptions): SolverResu
     iter++;
     const i = wsI;
     const j = wsJ;
-    if (!Q.has(j)) prefetch(j, (k) => status[k] !== LOWER, (k) => G[k]);
+    if (!Q.has(j))
+      prefetch(
+        j,
+        (k) => status[k] !== LOWER,
+        (k) => G[k],
+      );
     const Qi = Q.get(i);
     const Qj = Q.get(j);
     const oldI = alpha[i];

@@ -27,7 +27,9 @@ export class SupportScorer {
     options: { gemm?: boolean } = {},
   ) {
     const { supportVectors, dualCoef, d } = expansion;
-    this.block = new KernelBlock({ data: supportVectors, n: dualCoef.length, d }, expansion.kernel, expansion.gamma, { gemm: options.gemm });
+    this.block = new KernelBlock({ data: supportVectors, n: dualCoef.length, d }, expansion.kernel, expansion.gamma, {
+      gemm: options.gemm,
+    });
   }
 
   /** Scores of rows [from, to) of x (x.d must equal the expansion's d). */

@@ -51,7 +51,11 @@ export function lineChartSvg(options: LineChartOptions): string {
   const y = d3.scaleLinear().domain(domain(ys)).range([plotHeight, 0]).nice();
   const plot = svg.append('g').attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
 
-  plot.append('g').attr('class', 'axis x-axis').attr('transform', `translate(0,${plotHeight})`).call(d3.axisBottom(x).ticks(6));
+  plot
+    .append('g')
+    .attr('class', 'axis x-axis')
+    .attr('transform', `translate(0,${plotHeight})`)
+    .call(d3.axisBottom(x).ticks(6));
   plot.append('g').attr('class', 'axis y-axis').call(d3.axisLeft(y).ticks(6));
   plot
     .append('text')
@@ -75,10 +79,15 @@ export function lineChartSvg(options: LineChartOptions): string {
     .text(title);
 
   const colours = d3.schemeTableau10;
-  const legend = svg.append('g').attr('class', 'legend').attr('transform', `translate(${width - MARGIN.right + 14},${MARGIN.top})`);
+  const legend = svg
+    .append('g')
+    .attr('class', 'legend')
+    .attr('transform', `translate(${width - MARGIN.right + 14},${MARGIN.top})`);
   series.forEach((s, i) => {
     const colour = s.dashed ? '#777' : colours[i % colours.length];
-    const points = s.x.map((xv, k): [number, number] => [xv, s.y[k]]).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    const points = s.x
+      .map((xv, k): [number, number] => [xv, s.y[k]])
+      .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
     const path = plot
       .append('path')
       .attr('class', 'series')
@@ -86,10 +95,23 @@ export function lineChartSvg(options: LineChartOptions): string {
       .attr('fill', 'none')
       .attr('stroke', colour)
       .attr('stroke-width', 2)
-      .attr('d', d3.line().x(([a]) => x(a)).y(([, b]) => y(b))(points) ?? '');
+      .attr(
+        'd',
+        d3
+          .line()
+          .x(([a]) => x(a))
+          .y(([, b]) => y(b))(points) ?? '',
+      );
     if (s.dashed) path.attr('stroke-dasharray', '5,4');
     const entry = legend.append('g').attr('transform', `translate(0,${i * 18})`);
-    const swatch = entry.append('line').attr('x1', 0).attr('x2', 22).attr('y1', 0).attr('y2', 0).attr('stroke', colour).attr('stroke-width', 2);
+    const swatch = entry
+      .append('line')
+      .attr('x1', 0)
+      .attr('x2', 22)
+      .attr('y1', 0)
+      .attr('y2', 0)
+      .attr('stroke', colour)
+      .attr('stroke-width', 2);
     if (s.dashed) swatch.attr('stroke-dasharray', '5,4');
     entry.append('text').attr('x', 28).attr('y', 4).style('font-size', '12px').text(s.name);
   });

@@ -44,7 +44,10 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
  */
 export function jsonForScript(value: unknown): SafeHtml {
   return new SafeHtml(
-    JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'),
+    JSON.stringify(value)
+      .replace(/</g, '\\u003c')
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029'),
   );
 }
 

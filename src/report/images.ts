@@ -7,7 +7,9 @@ import type { RgbaImage } from '../explain/heatmap.ts';
 export function rgbaToDataUri(image: RgbaImage): string {
   const { rgba, width, height } = image;
   if (rgba.length !== width * height * 4) {
-    throw new UserError(`report image: ${rgba.length} RGBA bytes for ${width}×${height} (expected ${width * height * 4})`);
+    throw new UserError(
+      `report image: ${rgba.length} RGBA bytes for ${width}×${height} (expected ${width * height * 4})`,
+    );
   }
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);

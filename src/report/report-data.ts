@@ -111,7 +111,9 @@ function checkImage(image: SampleImage, where: string): void {
 
 function checkMap(values: Float32Array, image: SampleImage, where: string): void {
   if (values.length !== image.height * image.width) {
-    throw new UserError(`report: ${where}: map has ${values.length} values, expected ${image.height}×${image.width} like its image`);
+    throw new UserError(
+      `report: ${where}: map has ${values.length} values, expected ${image.height}×${image.width} like its image`,
+    );
   }
 }
 
@@ -119,11 +121,13 @@ function checkMap(values: Float32Array, image: SampleImage, where: string): void
 export function validateReportData(data: ReportData): void {
   data.outliers.forEach((row, r) => {
     checkImage(row.image, `outlier row ${r} (sample ${row.index})`);
-    for (const m of row.maps) checkMap(m.values, row.image, `outlier row ${r} (sample ${row.index}), method '${m.method}'`);
+    for (const m of row.maps)
+      checkMap(m.values, row.image, `outlier row ${r} (sample ${row.index}), method '${m.method}'`);
   });
   data.classifier?.rows.forEach((row, r) => {
     checkImage(row.image, `classifier row ${r} (sample ${row.index})`);
-    for (const m of row.maps) checkMap(m.values, row.image, `classifier row ${r} (sample ${row.index}), method '${m.method}'`);
+    for (const m of row.maps)
+      checkMap(m.values, row.image, `classifier row ${r} (sample ${row.index}), method '${m.method}'`);
   });
   data.clusters?.forEach((cluster) =>
     cluster.samples.forEach((s) => {

@@ -3,7 +3,14 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
 import { html, jsonForScript, raw } from './html.ts';
 import { HOVER_SCRIPT, REPORT_CSS } from './page-assets.ts';
 import { validateReportData, type ReportData } from './report-data.ts';
-import { classifierSection, clusterSection, flippingSection, outlierSection, PageContext, runSection } from './sections.ts';
+import {
+  classifierSection,
+  clusterSection,
+  flippingSection,
+  outlierSection,
+  PageContext,
+  runSection,
+} from './sections.ts';
 
 export interface ReportOptions {
   /** nearest-neighbour enlargement of every image (default 4: 28 × 28 → 112 × 112) */

@@ -61,14 +61,26 @@ export function runSection(run: RunInfo): SafeHtml {
     ['support vectors', String(run.nSupportVectors)],
     ['threshold θ (outlier iff o(x) > θ)', formatNumber(run.threshold)],
     ['training time', `${formatNumber(run.trainingSeconds, 3)} s`],
-    ['ROC AUC', run.rocAuc === undefined || run.rocAuc === null ? '— (needs labels and --normal classes)' : formatNumber(run.rocAuc)],
+    [
+      'ROC AUC',
+      run.rocAuc === undefined || run.rocAuc === null
+        ? '— (needs labels and --normal classes)'
+        : formatNumber(run.rocAuc),
+    ],
     ...(run.details ?? []).map(({ name, value }): [string, string] => [name, value]),
   ];
   return html`<section id="run"><h2>The run</h2><table class="info">
     ${rows.map(([name, value]) => html`<tr><th>${name}</th><td>${value}</td></tr>`)}</table></section>`;
 }
 
-function mapCell(ctx: PageContext, maps: MethodMap[], method: string, image: SampleImage, index: number, note?: string): SafeHtml {
+function mapCell(
+  ctx: PageContext,
+  maps: MethodMap[],
+  method: string,
+  image: SampleImage,
+  index: number,
+  note?: string,
+): SafeHtml {
   const map = maps.find((m) => m.method === method);
   if (!map) return html`<td class="caption">–</td>`;
   return html`<td>${ctx.heatMap(map.values, image, index, method)}${note ? html`<div class="caption">${note}</div>` : ''}</td>`;
@@ -80,7 +92,9 @@ export function outlierSection(ctx: PageContext, rows: OutlierRow[]): SafeHtml {
   return html`<section id="outliers"><h2>Top outliers</h2>${colourBar()}<div class="grid-wrap"><table class="grid">
     <tr><th>sample</th><th>image</th>${methods.map((m) => html`<th>${m}</th>`)}</tr>
     ${rows.map(
-      (row) => html`<tr class="outlier-row"><td>#${row.index}<br>label ${row.label ?? '–'}<br>o(x) = ${formatNumber(row.outlierness)}
+      (
+        row,
+      ) => html`<tr class="outlier-row"><td>#${row.index}<br>label ${row.label ?? '–'}<br>o(x) = ${formatNumber(row.outlierness)}
         <br>f(x) = ${formatNumber(row.decision)}</td><td>${ctx.sampleImage(row.image, `sample ${row.index}`)}</td>
         ${methods.map((m) => mapCell(ctx, row.maps, m, row.image, row.index))}</tr>`,
     )}</table></div></section>`;
@@ -92,7 +106,12 @@ function flippingChart(result: PixelFlippingResult, title: string): SafeHtml {
       title,
       xLabel: `fraction of ${result.patchSize}×${result.patchSize} patches flipped (reference: ${result.reference})`,
       yLabel: 'score / starting score (mean)',
-      series: result.curves.map((c) => ({ name: c.method, x: result.fractions, y: c.meanNormalized, dashed: c.method === RANDOM_METHOD })),
+      series: result.curves.map((c) => ({
+        name: c.method,
+        x: result.fractions,
+        y: c.meanNormalized,
+        dashed: c.method === RANDOM_METHOD,
+      })),
     }),
   );
 }
@@ -124,11 +143,20 @@ export function classifierSection(ctx: PageContext, section: ClassifierSection |
     ${section.description ? html`<p>${section.description}</p>` : ''}${colourBar()}
     <div class="grid-wrap"><table class="grid"><tr><th>sample</th><th>image</th>${methods.map((m) => html`<th>${m}</th>`)}</tr>
     ${section.rows.map(
-      (row) => html`<tr class="classifier-row"><td>#${row.index}<br>label ${row.label ?? '–'}<br>predicted ${row.predicted}
+      (
+        row,
+      ) => html`<tr class="classifier-row"><td>#${row.index}<br>label ${row.label ?? '–'}<br>predicted ${row.predicted}
         <br>logit ${formatNumber(row.logit)}</td><td>${ctx.sampleImage(row.image, `sample ${row.index}`)}</td>
         ${methods.map((m) => {
           const area = row.areas?.[m];
-          return mapCell(ctx, row.maps, m, row.image, row.index, area === undefined ? undefined : `flip area ${formatNumber(area, 3)}`);
+          return mapCell(
+            ctx,
+            row.maps,
+            m,
+            row.image,
+            row.index,
+            area === undefined ? undefined : `flip area ${formatNumber(area, 3)}`,
+          );
         })}</tr>`,
     )}</table></div>
     ${section.flipping ? html`${flippingChart(section.flipping, 'Classifier explanations: logit while flipping')}${areaTableHtml(section.flipping)}` : ''}
@@ -141,7 +169,9 @@ export function clusterSection(ctx: PageContext, clusters: ClusterExplanation[] 
     ${clusters.map(
       (c) => html`<div class="cluster"><h3>cluster ${c.cluster} <span class="caption">(${c.size} samples)</span></h3>
         <div class="cluster-samples">${c.samples.map(
-          (s) => html`<div>${ctx.sampleImage(s.image, `sample ${s.index}`)}${ctx.heatMap(s.map, s.image, s.index, `NEON ${c.cluster}`)}
+          (
+            s,
+          ) => html`<div>${ctx.sampleImage(s.image, `sample ${s.index}`)}${ctx.heatMap(s.map, s.image, s.index, `NEON ${c.cluster}`)}
             <div class="caption">#${s.index} ${s.label ?? ''}</div></div>`,
         )}</div></div>`,
     )}</section>`;

@@ -63,7 +63,13 @@ function labelCounts(explainer: RunExplainer, members: number[]): Record<string,
 }
 
 /** The `count` members nearest the centroid (squared distance in feature space; ties: lower index). */
-function nearestMembers(features: Float32Array, dim: number, centroid: Float32Array, members: number[], count: number): number[] {
+function nearestMembers(
+  features: Float32Array,
+  dim: number,
+  centroid: Float32Array,
+  members: number[],
+  count: number,
+): number[] {
   const distance = (i: number) => {
     let s = 0;
     for (let t = 0; t < dim; t++) s += (features[i * dim + t] - centroid[t]) ** 2;
@@ -77,10 +83,19 @@ function nearestMembers(features: Float32Array, dim: number, centroid: Float32Ar
 }
 
 /** NEON relevance of cluster `c` for the samples `indices`. */
-function explainCluster(explainer: RunExplainer, fit: KMeansFit, c: number, indices: number[], composite: string, beta: number) {
+function explainCluster(
+  explainer: RunExplainer,
+  fit: KMeansFit,
+  c: number,
+  indices: number[],
+  composite: string,
+  beta: number,
+) {
   const kmeans = neuralizeKMeans(fit, { target: c, beta });
   const features = explainer.featureNetwork;
-  const network = features ? features.extend(...kmeans.layers) : kmeans.network(null, explainer.run.dataset.sampleShape);
+  const network = features
+    ? features.extend(...kmeans.layers)
+    : kmeans.network(null, explainer.run.dataset.sampleShape);
   const x = explainer.tensorOf(indices);
   try {
     const { relevance, logit } = neon(network, x, { composite, compositeOptions: explainer.compositeOptions });
@@ -99,7 +114,8 @@ function explainCluster(explainer: RunExplainer, fit: KMeansFit, c: number, indi
 export function clusterRun(explainer: RunExplainer, options: ClusterRunOptions): ClusterRunResult {
   const { k } = options;
   if (!(Number.isInteger(k) && k >= 2)) throw new UserError(`--k: NEON needs at least 2 clusters, got ${k}`);
-  if (!(Number.isInteger(options.explain) && options.explain >= 1)) throw new UserError(`--explain must be a whole number ≥ 1, got ${options.explain}`);
+  if (!(Number.isInteger(options.explain) && options.explain >= 1))
+    throw new UserError(`--explain must be a whole number ≥ 1, got ${options.explain}`);
   const composite = options.composite ?? DEFAULT_COMPOSITE;
   const beta = options.beta ?? 1;
   const data = explainer.features();
@@ -109,12 +125,25 @@ export function clusterRun(explainer: RunExplainer, options: ClusterRunOptions):
   for (let c = 0; c < k; c++) {
     const members: number[] = [];
     fit.clusters.forEach((assigned, i) => assigned === c && members.push(i));
-    const explained = nearestMembers(data, dim, fit.centroids.subarray(c * dim, (c + 1) * dim), members, options.explain);
+    const explained = nearestMembers(
+      data,
+      dim,
+      fit.centroids.subarray(c * dim, (c + 1) * dim),
+      members,
+      options.explain,
+    );
     // k-means may leave a cluster empty: nothing to explain there
-    const explanation = explained.length > 0
-      ? explainCluster(explainer, fit, c, explained, composite, beta)
-      : { maps: new Float32Array(0), logits: new Float32Array(0), relevanceSums: new Float32Array(0) };
-    clusters.push({ cluster: c, size: members.length, labels: labelCounts(explainer, members), explained, ...explanation });
+    const explanation =
+      explained.length > 0
+        ? explainCluster(explainer, fit, c, explained, composite, beta)
+        : { maps: new Float32Array(0), logits: new Float32Array(0), relevanceSums: new Float32Array(0) };
+    clusters.push({
+      cluster: c,
+      size: members.length,
+      labels: labelCounts(explainer, members),
+      explained,
+      ...explanation,
+    });
     options.onProgress?.(c + 1);
   }
   return { fit, composite, beta, clusters };
@@ -124,17 +153,41 @@ export function clusterRun(explainer: RunExplainer, options: ClusterRunOptions):
  * Write the clusters to `out` (atomically, as one folder): inputs/, one relevance folder per cluster
  * (cluster-<c>/, as `explain` writes a method), centroids.npy [k, dim] and clusters.json.
  */
-export async function writeClusterRun(out: string, explainer: RunExplainer, result: ClusterRunResult, options: { upscale?: number } = {}): Promise<void> {
+export async function writeClusterRun(
+  out: string,
+  explainer: RunExplainer,
+  result: ClusterRunResult,
+  options: { upscale?: number } = {},
+): Promise<void> {
   const { dataset } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
-  const label = (i: number) => (dataset.labels ? (dataset.classNames[dataset.labels[i]] ?? String(dataset.labels[i])) : null);
+  const label = (i: number) =>
+    dataset.labels ? (dataset.classNames[dataset.labels[i]] ?? String(dataset.labels[i])) : null;
   await writeDirAtomic(out, 'clusters.json', async (tmp) => {
     const all = result.clusters.flatMap((c) => c.explained);
-    if (dataset.sampleShape.length === 3 && all.length > 0) await writeInputImages(tmp, all, explainer.inputs(all), dataset.sampleShape, options);
+    if (dataset.sampleShape.length === 3 && all.length > 0)
+      await writeInputImages(tmp, all, explainer.inputs(all), dataset.sampleShape, options);
     for (const c of result.clusters) {
       if (c.explained.length === 0) continue;
-      const perSample = c.explained.map((index, n) => ({ cluster: c.cluster, label: label(index), logit: c.logits[n], relevanceSum: c.relevanceSums[n] }));
-      await writeRelevanceBatch(tmp, { method: `cluster-${c.cluster}`, indices: c.explained, maps: c.maps, height, width, perSample, info: { composite: result.composite, beta: result.beta } }, options);
+      const perSample = c.explained.map((index, n) => ({
+        cluster: c.cluster,
+        label: label(index),
+        logit: c.logits[n],
+        relevanceSum: c.relevanceSums[n],
+      }));
+      await writeRelevanceBatch(
+        tmp,
+        {
+          method: `cluster-${c.cluster}`,
+          indices: c.explained,
+          maps: c.maps,
+          height,
+          width,
+          perSample,
+          info: { composite: result.composite, beta: result.beta },
+        },
+        options,
+      );
     }
     await writeNpy(join(tmp, 'centroids.npy'), result.fit.centroids, [result.fit.k, result.fit.dim]);
     const summary = {
@@ -145,7 +198,13 @@ export async function writeClusterRun(out: string, explainer: RunExplainer, resu
       beta: result.beta,
       iterations: result.fit.iterations,
       converged: result.fit.converged,
-      clusters: result.clusters.map((c) => ({ cluster: c.cluster, size: c.size, labels: c.labels, explained: c.explained, folder: `cluster-${c.cluster}` })),
+      clusters: result.clusters.map((c) => ({
+        cluster: c.cluster,
+        size: c.size,
+        labels: c.labels,
+        explained: c.explained,
+        folder: `cluster-${c.cluster}`,
+      })),
       assignments: Array.from(result.fit.clusters),
     };
     await writeFile(join(tmp, 'clusters.json'), JSON.stringify(summary) + '\n');

@@ -91,7 +91,11 @@ function reusableRun(dir: string, o: DemoOptions): RunConfig | null {
 
 /** The first `count` rows of every method's maps. */
 function firstRows(results: MethodMaps[], count: number, mapSize: number): MethodMaps[] {
-  return results.map((r) => ({ method: r.method, maps: r.maps.slice(0, count * mapSize), outlierness: r.outlierness.slice(0, count) }));
+  return results.map((r) => ({
+    method: r.method,
+    maps: r.maps.slice(0, count * mapSize),
+    outlierness: r.outlierness.slice(0, count),
+  }));
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
@@ -111,7 +115,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   else {
     o.log(`training on ${o.data} (${o.features} features) into ${runDir}`);
     await timed('train', () =>
-      trainRun({ data: o.data, features: o.features, epochs: o.epochs, kernel: 'gaussian', nu: o.nu, gamma: 'scale', seed: o.seed, out: runDir, backend: o.backend, progress: o.progress, log: o.log }),
+      trainRun({
+        data: o.data,
+        features: o.features,
+        epochs: o.epochs,
+        kernel: 'gaussian',
+        nu: o.nu,
+        gamma: 'scale',
+        seed: o.seed,
+        out: runDir,
+        backend: o.backend,
+        progress: o.progress,
+        log: o.log,
+      }),
     );
   }
 
@@ -120,13 +136,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const { scores, config, dataset } = explainer.run;
     const explainCount = Math.max(o.top, o.reportTop, o.flipTop);
     const indices = topOutliers(scores, explainCount).map((s) => s.index);
-    const mapSize = dataset.sampleShape.length === 3 ? dataset.sampleShape[0] * dataset.sampleShape[1] : dataset.x.length / dataset.n;
+    const mapSize =
+      dataset.sampleShape.length === 3 ? dataset.sampleShape[0] * dataset.sampleShape[1] : dataset.x.length / dataset.n;
 
     const results = await timed(`explain ${indices.length} outliers`, () => {
       const bar = stepProgress('explaining', OUTLIER_METHOD_NAMES.length, o.progress, 'methods');
       try {
         return OUTLIER_METHOD_NAMES.map((method, m) => {
-          const [result] = explainer.explain(indices, [method], { composite: DEFAULT_COMPOSITE, gradient: { steps: o.igSteps } });
+          const [result] = explainer.explain(indices, [method], {
+            composite: DEFAULT_COMPOSITE,
+            gradient: { steps: o.igSteps },
+          });
           bar.update(m + 1);
           return result;
         });
@@ -135,8 +155,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       }
     });
     const listed = indices.slice(0, o.top);
-    const outliers = listed.map((index, k) => ({ rank: k + 1, index, label: scores[index].label, outlierness: results[0].outlierness[k], decision: scores[index].decision }));
-    await timed(`write ${listed.length} explanations`, () => writeExplanations(explainDir, explainer, listed, firstRows(results, listed.length, mapSize), { composite: DEFAULT_COMPOSITE }));
+    const outliers = listed.map((index, k) => ({
+      rank: k + 1,
+      index,
+      label: scores[index].label,
+      outlierness: results[0].outlierness[k],
+      decision: scores[index].decision,
+    }));
+    await timed(`write ${listed.length} explanations`, () =>
+      writeExplanations(explainDir, explainer, listed, firstRows(results, listed.length, mapSize), {
+        composite: DEFAULT_COMPOSITE,
+      }),
+    );
 
     const flipped = indices.slice(0, o.flipTop);
     const flipping = await timed(`pixel flipping of ${flipped.length} outliers`, async () => {

@@ -54,7 +54,9 @@ export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indi
 function checkImages(explainer: RunExplainer): void {
   const shape = explainer.run.dataset.sampleShape;
   if (shape.length !== 3) {
-    throw new UserError(`pixel flipping needs image data; run ${explainer.run.dir} has samples of shape [${shape.join(', ')}]`);
+    throw new UserError(
+      `pixel flipping needs image data; run ${explainer.run.dir} has samples of shape [${shape.join(', ')}]`,
+    );
   }
 }
 
@@ -98,7 +100,9 @@ export async function evaluateOutlierExplanations(
 ): Promise<OutlierEvaluation> {
   checkImages(explainer);
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
-  const explanations = settings.explanations ?? explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
+  const explanations =
+    settings.explanations ??
+    explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
   const score: ScoreFunction = (x) => explainer.network.forward(x);
   const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
   const flipping = await flip(explainer, indices, explanations, parts, settings);
@@ -129,15 +133,21 @@ export async function evaluateClassifierExplanations(
   checkImages(explainer);
   const all = explainRunClassifier(explainer, indices, methods, settings.gradient, settings.onExplainProgress);
   const keep = rowsOf(indices.length).filter((k) => all.logits[k] > 0);
-  const skipped = rowsOf(indices.length).filter((k) => !(all.logits[k] > 0)).map((k) => indices[k]);
-  if (keep.length === 0) throw new UserError(`pixel flipping: none of the ${indices.length} samples has a positive predicted logit to normalise by`);
+  const skipped = rowsOf(indices.length)
+    .filter((k) => !(all.logits[k] > 0))
+    .map((k) => indices[k]);
+  if (keep.length === 0)
+    throw new UserError(
+      `pixel flipping: none of the ${indices.length} samples has a positive predicted logit to normalise by`,
+    );
   const explanation = keepRows(all, keep, explainer);
   const network = explainer.classifierNetwork!;
   // one score per predicted class: the batches of a part all explain the same logit
   const parts: FlipPart[] = [];
   for (const c of [...new Set(explanation.predicted)].sort((a, b) => a - b)) {
     const rows = rowsOf(keep.length).filter((k) => explanation.predicted[k] === c);
-    for (const piece of chunks(rows, settings.samplesPerPart ?? 10)) parts.push({ rows: piece, score: classLogit(network, c) });
+    for (const piece of chunks(rows, settings.samplesPerPart ?? 10))
+      parts.push({ rows: piece, score: classLogit(network, c) });
   }
   const flipping = await flip(explainer, explanation.indices, explanation.methods, parts, settings);
   return { explanation, indices: explanation.indices, skipped, flipping };

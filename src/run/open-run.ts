@@ -24,12 +24,15 @@ export interface OpenRunWithData extends OpenRun {
 }
 
 export function openRun(dir: string): OpenRun {
-  if (!existsSync(dir)) throw new UserError(`run folder ${dir} does not exist (make one with 'oc-explain train --out ${dir}')`);
+  if (!existsSync(dir))
+    throw new UserError(`run folder ${dir} does not exist (make one with 'oc-explain train --out ${dir}')`);
   const config = readRunConfig(dir);
   const svm = OneClassSVM.load(join(dir, OCSVM_FILE));
   const scores = readScoresCsv(join(dir, SCORES_FILE));
   if (scores.length !== config.nSamples) {
-    throw new UserError(`${join(dir, SCORES_FILE)} has ${scores.length} rows but the run has ${config.nSamples} samples: the run folder is inconsistent`);
+    throw new UserError(
+      `${join(dir, SCORES_FILE)} has ${scores.length} rows but the run has ${config.nSamples} samples: the run folder is inconsistent`,
+    );
   }
   return { dir, config, svm, scores };
 }
@@ -38,7 +41,9 @@ export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   const run = openRun(dir);
   const dataset = loadDataset(run.config.data);
   if (dataset.n !== run.config.nSamples) {
-    throw new UserError(`the data of run ${dir} (${run.config.data}) now has ${dataset.n} samples, not ${run.config.nSamples}: it changed since training`);
+    throw new UserError(
+      `the data of run ${dir} (${run.config.data}) now has ${dataset.n} samples, not ${run.config.nSamples}: it changed since training`,
+    );
   }
   const featureModel = run.config.featureNetwork ? await loadModel(join(dir, FEATURES_DIR)) : null;
   return { ...run, dataset, featureModel };

@@ -11,7 +11,11 @@ const SILENT: StepProgress = { update: () => undefined, stop: () => undefined };
 
 export function stepProgress(label: string, total: number, enabled: boolean, unit = 'samples'): StepProgress {
   if (!enabled || total <= 0) return SILENT;
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} ${unit} | {duration}s`, stream: process.stderr, hideCursor: false });
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total} ${unit} | {duration}s`,
+    stream: process.stderr,
+    hideCursor: false,
+  });
   bar.start(total, 0);
   return { update: (done) => bar.update(done), stop: () => bar.stop() };
 }

@@ -4,7 +4,15 @@
  * when the run has a feature network, NEON clusters on request), written as one file.
  */
 import { writeReport } from '../report/report.ts';
-import { areasOfSample, type ClassifierSection, type ClusterExplanation, type OutlierRow, type ReportData, type RunInfo, type SampleImage } from '../report/report-data.ts';
+import {
+  areasOfSample,
+  type ClassifierSection,
+  type ClusterExplanation,
+  type OutlierRow,
+  type ReportData,
+  type RunInfo,
+  type SampleImage,
+} from '../report/report-data.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
@@ -12,7 +20,12 @@ import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { sampleSize } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
-import { evaluateClassifierExplanations, evaluateOutlierExplanations, type FlipSettings, type ReferenceKind } from './evaluate-run.ts';
+import {
+  evaluateClassifierExplanations,
+  evaluateOutlierExplanations,
+  type FlipSettings,
+  type ReferenceKind,
+} from './evaluate-run.ts';
 import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
 import { topOutliers } from './scores-csv.ts';
 
@@ -44,22 +57,31 @@ export interface ReportRunOptions {
 export function sampleImage(explainer: RunExplainer, index: number): SampleImage {
   const { sampleShape } = explainer.run.dataset;
   const pixels = explainer.inputs([index]);
-  if (sampleShape.length === 3) return { height: sampleShape[0], width: sampleShape[1], channels: sampleShape[2], pixels };
+  if (sampleShape.length === 3)
+    return { height: sampleShape[0], width: sampleShape[1], channels: sampleShape[2], pixels };
   return { height: 1, width: sampleSize(explainer.run.dataset), channels: 1, pixels };
 }
 
 export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
   const { config } = explainer.run;
   const network = config.featureNetwork;
-  const features = config.features === 'pixels' ? `pixels (${config.featureDim} values)` : `${config.features}, layer '${config.featureLayer}' (${config.featureDim} features)`;
+  const features =
+    config.features === 'pixels'
+      ? `pixels (${config.featureDim} values)`
+      : `${config.features}, layer '${config.featureLayer}' (${config.featureDim} features)`;
   const details = [
     { name: 'scored samples', value: String(config.nSamples) },
     { name: 'samples with f(x) < 0', value: String(config.nOutliers) },
     { name: 'normal classes', value: config.normal ? config.normal.join(', ') : 'all samples (no labels used)' },
     ...(network
       ? [
-          { name: 'feature network', value: `${network.kind}${network.epochs !== null ? `, ${network.epochs} epochs` : ''}` },
-          ...(network.heldOutAccuracy !== null ? [{ name: 'held-out accuracy', value: `${(100 * network.heldOutAccuracy).toFixed(2)} %` }] : []),
+          {
+            name: 'feature network',
+            value: `${network.kind}${network.epochs !== null ? `, ${network.epochs} epochs` : ''}`,
+          },
+          ...(network.heldOutAccuracy !== null
+            ? [{ name: 'held-out accuracy', value: `${(100 * network.heldOutAccuracy).toFixed(2)} %` }]
+            : []),
         ]
       : []),
     { name: 'seed', value: String(config.seed) },
@@ -85,7 +107,10 @@ function mapOf(maps: Float32Array, k: number, size: number): Float32Array {
   return maps.slice(k * size, (k + 1) * size);
 }
 
-async function outlierPart(explainer: RunExplainer, o: ReportRunOptions): Promise<{ rows: OutlierRow[]; flipping: PixelFlippingResult | null }> {
+async function outlierPart(
+  explainer: RunExplainer,
+  o: ReportRunOptions,
+): Promise<{ rows: OutlierRow[]; flipping: PixelFlippingResult | null }> {
   const { scores, dataset } = explainer.run;
   const indices = topOutliers(scores, o.top ?? 12).map((s) => s.index);
   const [height, width] = mapShape(dataset.sampleShape);
@@ -99,7 +124,8 @@ async function outlierPart(explainer: RunExplainer, o: ReportRunOptions): Promis
   if (!flipping && dataset.sampleShape.length === 3) {
     o.log?.('pixel flipping of the outlier explanations');
     const settings: FlipSettings = { reference: o.reference ?? 'nearest', patchSize: o.patchSize, steps: o.steps };
-    flipping = (await evaluateOutlierExplanations(explainer, indices, o.methods, { ...settings, explanations })).flipping;
+    flipping = (await evaluateOutlierExplanations(explainer, indices, o.methods, { ...settings, explanations }))
+      .flipping;
   }
   const rows = indices.map((index, k) => ({
     index,
@@ -115,10 +141,22 @@ async function outlierPart(explainer: RunExplainer, o: ReportRunOptions): Promis
 async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClassifierSection | null> {
   const count = Math.min(o.classifierSamples ?? 6, explainer.run.dataset.n);
   const network = explainer.run.config.featureNetwork;
-  if (!explainer.classifierNetwork || !network || count === 0 || o.classifierMethods.length === 0 || explainer.run.dataset.sampleShape.length !== 3) return null;
+  if (
+    !explainer.classifierNetwork ||
+    !network ||
+    count === 0 ||
+    o.classifierMethods.length === 0 ||
+    explainer.run.dataset.sampleShape.length !== 3
+  )
+    return null;
   o.log?.(`explaining the classifier on ${count} samples (${o.classifierMethods.map((m) => m.name).join(', ')})`);
   const indices = Array.from({ length: count }, (_, i) => i);
-  const e = await evaluateClassifierExplanations(explainer, indices, o.classifierMethods, { reference: 'zero', patchSize: o.patchSize, steps: o.steps, gradient: o.gradient });
+  const e = await evaluateClassifierExplanations(explainer, indices, o.classifierMethods, {
+    reference: 'zero',
+    patchSize: o.patchSize,
+    steps: o.steps,
+    gradient: o.gradient,
+  });
   const { dataset, scores } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const rows = e.indices.map((index, k) => ({
@@ -130,7 +168,8 @@ async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Pro
     maps: e.explanation.methods.map((m) => ({ method: m.method, values: mapOf(m.maps, k, height * width) })),
     areas: areasOfSample(e.flipping, k),
   }));
-  const accuracy = network.heldOutAccuracy === null ? '' : `, held-out accuracy ${(100 * network.heldOutAccuracy).toFixed(2)} %`;
+  const accuracy =
+    network.heldOutAccuracy === null ? '' : `, held-out accuracy ${(100 * network.heldOutAccuracy).toFixed(2)} %`;
   const left = e.skipped.length ? `; left out (predicted logit ≤ 0): ${e.skipped.join(', ')}` : '';
   return {
     description: `The ${network.kind} feature network as a classifier${accuracy}: each map explains the logit of the predicted class. Pixel flipping with reference zero${left}.`,
@@ -150,7 +189,12 @@ function clusterPart(explainer: RunExplainer, o: ReportRunOptions): ClusterExpla
     return {
       cluster: main ? `${c.cluster} (mostly ${main[0]}: ${main[1]})` : String(c.cluster),
       size: c.size,
-      samples: c.explained.map((index, n) => ({ index, label: scores[index].label || null, image: sampleImage(explainer, index), map: mapOf(c.maps, n, height * width) })),
+      samples: c.explained.map((index, n) => ({
+        index,
+        label: scores[index].label || null,
+        image: sampleImage(explainer, index),
+        map: mapOf(c.maps, n, height * width),
+      })),
     };
   });
 }

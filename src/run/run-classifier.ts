@@ -40,7 +40,10 @@ export function runClassifier(explainer: RunExplainer): ExplainableNetwork {
 }
 
 /** Predicted class and its logit for every chosen sample. */
-export function predictClasses(explainer: RunExplainer, indices: readonly number[]): { predicted: Int32Array; logits: Float32Array } {
+export function predictClasses(
+  explainer: RunExplainer,
+  indices: readonly number[],
+): { predicted: Int32Array; logits: Float32Array } {
   const network = runClassifier(explainer);
   const predicted = new Int32Array(indices.length);
   const logits = new Float32Array(indices.length);
@@ -58,7 +61,9 @@ export function predictClasses(explainer: RunExplainer, indices: readonly number
 
 /** LRP composites with the data's bounds (z^B at the pixels, or w² for unbounded inputs). */
 function withDataBounds(method: ClassifierMethod, explainer: RunExplainer): ClassifierMethod {
-  return method.kind === 'lrp' ? { ...method, composite: parseComposite(method.name, explainer.compositeOptions) } : method;
+  return method.kind === 'lrp'
+    ? { ...method, composite: parseComposite(method.name, explainer.compositeOptions) }
+    : method;
 }
 
 /** Explain the predicted class of each sample with every method; `onProgress(samples done)` per pass. */

@@ -56,7 +56,9 @@ export interface RunConfig {
 export function readRunConfig(dir: string): RunConfig {
   const path = join(dir, CONFIG_FILE);
   if (!existsSync(path)) {
-    throw new UserError(`${dir} is not a run folder: ${CONFIG_FILE} is missing (make one with 'oc-explain train --out ${dir}')`);
+    throw new UserError(
+      `${dir} is not a run folder: ${CONFIG_FILE} is missing (make one with 'oc-explain train --out ${dir}')`,
+    );
   }
   let config: RunConfig;
   try {
@@ -64,9 +66,12 @@ export function readRunConfig(dir: string): RunConfig {
   } catch (e) {
     throw new UserError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
-  if (config?.format !== RUN_FORMAT) throw new UserError(`${path} is not an oc-explain run description (format '${String(config?.format)}')`);
+  if (config?.format !== RUN_FORMAT)
+    throw new UserError(`${path} is not an oc-explain run description (format '${String(config?.format)}')`);
   if (config.version !== RUN_VERSION) {
-    throw new UserError(`${path} has run format version ${String(config.version)}; this oc-explain reads version ${RUN_VERSION} (train the run again)`);
+    throw new UserError(
+      `${path} has run format version ${String(config.version)}; this oc-explain reads version ${RUN_VERSION} (train the run again)`,
+    );
   }
   return config;
 }

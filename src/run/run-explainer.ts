@@ -108,7 +108,10 @@ export class RunExplainer {
     const data = new Float32Array(indices.length * dim);
     for (let start = 0; start < indices.length; start += 256) {
       const batch = indices.slice(start, start + 256);
-      data.set(tf.tidy(() => network.forward(this.tensorOf(batch)).dataSync()), start * dim);
+      data.set(
+        tf.tidy(() => network.forward(this.tensorOf(batch)).dataSync()),
+        start * dim,
+      );
     }
     return data;
   }
@@ -164,7 +167,11 @@ export class RunExplainer {
     return tf.tensor(this.inputs(indices), [indices.length, ...this.run.dataset.sampleShape]);
   }
 
-  explain(indices: readonly number[], methods: readonly OutlierMethodName[], options: ExplainOptions = {}): MethodMaps[] {
+  explain(
+    indices: readonly number[],
+    methods: readonly OutlierMethodName[],
+    options: ExplainOptions = {},
+  ): MethodMaps[] {
     const [height, width] = mapShape(this.run.dataset.sampleShape);
     const batchSize = options.batchSize ?? 256;
     const results = methods.map((method) => ({

@@ -12,7 +12,11 @@ function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function formatScoresCsv(decision: ArrayLike<number>, labels: ArrayLike<number> | null, classNames: string[]): string {
+export function formatScoresCsv(
+  decision: ArrayLike<number>,
+  labels: ArrayLike<number> | null,
+  classNames: string[],
+): string {
   const lines = ['index,label,decision'];
   for (let i = 0; i < decision.length; i++) {
     const label = labels ? csvCell(classNames[labels[i]]) : '';
@@ -30,12 +34,16 @@ function parseRow(line: string): [string, string, string] | null {
 
 export function readScoresCsv(path: string): SampleScore[] {
   if (!existsSync(path)) throw new UserError(`${path} is missing: the run folder is incomplete (train it again)`);
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines[0] !== 'index,label,decision') throw new UserError(`${path}: expected the header 'index,label,decision', got '${lines[0] ?? ''}'`);
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
+  if (lines[0] !== 'index,label,decision')
+    throw new UserError(`${path}: expected the header 'index,label,decision', got '${lines[0] ?? ''}'`);
   return lines.slice(1).map((line, k) => {
     const row = parseRow(line);
     const decision = row ? Number(row[2]) : NaN;
-    if (!row || !Number.isFinite(decision)) throw new UserError(`${path}, line ${k + 2}: expected 'index,label,decision', got '${line}'`);
+    if (!row || !Number.isFinite(decision))
+      throw new UserError(`${path}, line ${k + 2}: expected 'index,label,decision', got '${line}'`);
     return { index: Number(row[0]), label: row[1], decision };
   });
 }

@@ -17,7 +17,15 @@ import { selectRows } from '../ocsvm/matrix.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 import { assertReplaceable, writeDirAtomic } from '../io/atomic-write.ts';
-import { CONFIG_FILE, FEATURES_DIR, OCSVM_FILE, RUN_FORMAT, RUN_VERSION, SCORES_FILE, type RunConfig } from './run-config.ts';
+import {
+  CONFIG_FILE,
+  FEATURES_DIR,
+  OCSVM_FILE,
+  RUN_FORMAT,
+  RUN_VERSION,
+  SCORES_FILE,
+  type RunConfig,
+} from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
 
 export interface TrainRunOptions {
@@ -49,7 +57,10 @@ export interface TrainedRun {
 export function absoluteDataSpec(spec: DataSpec, given: string): string {
   if (spec.kind === 'png') return `png:${resolve(spec.dir)}`;
   if (spec.kind === 'csv') {
-    const options = [spec.label !== null ? `label=${spec.label}` : null, spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null];
+    const options = [
+      spec.label !== null ? `label=${spec.label}` : null,
+      spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null,
+    ];
     return [`csv:${resolve(spec.file)}`, ...options.filter((o) => o !== null)].join(',');
   }
   return given;
@@ -60,11 +71,13 @@ function normalMask(ds: Dataset, normal: string[]): Uint8Array {
   const wanted = new Set<number>();
   for (const name of normal) {
     const k = ds.classNames.indexOf(name);
-    if (k < 0) throw new UserError(`--normal: ${ds.source} has no class '${name}'; its classes: ${ds.classNames.join(', ')}`);
+    if (k < 0)
+      throw new UserError(`--normal: ${ds.source} has no class '${name}'; its classes: ${ds.classNames.join(', ')}`);
     wanted.add(k);
   }
   const mask = Uint8Array.from(ds.labels, (label) => (wanted.has(label) ? 1 : 0));
-  if (mask.every((m) => m === 0)) throw new UserError(`--normal ${normal.join(',')}: no sample of ${ds.source} belongs to these classes`);
+  if (mask.every((m) => m === 0))
+    throw new UserError(`--normal ${normal.join(',')}: no sample of ${ds.source} belongs to these classes`);
   return mask;
 }
 
@@ -93,9 +106,16 @@ async function makeFeatures(ds: Dataset, o: TrainRunOptions, log: (line: string)
   const kind = parseNetworkKind(o.features, '--features');
   log(`training the ${kind.toUpperCase()} feature network on ${ds.n} samples`);
   const start = performance.now();
-  const trained = await trainFeatureNetwork(ds, { network: kind, epochs: o.epochs, seed: o.seed, progress: o.progress });
+  const trained = await trainFeatureNetwork(ds, {
+    network: kind,
+    epochs: o.epochs,
+    seed: o.seed,
+    progress: o.progress,
+  });
   const trainSeconds = (performance.now() - start) / 1000;
-  log(`feature network: held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trainSeconds.toFixed(1)} s)`);
+  log(
+    `feature network: held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trainSeconds.toFixed(1)} s)`,
+  );
   return {
     extractor: networkExtractor(trained.model, { layer: o.featureLayer }),
     model: trained.model,
@@ -119,7 +139,13 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
     log(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features`);
     svm.fit(fitted);
     const decision = svm.decisionFunction({ data: phi, n: ds.n, d: extractor.featureDim });
-    const auc = mask && mask.includes(0) ? rocAuc(Float64Array.from(decision, (v) => -v), Array.from(mask, (m) => m === 0)) : null;
+    const auc =
+      mask && mask.includes(0)
+        ? rocAuc(
+            Float64Array.from(decision, (v) => -v),
+            Array.from(mask, (m) => m === 0),
+          )
+        : null;
     const config: RunConfig = {
       format: RUN_FORMAT,
       version: RUN_VERSION,

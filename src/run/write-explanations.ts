@@ -18,7 +18,11 @@ export interface ExplainedSample {
   ocdtdSum: number | null;
 }
 
-export function describeExplained(explainer: RunExplainer, indices: readonly number[], results: readonly MethodMaps[]): ExplainedSample[] {
+export function describeExplained(
+  explainer: RunExplainer,
+  indices: readonly number[],
+  results: readonly MethodMaps[],
+): ExplainedSample[] {
   const { scores, dataset } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const ocdtd = results.find((r) => r.method === 'ocdtd');
@@ -27,7 +31,9 @@ export function describeExplained(explainer: RunExplainer, indices: readonly num
     label: scores[index].label || null,
     outlierness: results[0].outlierness[k],
     decision: scores[index].decision,
-    ocdtdSum: ocdtd ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0) : null,
+    ocdtdSum: ocdtd
+      ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0)
+      : null,
   }));
 }
 
@@ -43,11 +49,22 @@ export async function writeExplanations(
   const samples = describeExplained(explainer, indices, results);
   const options = { upscale: info.upscale };
   await writeDirAtomic(out, 'explain.json', async (tmp) => {
-    if (dataset.sampleShape.length === 3) await writeInputImages(tmp, indices, explainer.inputs(indices), dataset.sampleShape, options);
+    if (dataset.sampleShape.length === 3)
+      await writeInputImages(tmp, indices, explainer.inputs(indices), dataset.sampleShape, options);
     for (const r of results) {
-      await writeRelevanceBatch(tmp, { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) }, options);
+      await writeRelevanceBatch(
+        tmp,
+        { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) },
+        options,
+      );
     }
-    const summary = { run: explainer.run.dir, threshold: config.svm.threshold, composite: info.composite, methods: results.map((r) => r.method), samples };
+    const summary = {
+      run: explainer.run.dir,
+      threshold: config.svm.threshold,
+      composite: info.composite,
+      methods: results.map((r) => r.method),
+      samples,
+    };
     await writeFile(join(tmp, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
   });
   return samples;

@@ -50,9 +50,7 @@ export function parseBackendName(value: string, where: string): BackendName {
  */
 export async function initRuntime(options: { backend?: string; quiet?: boolean } = {}): Promise<BackendName> {
   const forcedRaw = options.backend ?? process.env.OC_EXPLAIN_BACKEND;
-  const forced = forcedRaw
-    ? parseBackendName(forcedRaw, options.backend ? '--backend' : 'OC_EXPLAIN_BACKEND')
-    : null;
+  const forced = forcedRaw ? parseBackendName(forcedRaw, options.backend ? '--backend' : 'OC_EXPLAIN_BACKEND') : null;
   if (active && (!forced || forced === active)) return active;
   tf.enableProdMode();
   // the project's wasm kernels (conv gradients, fast transposed matMul, …)

@@ -10,27 +10,37 @@ import { tf, activeBackend, initRuntime } from './runtime.ts';
 import { UserError } from '../errors.ts';
 
 export type PoolRequest<Init, Job> =
-  | { type: 'init'; backend: string | undefined; init: Init }
-  | { type: 'job'; id: number; job: Job };
+  { type: 'init'; backend: string | undefined; init: Init } | { type: 'job'; id: number; job: Job };
 
 export type PoolReply<Result> =
   | { type: 'ready' }
   | { type: 'result'; id: number; result: Result }
   | { type: 'error'; id: number; message: string; userError: boolean };
 
-/** Start a worker that runs `script` (a .ts module) through tsx: the project runs TypeScript without a build. */
+/**
+ * The worker module `name` beside the module at `base` (its import.meta.url), in the same form:
+ * compiled JavaScript in dist/, TypeScript when the sources run directly (tests, benches).
+ */
+export function workerScript(base: string, name: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
+}
+
+/** Start a worker on `script`; a TypeScript source goes through tsx, which only development installs. */
 function spawnWorker(script: URL): Worker {
+  if (!script.pathname.endsWith('.ts')) return new Worker(script);
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); });`;
   return new Worker(bootstrap, { eval: true });
 }
 
-const errorOf = (reply: { message: string; userError: boolean }) => (reply.userError ? new UserError(reply.message) : new Error(reply.message));
+const errorOf = (reply: { message: string; userError: boolean }) =>
+  reply.userError ? new UserError(reply.message) : new Error(reply.message);
 
 /** The `workers` option of a pool (default 1: with the main thread, both cores), checked. */
 export function workerCount(workers: number | undefined, what: string): number {
   const count = workers ?? 1;
-  if (!(Number.isInteger(count) && count >= 0)) throw new UserError(`${what}: workers must be an integer ≥ 0, got ${count}`);
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new UserError(`${what}: workers must be an integer ≥ 0, got ${count}`);
   return count;
 }
 
@@ -56,7 +66,11 @@ export class WorkerPool<Init, Job, Result> {
   }
 
   /** `count` workers running `script`, each initialised with `init` on the main thread's backend. */
-  static async start<Init, Job, Result>(script: URL, count: number, init: Init): Promise<WorkerPool<Init, Job, Result>> {
+  static async start<Init, Job, Result>(
+    script: URL,
+    count: number,
+    init: Init,
+  ): Promise<WorkerPool<Init, Job, Result>> {
     const workers = Array.from({ length: count }, () => spawnWorker(script));
     const request: PoolRequest<Init, Job> = { type: 'init', backend: activeBackend() ?? undefined, init };
     try {
@@ -201,7 +215,12 @@ export function serveWorker<Init, Job, Result>(name: string, handlers: WorkerHan
       reply({ type: 'result', id: request.id, result }, transfer);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      reply({ type: 'error', id: request.type === 'job' ? request.id : -1, message, userError: (e as Error)?.name === 'UserError' });
+      reply({
+        type: 'error',
+        id: request.type === 'job' ? request.id : -1,
+        message,
+        userError: (e as Error)?.name === 'UserError',
+      });
     }
   });
 }

@@ -19,7 +19,8 @@ export interface ReferenceModel {
   supportVectors: Float32Array;
 }
 
-export const row = (data: ArrayLike<number>, i: number, d: number): number[] => Array.from({ length: d }, (_, k) => data[i * d + k]);
+export const row = (data: ArrayLike<number>, i: number, d: number): number[] =>
+  Array.from({ length: d }, (_, k) => data[i * d + k]);
 
 /** ‖x − u‖_p^p with p = 2 (rbf) or 1 (laplacian). */
 export function distance(x: number[], u: number[], kernel: string): number {
@@ -41,7 +42,10 @@ export function decision(model: ReferenceModel, x: number[]): number {
 /** h_j = d_j + (1/γ) log(νl/α_j) for every support vector. */
 export function neuronValues(model: ReferenceModel, x: number[]): number[] {
   const scale = model.nu * model.nTrain;
-  return Array.from(model.dualCoef, (a, j) => distance(x, row(model.supportVectors, j, x.length), model.kernel) + Math.log(scale / a) / model.gamma);
+  return Array.from(
+    model.dualCoef,
+    (a, j) => distance(x, row(model.supportVectors, j, x.length), model.kernel) + Math.log(scale / a) / model.gamma,
+  );
 }
 
 /** o(x) = −(1/γ) log Σ_j exp(−γ h_j), in float64 with the minimum taken out. */

@@ -14,7 +14,10 @@ export interface CliResult {
 
 export async function cli(...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run('node', [CLI, ...args], { env: { ...process.env, OC_EXPLAIN_BACKEND: 'wasm' }, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run('node', [CLI, ...args], {
+      env: { ...process.env, OC_EXPLAIN_BACKEND: 'wasm' },
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -13,7 +13,10 @@ export const MNIST_DIM = 784;
 export function loadMnistPixels(n: number): { data: Float32Array; n: number; d: number; labels: Int32Array } {
   const require = createRequire(import.meta.url);
   const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-  const raw = Array.from({ length: 10 }, (_, c) => (JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data: number[] }).data);
+  const raw = Array.from(
+    { length: 10 },
+    (_, c) => (JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data: number[] }).data,
+  );
   const counts = raw.map((r) => r.length / MNIST_DIM);
   const data = new Float32Array(n * MNIST_DIM);
   const labels = new Int32Array(n);

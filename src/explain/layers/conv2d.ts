@@ -17,7 +17,8 @@ export class Conv2DLayer extends LinearLayer {
     readonly padding: Padding,
   ) {
     super(name, weight, bias);
-    if (weight.rank !== 4) throw new Error(`conv2d layer '${name}': kernel must be [kh, kw, in, out], got [${weight.shape}]`);
+    if (weight.rank !== 4)
+      throw new Error(`conv2d layer '${name}': kernel must be [kh, kw, in, out], got [${weight.shape}]`);
   }
 
   apply(a: Tensor, weight: Tensor, bias: Tensor | null): Tensor {

@@ -14,7 +14,8 @@ export class DenseLayer extends LinearLayer {
 
   apply(a: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     return tf.tidy(() => {
-      const flat = a.rank === 2 ? (a as tf.Tensor2D) : tf.reshape(a, [-1, a.shape[a.rank - 1] as number]) as tf.Tensor2D;
+      const flat =
+        a.rank === 2 ? (a as tf.Tensor2D) : (tf.reshape(a, [-1, a.shape[a.rank - 1] as number]) as tf.Tensor2D);
       const z = tf.fused.matMul({ a: flat, b: weight as tf.Tensor2D, bias: bias ?? undefined });
       return a.rank === 2 ? z : tf.reshape(z, [...a.shape.slice(0, -1), weight.shape[1] as number]);
     });
@@ -22,7 +23,8 @@ export class DenseLayer extends LinearLayer {
 
   transpose(s: Tensor, weight: Tensor, a: Tensor): Tensor {
     return tf.tidy(() => {
-      const flat = s.rank === 2 ? (s as tf.Tensor2D) : tf.reshape(s, [-1, s.shape[s.rank - 1] as number]) as tf.Tensor2D;
+      const flat =
+        s.rank === 2 ? (s as tf.Tensor2D) : (tf.reshape(s, [-1, s.shape[s.rank - 1] as number]) as tf.Tensor2D);
       return tf.reshape(tf.matMul(flat, weight as tf.Tensor2D, false, true), a.shape);
     });
   }

@@ -22,11 +22,13 @@ export class MaxPooling2DLayer implements ExplainableLayer {
 
   /** The MaxPoolGrad kernel with the forward output we already have (tf.grad would pool again). */
   relevance(input: Tensor, R: Tensor, _rule: unknown, ctx: RelevanceContext): Tensor {
-    return tf.engine().runKernel(
-      'MaxPoolGrad',
-      { dy: R, input, output: ctx.output },
-      { filterSize: this.poolSize, strides: this.strides, pad: this.padding },
-    ) as Tensor;
+    return tf
+      .engine()
+      .runKernel(
+        'MaxPoolGrad',
+        { dy: R, input, output: ctx.output },
+        { filterSize: this.poolSize, strides: this.strides, pad: this.padding },
+      ) as Tensor;
   }
 
   dispose(): void {}

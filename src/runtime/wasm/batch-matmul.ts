@@ -3,7 +3,15 @@
  * transposes operands explicitly and splits batches into single products before delegating.
  */
 import { tf } from '../tf.ts';
-import { callKernel, floatView, release, sizeOf, type KernelArgs, type TensorInfo, type WasmKernelFunc } from './kernel-calls.ts';
+import {
+  callKernel,
+  floatView,
+  release,
+  sizeOf,
+  type KernelArgs,
+  type TensorInfo,
+  type WasmKernelFunc,
+} from './kernel-calls.ts';
 
 function swapLastTwo(backend: KernelArgs['backend'], t: TensorInfo): TensorInfo {
   const rank = t.shape.length;

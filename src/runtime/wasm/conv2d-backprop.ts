@@ -56,7 +56,14 @@ function phaseFilter(
 }
 
 /** dy [B,OH,OW,C] placed at (top, left) in a zero [B, outH, outW, C]; what falls outside is cut. */
-function shifted(backend: KernelArgs['backend'], dy: TensorInfo, top: number, left: number, outH: number, outW: number): TensorInfo {
+function shifted(
+  backend: KernelArgs['backend'],
+  dy: TensorInfo,
+  top: number,
+  left: number,
+  outH: number,
+  outW: number,
+): TensorInfo {
   const [batch, dyH, dyW, channels] = dy.shape;
   const out = backend.makeOutput([batch, outH, outW, channels], 'float32');
   const src = floatView(backend, dy);
@@ -64,8 +71,8 @@ function shifted(backend: KernelArgs['backend'], dy: TensorInfo, top: number, le
   dst.fill(0);
   for (let b = 0; b < batch; b++) {
     for (let i = Math.max(0, -top); i < Math.min(dyH, outH - top); i++) {
-      const from = ((b * dyH + i) * dyW) * channels;
-      const to = ((b * outH + top + i) * outW) * channels;
+      const from = (b * dyH + i) * dyW * channels;
+      const to = (b * outH + top + i) * outW * channels;
       const j0 = Math.max(0, -left);
       const j1 = Math.min(dyW, outW - left);
       if (j1 > j0) dst.set(src.subarray(from + j0 * channels, from + j1 * channels), to + (left + j0) * channels);
@@ -108,7 +115,12 @@ export function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
         callKernel('Conv2D', { x, filter: taps }, { strides: 1, pad, dilations: 1, dataFormat: 'NHWC' }, backend);
       let out: TensorInfo;
       if (Math.min(v.before, v.after, u.before, u.after) >= 0) {
-        out = conv(dy, [[0, 0], [v.before, v.after], [u.before, u.after], [0, 0]]);
+        out = conv(dy, [
+          [0, 0],
+          [v.before, v.after],
+          [u.before, u.after],
+          [0, 0],
+        ]);
       } else {
         const grid = shifted(backend, dy, v.before, u.before, v.count + v.taps - 1, u.count + u.taps - 1);
         out = conv(grid, 'valid');
@@ -199,7 +211,12 @@ function filterGradByConv({ inputs, backend }: KernelArgs, info: ConvInfo): Tens
     { x: xT, filter: dyT },
     {
       strides: 1,
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
       dilations: [info.strideHeight, info.strideWidth],
       dataFormat: 'NHWC',
       dimRoundingMode: undefined,
