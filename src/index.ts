@@ -107,11 +107,15 @@ export {
   pixelFlipping,
   normalizedArea,
   areaTable,
+  FLIP_NORMALIZATIONS,
+  type FlipNormalization,
   type PixelFlippingOptions,
   type PixelFlippingResult,
   type FlipReference,
 } from './metrics/pixel-flipping.ts';
 export { rocAuc } from './metrics/roc-auc.ts';
+export { pixelAuc, topMaskPrecision, localisationScores, type LocalisationScores } from './metrics/localization.ts';
+export { gaussianBlur } from './metrics/blur.ts';
 
 // report
 export { renderReportHtml, writeReport, type ReportOptions } from './report/report.ts';
