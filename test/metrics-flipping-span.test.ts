@@ -89,22 +89,26 @@ describe('span-normalised pixel flipping', () => {
     expect(curve.meanArea).toBeCloseTo(curve.areas.reduce((a, b) => a + b, 0) / n, 10);
   });
 
-  it('leaves out the samples whose flip does not lower the score, for every method alike', async () => {
-    // sample 1 is black: flipping it to the (brighter) reference raises the score
-    const data = new Float32Array(2 * 16);
+  it('leaves out the samples whose flip lowers the score by less than a tenth, for every method alike', async () => {
+    // score = 3 + 7.5·v on an image of constant v; the reference has v = 0.5 (score 6.75).
+    // sample 0 (v = 0.9, 9.75 → 6.75) is kept; sample 1 is black, the flip raises its score;
+    // sample 2 (v = 0.55, 7.125 → 6.75) falls by 0.375 < 0.7125, a tenth of its start
+    const data = new Float32Array(3 * 16);
     data.fill(0.9, 0, 16);
+    data.fill(0.55, 32, 48);
     const reference = new Float32Array(16).fill(0.5);
-    const x = tf.tensor(data, [2, 4, 4]);
-    const result = await pixelFlipping(score, x, [{ method: 'm', relevance: new Float32Array(32).fill(1) }], {
+    const x = tf.tensor(data, [3, 4, 4]);
+    const result = await pixelFlipping(score, x, [{ method: 'm', relevance: new Float32Array(48).fill(1) }], {
       reference: { kind: 'mean', image: reference },
       normalize: 'span',
       steps: 4,
     });
     x.dispose();
-    expect(result.withoutSpan).toBe(1);
+    expect(result.withoutSpan).toBe(2);
     for (const curve of result.curves) {
       expect(Number.isFinite(curve.areas[0])).toBe(true);
       expect(curve.areas[1]).toBeNaN();
+      expect(curve.areas[2]).toBeNaN();
       expect(curve.meanArea).toBe(curve.areas[0]);
     }
     expect(result.curves.map((c) => c.method)).toEqual(['m', RANDOM_METHOD]);

@@ -17,12 +17,13 @@ import {
   parseOcdtdVariant,
   variantLabel,
   variantLayers,
+  variantNetwork,
   type OcdtdVariant,
 } from '../src/neuralize/ocdtd-variants.ts';
 import { simplexLeastSquares } from '../src/neuralize/simplex-least-squares.ts';
 import { explainOutliers } from '../src/neuralize/outlier-methods.ts';
 import { mulberry32 } from '../src/data/random.ts';
-import { nearestHullPoint, pooledReference } from './helpers/ocdtd-variant-reference.ts';
+import { nearestHullMixture, nearestHullPoint, pooledReference } from './helpers/ocdtd-variant-reference.ts';
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });
@@ -277,6 +278,78 @@ describe('variants through a feature network', () => {
     tf.dispose([x, relevance]);
     layers.forEach((l) => l.dispose());
     svm.dispose();
+  });
+});
+
+describe('the deep path through the image of the root point', () => {
+  it('images and projection: R ∝ (x − r)², r the mixed or projected prototype images, Σ R = output', () => {
+    const pixelsPer = 12;
+    const w = Float32Array.from({ length: pixelsPer * d }, () => random() - 0.3);
+    const features = new ExplainableNetwork(
+      [new DenseLayer('features', tf.tensor2d(w, [pixelsPer, d]), tf.zeros([d]))],
+      [pixelsPer],
+    );
+    const images = Float32Array.from({ length: 14 * pixelsPer }, () => random());
+    const imageRows = Array.from({ length: 14 }, (_, j) =>
+      Array.from(images.subarray(j * pixelsPer, (j + 1) * pixelsPer)),
+    );
+    const phiOf = (v: number[]) => Array.from({ length: d }, (_, f) => v.reduce((s, x, i) => s + x * w[i * d + f], 0));
+    const inliers = Float32Array.from(imageRows.flatMap(phiOf));
+    const xs = [imageRows[2], ...Array.from({ length: 4 }, () => Array.from({ length: pixelsPer }, () => random()))];
+    const x = tf.tensor2d(xs.flat(), [xs.length, pixelsPer]);
+    for (const text of [
+      'hull:k=3,deep=images',
+      'hull:k=3,deep=projection',
+      'inliers:k=4,deep=projection',
+      'inliers:k=4,deep=images',
+    ]) {
+      const variant = parseOcdtdVariant(text);
+      const built = variantNetwork(model, variant, features, [pixelsPer], { inliers, inlierImages: images });
+      const { relevance, outlierness: output } = ocdtd(built.network, x);
+      const R = relevance.dataSync();
+      xs.forEach((xv, s) => {
+        const f = phiOf(xv);
+        // the k nearest inliers in feature space, the image itself left out
+        const order = imageRows
+          .map((_, j) => j)
+          .filter((j) => sq(f, phiOf(imageRows[j])) > 1e-9)
+          .sort((p, q) => sq(f, phiOf(imageRows[p])) - sq(f, phiOf(imageRows[q])))
+          .slice(0, variant.k);
+        let root: number[];
+        if (variant.deep === 'projection') {
+          root = nearestHullPoint(
+            xv,
+            order.map((j) => imageRows[j]),
+          );
+        } else {
+          const u = order.map((j) => phiOf(imageRows[j]));
+          const weights =
+            variant.pooling === 'hull'
+              ? nearestHullMixture(f, u).weights
+              : (() => {
+                  const h = u.map((uj) => sq(f, uj));
+                  const m = Math.min(...h);
+                  const e = h.map((v) => Math.exp(-variant.kappa * gamma * (v - m)));
+                  const t = e.reduce((a, b) => a + b, 0);
+                  return e.map((v) => v / t);
+                })();
+          root = xv.map((_, i) => order.reduce((acc, j, a) => acc + weights[a] * imageRows[j][i], 0));
+        }
+        const squared = xv.map((v, i) => (v - root[i]) ** 2);
+        const total = squared.reduce((a, b) => a + b, 0);
+        const size = Math.max(Math.abs(output[s]), 1e-3);
+        let sum = 0;
+        for (let i = 0; i < pixelsPer; i++) {
+          sum += R[s * pixelsPer + i];
+          expect(Math.abs(R[s * pixelsPer + i] - (output[s] * squared[i]) / total)).toBeLessThanOrEqual(2e-3 * size);
+        }
+        expect(Math.abs(sum - output[s])).toBeLessThanOrEqual(1e-4 * size);
+      });
+      relevance.dispose();
+      built.dispose();
+    }
+    x.dispose();
+    features.dispose();
   });
 });
 

@@ -14,8 +14,11 @@ import {
 import { stepProgress } from '../run/progress.ts';
 import { RunExplainer } from '../run/run-explainer.ts';
 import { topOutliers } from '../run/scores-csv.ts';
-import { areaTableText } from '../run/text-table.ts';
-import { parseCount, parseIndexList } from './options.ts';
+import { areaTableText, textTable } from '../run/text-table.ts';
+import { loadMaskFolder, parseMaskSpec } from '../data/mask-folder.ts';
+import { evaluateAgainstMasks, maskTableRows } from '../run/mask-scores.ts';
+import { mapShape } from '../run/run-explainer.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
 
 export const DEFAULT_CLASSIFIER_METHODS =
   'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor,lrp:epsilon-alpha2-beta1,lrp:epsilon-plus';
@@ -78,8 +81,13 @@ export function register(program: Command): void {
     .option('--patch <n>', 'side of the flipped square patches', '2')
     .option('--steps <n>', 'points of each curve (default: one patch per step)')
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
+    .option(OCDTD_OPTION.flags, OCDTD_OPTION.description, OCDTD_OPTION.default)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--seed <n>', 'seed of the random floor', '0')
+    .option(
+      '--masks <spec>',
+      'png:DIR — ground-truth masks named by sample index (12.png): score the outlier explanations of those samples against them (pixel ROC AUC, top-|mask| precision) instead of flipping',
+    )
     .option('--json', 'print JSON instead of the area table')
     .action(async (dir: string, o, command: Command) => {
       const classifier = Boolean(o.classifier);
@@ -94,6 +102,7 @@ export function register(program: Command): void {
         : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods');
       const reference = parseReference(o.reference ?? (classifier ? 'zero' : 'nearest'));
       resolveComposite(o.composite); // an unknown name stops here, before any work
+      const ocdtd = parseOcdtdOption(o.ocdtd);
       const settings = {
         reference,
         patchSize: parseCount(o.patch, '--patch'),
@@ -101,9 +110,36 @@ export function register(program: Command): void {
         seed: parseCount(o.seed, '--seed', 0),
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
       };
+      if (
+        o.masks !== undefined &&
+        (classifier || o.index !== undefined || command.getOptionValueSource('top') === 'cli')
+      )
+        throw new UserError('--masks chooses the samples itself: drop --classifier, --top and --index');
+      const maskDir = o.masks === undefined ? null : parseMaskSpec(o.masks);
       await initRuntime({ backend: program.opts().backend });
       const explainer = await RunExplainer.open(dir);
       try {
+        if (maskDir !== null) {
+          const [height, width] = mapShape(explainer.run.dataset.sampleShape);
+          const masks = loadMaskFolder(maskDir, { height, width, n: explainer.run.dataset.n });
+          const evaluation = evaluateAgainstMasks(explainer, masks, outlierMethods, {
+            composite: o.composite,
+            ocdtd,
+            gradient: settings.gradient,
+            seed: settings.seed,
+          });
+          if (o.json) {
+            const { indices, scores } = evaluation;
+            console.log(JSON.stringify({ run: dir, mode: 'masks', masks: maskDir, indices, scores }, null, 2));
+          } else {
+            const { header, rows } = maskTableRows(evaluation);
+            console.log(textTable(header, rows));
+            console.log(
+              `${masks.indices.length} samples with masks in ${maskDir}: pixel ROC AUC (0.5 is chance) and precision of the |mask| most relevant pixels, higher is better`,
+            );
+          }
+          return;
+        }
         const { scores, dataset } = explainer.run;
         if (classifier && !explainer.classifierNetwork) {
           throw new UserError(
@@ -138,6 +174,7 @@ export function register(program: Command): void {
             const e = await evaluateOutlierExplanations(explainer, indices, outlierMethods, {
               ...settings,
               composite: o.composite,
+              ocdtd,
               onProgress: (d) => progress.update(d),
             });
             flipping = e.flipping;

@@ -7,7 +7,8 @@ import { RunExplainer } from '../run/run-explainer.ts';
 import { writeExplanations } from '../run/write-explanations.ts';
 import { topOutliers } from '../run/scores-csv.ts';
 import { textTable } from '../run/text-table.ts';
-import { parseCount, parseIndexList } from './options.ts';
+import { variantLabel } from '../neuralize/ocdtd-variants.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
 
 export function register(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .option('--index <list>', 'explain these sample indices instead, e.g. 3,9')
     .option('--method <list>', `comma-separated: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
+    .option(OCDTD_OPTION.flags, OCDTD_OPTION.description, OCDTD_OPTION.default)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
     .option(
@@ -31,6 +33,7 @@ export function register(program: Command): void {
         .split(',')
         .map((m) => parseOutlierMethod(m.trim()));
       const steps = parseCount(o.igSteps, '--ig-steps');
+      const variant = parseOcdtdOption(o.ocdtd);
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
       await initRuntime({ backend: program.opts().backend });
@@ -41,9 +44,14 @@ export function register(program: Command): void {
           o.index !== undefined
             ? parseIndexList(o.index, '--index', dataset.n)
             : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
-        const results = explainer.explain(indices, methods, { composite: o.composite, gradient: { steps } });
+        const results = explainer.explain(indices, methods, {
+          composite: o.composite,
+          gradient: { steps },
+          ocdtd: variant,
+        });
         const samples = await writeExplanations(o.out, explainer, indices, results, {
           composite: o.composite,
+          ocdtd: variantLabel(variant),
           upscale,
         });
         const { compression } = explainer;
@@ -54,14 +62,18 @@ export function register(program: Command): void {
               `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
           );
         }
+        // a variant explains its own output (o₋, o_κ, the hull distance, …): shown beside the SVM's o(x)
+        const other = variant.name !== 'plain';
         const rows = samples.map((s) => [
           String(s.index),
           s.label ?? '',
           s.outlierness.toPrecision(6),
           s.decision.toExponential(4),
+          ...(other ? [s.explained === null ? '' : s.explained.toPrecision(6)] : []),
           s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
         ]);
-        console.log(textTable(['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'], rows));
+        const explainedHeader = other ? [`explained (${variantLabel(variant)})`] : [];
+        console.log(textTable(['index', 'label', 'o(x)', 'decision', ...explainedHeader, 'Σ R (OC-DTD)'], rows));
         console.log(
           `θ = ${config.svm.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${methods.length} method(s) written to ${o.out}`,
         );

@@ -7,9 +7,10 @@ import { UserError } from '../errors.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/evaluate-run.ts';
 import { reportRun } from '../run/report-run.ts';
-import { RunExplainer } from '../run/run-explainer.ts';
+import { mapShape, RunExplainer } from '../run/run-explainer.ts';
+import { loadMaskFolder, parseMaskSpec } from '../data/mask-folder.ts';
 import { parseOutlierMethodList } from './evaluate.ts';
-import { parseCount } from './options.ts';
+import { parseCount, OCDTD_OPTION, parseOcdtdOption } from './options.ts';
 
 export const REPORT_CLASSIFIER_METHODS = 'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor';
 
@@ -28,6 +29,7 @@ export function register(program: Command): void {
       OUTLIER_METHOD_NAMES.join(','),
     )
     .option('--composite <name>', 'LRP composite below the features for OC-DTD (and NEON)', DEFAULT_COMPOSITE)
+    .option(OCDTD_OPTION.flags, OCDTD_OPTION.description, OCDTD_OPTION.default)
     .option(
       '--classifier-samples <n>',
       'samples whose classifier explanations are shown (0: none; runs with a feature network only)',
@@ -43,11 +45,13 @@ export function register(program: Command): void {
     .option('--patch <n>', 'side of the flipped square patches', '2')
     .option('--steps <n>', 'points of each flipping curve (default: one patch per step)')
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
+    .option('--masks <spec>', 'png:DIR — ground-truth masks named by sample index: score the explanations against them')
     .action(async (dir: string, o) => {
       const options = {
         top: parseCount(o.top, '--top'),
         methods: parseOutlierMethodList(o.methods, '--methods'),
         composite: o.composite as string,
+        ocdtd: parseOcdtdOption(o.ocdtd),
         classifierSamples: parseCount(o.classifierSamples, '--classifier-samples', 0),
         classifierMethods: parseClassifierMethods(o.classifierMethods, '--classifier-methods'),
         clusters: o.clusters === undefined ? null : parseCount(o.clusters, '--clusters', 2),
@@ -60,12 +64,16 @@ export function register(program: Command): void {
       resolveComposite(options.composite); // an unknown name stops here, before any work
       assertFileTarget(o.out);
       await initRuntime({ backend: program.opts().backend });
+      const maskDir = o.masks === undefined ? null : parseMaskSpec(o.masks);
       const explainer = await RunExplainer.open(dir);
       try {
+        const [height, width] = mapShape(explainer.run.dataset.sampleShape);
+        const masks =
+          maskDir === null ? undefined : loadMaskFolder(maskDir, { height, width, n: explainer.run.dataset.n });
         const n = explainer.run.dataset.n;
         if (options.clusters !== null && options.clusters > n)
           throw new UserError(`--clusters ${options.clusters}: the run has only ${n} samples`);
-        await reportRun(explainer, o.out, options);
+        await reportRun(explainer, o.out, { ...options, masks });
       } finally {
         explainer.dispose();
       }

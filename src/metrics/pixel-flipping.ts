@@ -57,7 +57,7 @@ export interface FlippingCurve {
   meanNormalized: number[];
   /**
    * per-sample area under the normalised score over the flipped fraction (lower is better); NaN
-   * for 'span' when the flip does not lower the score (end ≥ start: nothing to normalise by)
+   * for 'span' when the flip lowers the score by less than MIN_SPAN_SHARE of its start
    */
   areas: number[];
   /** mean of the finite `areas` */
@@ -75,7 +75,7 @@ export interface PixelFlippingResult {
   reference: FlipReference['kind'];
   normalize: FlipNormalization;
   nSamples: number;
-  /** samples whose areas are NaN (span normalisation, end ≥ start): the same for every method */
+  /** samples whose areas are NaN (span normalisation, a span below MIN_SPAN_SHARE of the start): the same for every method */
   withoutSpan: number;
   /** data-set index of each flipped sample, in order, when the caller knows them */
   samples?: number[];
@@ -127,12 +127,19 @@ export function stepCounts(nPatches: number, options: { patchesPerStep?: number;
   return counts;
 }
 
-/** `scores` normalised by the start, or to the span start → end (NaN everywhere when end ≥ start). */
+/**
+ * The smallest span, as a share of the starting score, that a curve is normalised by: a flip that
+ * lowers the score less has nothing to measure (the reference is about as unusual as the sample),
+ * and dividing by it would let a few samples dominate every mean.
+ */
+export const MIN_SPAN_SHARE = 0.1;
+
+/** `scores` normalised by the start, or to the span start → end (NaN everywhere when the span is too small). */
 export function normalizedScores(scores: readonly number[], normalize: FlipNormalization = 'start'): number[] {
   if (normalize === 'start') return scores.map((v) => v / scores[0]);
   const end = scores[scores.length - 1];
   const span = scores[0] - end;
-  return scores.map((v) => (span > 0 ? (v - end) / span : NaN));
+  return scores.map((v) => (span > MIN_SPAN_SHARE * Math.abs(scores[0]) ? (v - end) / span : NaN));
 }
 
 /** Trapezoid area of the normalised `scores` over `fractions`. */

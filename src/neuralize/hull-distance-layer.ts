@@ -10,6 +10,7 @@ import { UserError } from '../errors.ts';
 import type { ExplainableLayer, Tensor } from '../explain/network.ts';
 import { DistanceLayer } from './distance-layer.ts';
 import { simplexLeastSquares } from './simplex-least-squares.ts';
+import { oneHotMask } from '../explain/one-hot.ts';
 
 export interface HullDistanceOptions {
   /** leave out a prototype equal to the input (a training inlier explained against the inliers) */
@@ -50,30 +51,66 @@ export class HullDistanceLayer implements ExplainableLayer {
     this.prototypes = tf.tensor2d(prototypes, [this.nPrototypes, dim]);
   }
 
-  /** x − x̃ per sample [N, dim]: x minus the nearest point of its k nearest prototypes' hull. */
-  residual(input: Tensor): tf.Tensor2D {
+  /** The k nearest prototypes' indices [N, k] and their simplex weights [N, k] (float64, row-major). */
+  private mixture(input: Tensor): { indices: Int32Array; weights: Float32Array; differences: tf.Tensor3D } {
     const n = input.shape[0];
     const k = this.nearest;
-    const x = tf.reshape(input, [n, this.dim]) as tf.Tensor2D;
     const { indices, differences } = tf.tidy(() => {
+      const x = tf.reshape(input, [n, this.dim]);
       const nearest = tf.topk(tf.neg(this.distances.forward(input)), k).indices;
-      // u_a − x for the k nearest [N, k, dim], and their Gram matrices [N, k, k]
+      // u_a − x for the k nearest [N, k, dim]
       const diff = tf.sub(tf.gather(this.prototypes, nearest), tf.expandDims(x, 1)) as tf.Tensor3D;
       return { indices: nearest, differences: diff };
     });
-    const gram = tf.matMul(differences, differences, false, true);
-    const M = gram.dataSync();
+    const M = tf.tidy(() => tf.matMul(differences, differences, false, true).dataSync());
     const weights = new Float32Array(n * k);
     for (let s = 0; s < n; s++) {
       weights.set(simplexLeastSquares(Float64Array.from(M.subarray(s * k * k, (s + 1) * k * k)), k), s * k);
     }
+    const rows = indices.dataSync() as Int32Array;
+    indices.dispose();
+    return { indices: rows, weights, differences };
+  }
+
+  /** x − x̃ per sample [N, dim]: x minus the nearest point of its k nearest prototypes' hull. */
+  residual(input: Tensor): tf.Tensor2D {
+    const n = input.shape[0];
+    const { weights, differences } = this.mixture(input);
     // x − x̃ = −Σ_a w_a (u_a − x)
     const residual = tf.tidy(
-      () => tf.neg(tf.squeeze(tf.matMul(tf.tensor3d(weights, [n, 1, k]), differences), [1])) as tf.Tensor2D,
+      () => tf.neg(tf.squeeze(tf.matMul(tf.tensor3d(weights, [n, 1, this.nearest]), differences), [1])) as tf.Tensor2D,
     );
-    tf.dispose([indices, differences, gram]);
-    if (x !== input) x.dispose();
+    differences.dispose();
     return residual;
+  }
+
+  /** 1 for the k nearest prototypes of each sample, 0 for the others [N, m]. */
+  nearestIndicator(input: Tensor): Tensor {
+    return tf.tidy(() => {
+      const nearest = tf.topk(tf.neg(this.distances.forward(input)), this.nearest).indices;
+      return tf.sum(
+        oneHotMask(tf.reshape(nearest, [-1]), this.nPrototypes).reshape([
+          input.shape[0],
+          this.nearest,
+          this.nPrototypes,
+        ]),
+        1,
+      );
+    });
+  }
+
+  /** The weight of every prototype in x̃ = Σ_j w_j u_j [N, m] (zero beyond the k nearest). */
+  prototypeWeights(input: Tensor): Tensor {
+    const n = input.shape[0];
+    const { indices, weights, differences } = this.mixture(input);
+    differences.dispose();
+    const dense = new Float32Array(n * this.nPrototypes);
+    for (let s = 0; s < n; s++) {
+      for (let a = 0; a < this.nearest; a++) {
+        dense[s * this.nPrototypes + indices[s * this.nearest + a]] += weights[s * this.nearest + a];
+      }
+    }
+    return tf.tensor2d(dense, [n, this.nPrototypes]);
   }
 
   /** ‖x − x̃‖² [N]. */

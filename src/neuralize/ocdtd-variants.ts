@@ -12,18 +12,23 @@
  *   nearest   soft minimum at γ over the k nearest support vectors
  *   excess    o(x) − θ, the excess over the threshold, shared by the soft-min weights
  *   inliers   soft minimum at κγ over the k nearest training inliers (a density-style explanation)
- *   hull      distance to the convex hull of the k nearest training inliers
+ *   hull      distance to the convex hull of the k nearest training inliers (below a feature
+ *             network: the nearest point of the hull of their images is the root point)
  * All but plain leave the explained sample's own prototype out when it is one.
  */
 import { UserError } from '../errors.ts';
-import type { ExplainableLayer } from '../explain/network.ts';
+import { ExplainableNetwork, type ExplainableLayer } from '../explain/network.ts';
 import { DistanceLayer } from './distance-layer.ts';
 import { HardMinPoolingLayer, SoftMinPoolingLayer } from './min-pooling.ts';
 import { OutlierExcessLayer } from './excess-layer.ts';
 import { HullDistanceLayer } from './hull-distance-layer.ts';
 import { outliernessThreshold } from './neuralize.ts';
 import { checkOcsvm, type OcsvmLike } from './ocsvm-like.ts';
-import { supportDistanceLayer } from './support-distance.ts';
+import { chosenSupportVectors, supportDistanceLayer } from './support-distance.ts';
+import { RootImageLayer } from './root-image-layer.ts';
+
+/** The variant `explain`, `evaluate`, `report` and the library use unless told otherwise (see the README's benchmark). */
+export const DEFAULT_OCDTD_VARIANT = 'hull';
 
 export const OCDTD_VARIANT_NAMES = [
   'plain',
@@ -52,18 +57,57 @@ export interface OcdtdVariant {
   leaveSelfOut: boolean;
   /** explain o(x) or o(x) − θ */
   explain: 'outlierness' | 'excess';
+  /**
+   * below a feature network: the composite's LRP rules ('lrp'), or the difference to the root
+   * point's image ('images', see root-image-layer.ts); no effect on pixel features
+   */
+  deep: DeepPath;
 }
 
+export const DEEP_PATHS = ['lrp', 'images', 'projection'] as const;
+export type DeepPath = (typeof DEEP_PATHS)[number];
+
 const PRESETS: Readonly<Record<OcdtdVariantName, Omit<OcdtdVariant, 'name'>>> = {
-  plain: { prototypes: 'support', pooling: 'soft', kappa: 1, leaveSelfOut: false, explain: 'outlierness' },
-  'self-out': { prototypes: 'support', pooling: 'soft', kappa: 1, leaveSelfOut: true, explain: 'outlierness' },
-  free: { prototypes: 'free', pooling: 'soft', kappa: 1, leaveSelfOut: true, explain: 'outlierness' },
-  sharp: { prototypes: 'support', pooling: 'soft', kappa: 4, leaveSelfOut: true, explain: 'outlierness' },
-  hard: { prototypes: 'support', pooling: 'hard', kappa: 1, leaveSelfOut: true, explain: 'outlierness' },
-  nearest: { prototypes: 'support', pooling: 'soft', kappa: 1, k: 10, leaveSelfOut: true, explain: 'outlierness' },
-  excess: { prototypes: 'support', pooling: 'soft', kappa: 1, leaveSelfOut: true, explain: 'excess' },
-  inliers: { prototypes: 'inliers', pooling: 'soft', kappa: 4, k: 5, leaveSelfOut: true, explain: 'outlierness' },
-  hull: { prototypes: 'inliers', pooling: 'hull', kappa: 1, k: 5, leaveSelfOut: true, explain: 'outlierness' },
+  plain: { prototypes: 'support', pooling: 'soft', kappa: 1, leaveSelfOut: false, explain: 'outlierness', deep: 'lrp' },
+  'self-out': {
+    prototypes: 'support',
+    pooling: 'soft',
+    kappa: 1,
+    leaveSelfOut: true,
+    explain: 'outlierness',
+    deep: 'lrp',
+  },
+  free: { prototypes: 'free', pooling: 'soft', kappa: 1, leaveSelfOut: true, explain: 'outlierness', deep: 'lrp' },
+  sharp: { prototypes: 'support', pooling: 'soft', kappa: 4, leaveSelfOut: true, explain: 'outlierness', deep: 'lrp' },
+  hard: { prototypes: 'support', pooling: 'hard', kappa: 1, leaveSelfOut: true, explain: 'outlierness', deep: 'lrp' },
+  nearest: {
+    prototypes: 'support',
+    pooling: 'soft',
+    kappa: 1,
+    k: 10,
+    leaveSelfOut: true,
+    explain: 'outlierness',
+    deep: 'lrp',
+  },
+  excess: { prototypes: 'support', pooling: 'soft', kappa: 1, leaveSelfOut: true, explain: 'excess', deep: 'lrp' },
+  inliers: {
+    prototypes: 'inliers',
+    pooling: 'soft',
+    kappa: 4,
+    k: 5,
+    leaveSelfOut: true,
+    explain: 'outlierness',
+    deep: 'lrp',
+  },
+  hull: {
+    prototypes: 'inliers',
+    pooling: 'hull',
+    kappa: 1,
+    k: 10,
+    leaveSelfOut: true,
+    explain: 'outlierness',
+    deep: 'projection',
+  },
 };
 
 export const OCDTD_VARIANT_DESCRIPTIONS: Readonly<Record<OcdtdVariantName, string>> = {
@@ -75,7 +119,7 @@ export const OCDTD_VARIANT_DESCRIPTIONS: Readonly<Record<OcdtdVariantName, strin
   nearest: 'soft minimum at γ over the k (default 10) nearest support vectors',
   excess: 'explains o(x) − θ, the excess over the threshold',
   inliers: 'soft minimum at κγ (default 4) over the k (default 5) nearest training inliers',
-  hull: 'distance to the convex hull of the k (default 5) nearest training inliers',
+  hull: 'distance to the convex hull of the k (default 10) nearest training inliers; deep: the nearest point of their images’ hull as root',
 };
 
 /** The variant `text` = `name[:key=value,…]` (keys k and kappa), checked. */
@@ -90,9 +134,10 @@ export function parseOcdtdVariant(text: string, where = '--ocdtd'): OcdtdVariant
     const number = Number(value);
     if (key === 'k' && Number.isInteger(number) && number >= 1 && variant.pooling !== 'hard') variant.k = number;
     else if (key === 'kappa' && number >= 1 && variant.pooling === 'soft') variant.kappa = number;
+    else if (key === 'deep' && (DEEP_PATHS as readonly string[]).includes(value)) variant.deep = value as DeepPath;
     else {
       throw new UserError(
-        `${where}: '${pair}' is not a parameter of variant '${name}' (k: a whole number ≥ 1, kappa: a number ≥ 1 for soft pooling)`,
+        `${where}: '${pair}' is not a parameter of variant '${name}' (k: a whole number ≥ 1, kappa: a number ≥ 1 for soft pooling, deep: ${DEEP_PATHS.join(' or ')})`,
       );
     }
   }
@@ -106,6 +151,7 @@ export function variantLabel(variant: OcdtdVariant): string {
   const params: string[] = [];
   if (variant.k !== preset.k && variant.k !== undefined) params.push(`k=${variant.k}`);
   if (variant.kappa !== preset.kappa) params.push(`kappa=${variant.kappa}`);
+  if (variant.deep !== preset.deep) params.push(`deep=${variant.deep}`);
   return params.length ? `${variant.name}:${params.join(',')}` : variant.name;
 }
 
@@ -115,6 +161,10 @@ export interface VariantSources {
    * SVM's dimension; needed by the variants on inlier prototypes
    */
   inliers?: Float32Array;
+  /** deep=images: the inliers' images, in the order of `inliers` */
+  inlierImages?: Float32Array;
+  /** deep=images: the support vectors' images, in the model's order */
+  supportImages?: Float32Array;
 }
 
 /**
@@ -166,4 +216,58 @@ function pooling(variant: OcdtdVariant, gamma: number, prefix: string): Explaina
   return variant.pooling === 'hard'
     ? new HardMinPoolingLayer(`${prefix}/min-pooling`)
     : new SoftMinPoolingLayer(`${prefix}/min-pooling`, variant.kappa * gamma, variant.k);
+}
+
+export interface VariantNetwork {
+  /** input → the variant's explained output */
+  network: ExplainableNetwork;
+  /** frees the variant's own layers (not the feature network) */
+  dispose(): void;
+}
+
+/** Rows of `data` (`size` values each) at `rows`. */
+function pickRows(data: Float32Array, rows: readonly number[], size: number): Float32Array {
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((r, k) => out.set(data.subarray(r * size, (r + 1) * size), k * size));
+  return out;
+}
+
+/**
+ * The whole network of a variant: its layers after the feature network (or alone on pixels, of
+ * `inputShape`); with deep=images and a feature network, one root-image layer instead.
+ */
+export function variantNetwork(
+  model: OcsvmLike,
+  variant: OcdtdVariant,
+  features: ExplainableNetwork | null,
+  inputShape: readonly number[],
+  sources: VariantSources = {},
+): VariantNetwork {
+  const layers = variantLayers(model, variant, sources);
+  const disposeLayers = () => layers.forEach((l) => l.dispose());
+  if (!features) return { network: new ExplainableNetwork(layers, inputShape), dispose: disposeLayers };
+  if (variant.deep === 'lrp') return { network: features.extend(...layers), dispose: disposeLayers };
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const images =
+    variant.prototypes === 'inliers'
+      ? sources.inlierImages
+      : sources.supportImages && pickRows(sources.supportImages, chosenSupportVectors(model, variant.prototypes), size);
+  if (!images) {
+    disposeLayers();
+    throw new UserError(`OC-DTD variant '${variantLabel(variant)}' needs the images of its prototypes (deep=images)`);
+  }
+  const root = new RootImageLayer(
+    'ocdtd/root-image',
+    features,
+    layers,
+    images,
+    variant.deep === 'projection' ? 'pixels' : 'features',
+  );
+  return {
+    network: new ExplainableNetwork([root], inputShape),
+    dispose: () => {
+      root.dispose();
+      disposeLayers();
+    },
+  };
 }

@@ -11,13 +11,8 @@ import { checkOcsvm, type OcsvmLike } from './ocsvm-like.ts';
 /** α below 1 by more than this counts as free (libsvm stores bounded α as exactly 1). */
 const FREE_MARGIN = 1e-9;
 
-export function supportDistanceLayer(
-  model: OcsvmLike,
-  name: string,
-  which: 'support' | 'free' = 'support',
-  options: DistanceLayerOptions = {},
-): DistanceLayer {
-  const { power, scale, dim } = checkOcsvm(model);
+/** Indices of the support vectors kept as prototypes: α > 0, and α < 1 for the free ones. */
+export function chosenSupportVectors(model: OcsvmLike, which: 'support' | 'free' = 'support'): number[] {
   const chosen: number[] = [];
   for (let j = 0; j < model.dualCoef.length; j++) {
     const a = model.dualCoef[j];
@@ -28,6 +23,17 @@ export function supportDistanceLayer(
       `neuralize: the one-class SVM model has no ${which === 'free' ? 'free support vector (0 < α < 1)' : 'support vector with α > 0'}`,
     );
   }
+  return chosen;
+}
+
+export function supportDistanceLayer(
+  model: OcsvmLike,
+  name: string,
+  which: 'support' | 'free' = 'support',
+  options: DistanceLayerOptions = {},
+): DistanceLayer {
+  const { power, scale, dim } = checkOcsvm(model);
+  const chosen = chosenSupportVectors(model, which);
   const total = which === 'support' ? scale : chosen.reduce((s, j) => s + model.dualCoef[j], 0);
   const prototypes = new Float32Array(chosen.length * dim);
   chosen.forEach((j, k) => prototypes.set(model.supportVectors.subarray(j * dim, (j + 1) * dim), k * dim));

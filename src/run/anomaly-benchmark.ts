@@ -26,7 +26,7 @@ import {
   type OutlierExplanationContext,
   type OutlierMethodName,
 } from '../neuralize/outlier-methods.ts';
-import { parseOcdtdVariant, variantLabel, variantLayers, type OcdtdVariant } from '../neuralize/ocdtd-variants.ts';
+import { parseOcdtdVariant, variantLabel, variantNetwork, type OcdtdVariant } from '../neuralize/ocdtd-variants.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 import { localisationScores } from '../metrics/localization.ts';
 import { gaussianBlur } from '../metrics/blur.ts';
@@ -58,9 +58,14 @@ export interface AnomalyBenchmarkOptions {
   flipPerType?: number;
   /** points of each flipping curve (default 16), 2×2 patches */
   flipSteps?: number;
-  /** the feature network: samples per class it trains on (default 400) and epochs (default 3) */
+  /** the feature network: samples per class it trains on (default 1000) and epochs (default 6) */
   networkPerClass?: number;
   epochs?: number;
+  /**
+   * a classifier trained elsewhere on clean data (its 'features' layer is used), e.g. one made by
+   * trainBenchmarkNetwork and kept; trained here when absent
+   */
+  featureModel?: tf.LayersModel;
   /** samples shown per anomaly type in the report (default 2) */
   examplesPerType?: number;
   seed?: number;
@@ -202,8 +207,8 @@ function resolve(ds: Dataset, o: AnomalyBenchmarkOptions): Resolved {
     composite: o.composite ?? 'deep-taylor',
     flipPerType: positive(o.flipPerType, 8, 'flipped samples per type'),
     flipSteps: positive(o.flipSteps, 16, 'flipping steps'),
-    networkPerClass: positive(o.networkPerClass, 400, 'network samples per class'),
-    epochs: positive(o.epochs, 3, 'epochs'),
+    networkPerClass: positive(o.networkPerClass, 1000, 'network samples per class'),
+    epochs: positive(o.epochs, 6, 'epochs'),
     examplesPerType: o.examplesPerType ?? 2,
     seed: o.seed ?? 0,
     log: o.log ?? (() => undefined),
@@ -220,6 +225,8 @@ export const DEFAULT_BENCHMARK_VARIANTS = [
   'nearest',
   'excess',
   'inliers',
+  'hull:deep=lrp',
+  'hull:deep=images',
   'hull',
 ] as const;
 
@@ -230,26 +237,36 @@ function settingIndices(ds: Dataset, k: number, perClass: number, seed: number):
     .sort((a, b) => a - b);
 }
 
-/** A classifier trained on clean samples of every class outside the benchmark's settings. */
-async function trainNetwork(
-  ds: Dataset,
-  used: Set<number>,
-  r: Resolved,
-): Promise<{ features: ExplainableNetwork; classifier: ExplainableNetwork; accuracy: number }> {
+/** The benchmark's samples of every chosen class. */
+function benchmarkSettings(ds: Dataset, classes: string[], r: Resolved) {
+  return classes.map((name) => {
+    const k = classIndex(ds, name);
+    return { name, k, indices: settingIndices(ds, k, r.perClass, r.seed) };
+  });
+}
+
+/**
+ * The feature network of the benchmark: a CNN classifier trained on clean samples of every class,
+ * none of them among the benchmark's samples (so the same options give the same network).
+ */
+export async function trainBenchmarkNetwork(
+  dataset: Dataset,
+  options: AnomalyBenchmarkOptions,
+): Promise<{ model: tf.LayersModel; accuracy: number }> {
+  const r = resolve(dataset, options);
+  const used = new Set(benchmarkSettings(dataset, options.classes, r).flatMap((s) => s.indices));
   const chosen: number[] = [];
-  for (let k = 0; k < ds.classNames.length; k++) {
-    const free = indicesOf(ds, k).filter((i) => !used.has(i));
+  for (let k = 0; k < dataset.classNames.length; k++) {
+    const free = indicesOf(dataset, k).filter((i) => !used.has(i));
     chosen.push(...shuffleInPlace(free, mulberry32(r.seed + 100 + k)).slice(0, r.networkPerClass));
   }
   const train = subset(
-    ds,
+    dataset,
     chosen.sort((a, b) => a - b),
   );
   r.log(`training the feature network (cnn) on ${train.n} clean samples, ${r.epochs} epochs`);
   const trained = await trainFeatureNetwork(train, { network: 'cnn', epochs: r.epochs, seed: r.seed, progress: false });
-  const classifier = fromLayersModel(trained.model);
-  trained.model.dispose();
-  return { classifier, features: classifier.upTo(FEATURES_LAYER), accuracy: trained.heldOutAccuracy };
+  return { model: trained.model, accuracy: trained.heldOutAccuracy };
 }
 
 /** Rows of `network` output for `x` (row-major, batches of 256), or x itself for pixels. */
@@ -297,12 +314,18 @@ export async function runAnomalyBenchmark(
 ): Promise<AnomalyBenchmark> {
   const started = performance.now();
   const r = resolve(dataset, options);
-  const settings = options.classes.map((name) => {
-    const k = classIndex(dataset, name);
-    return { name, k, indices: settingIndices(dataset, k, r.perClass, r.seed) };
-  });
+  const settings = benchmarkSettings(dataset, options.classes, r);
   const used = new Set(settings.flatMap((s) => s.indices));
-  const network = r.features.includes('cnn') ? await trainNetwork(dataset, used, r) : null;
+  let accuracy: number | null = null;
+  let classifier: ExplainableNetwork | null = null;
+  if (r.features.includes('cnn')) {
+    const given = options.featureModel;
+    const trained = given ? null : await trainBenchmarkNetwork(dataset, options);
+    classifier = fromLayersModel(given ?? trained!.model);
+    trained?.model.dispose();
+    accuracy = trained?.accuracy ?? null;
+  }
+  const featureNetwork = classifier?.upTo(FEATURES_LAYER) ?? null;
   const compositeOptions = compositeOptionsForData(dataset);
   const result: AnomalyBenchmark = {
     settings: {
@@ -319,7 +342,7 @@ export async function runAnomalyBenchmark(
       flipPerType: r.flipPerType,
       flipSteps: r.flipSteps,
       seed: r.seed,
-      networkAccuracy: network?.accuracy ?? null,
+      networkAccuracy: accuracy,
     },
     scores: [],
     detection: [],
@@ -344,13 +367,13 @@ export async function runAnomalyBenchmark(
       });
       for (const space of r.features) {
         r.log(`class ${setting.name}, ${space} features: ${planted.planted.length} of ${clean.n} samples planted`);
-        const features = space === 'cnn' ? network!.features : null;
+        const features = space === 'cnn' ? featureNetwork : null;
         await evaluateSetting(result, r, setting.name, space, planted, features, compositeOptions);
       }
     }
   } finally {
     disposeBounds(compositeOptions);
-    network?.classifier.dispose();
+    classifier?.dispose();
   }
   result.seconds = (performance.now() - started) / 1000;
   return result;
@@ -438,11 +461,17 @@ async function evaluateSetting(
   decision.forEach((f, i) => f > 0 && inliers.push(i));
   const inlierRows = pickRows(rows, inliers, dim);
   const neuralized = neuralize(svm);
-  const variantLayerSets = r.variants.map((variant) => variantLayers(svm, variant, { inliers: inlierRows }));
-  const nearestInlier = new NearestInlier(pickRows(ds.x, inliers, size), size);
+  const sources = {
+    inliers: inlierRows,
+    inlierImages: pickRows(ds.x, inliers, size),
+    supportImages: pickRows(ds.x, Array.from(svm.supportIndices), size),
+  };
+  const variantNetworks = r.variants.map((variant) => variantNetwork(svm, variant, features, ds.sampleShape, sources));
+  const nearestInlier = new NearestInlier(sources.inlierImages, size);
   const explained = planted.planted;
   const typeOf = explained.map((i) => planted.types[i] as AnomalyType);
-  const masks = pickRows(planted.masks as unknown as Float32Array, explained, pixels) as unknown as Uint8Array;
+  const masks = new Uint8Array(explained.length * pixels);
+  explained.forEach((i, s) => masks.set(planted.masks.subarray(i * pixels, (i + 1) * pixels), s * pixels));
   const x = tf.tensor(pickRows(ds.x, explained, size), [explained.length, ...ds.sampleShape]);
   const maps = new Map<string, Float32Array>();
   try {
@@ -456,8 +485,7 @@ async function evaluateSetting(
     const isSupportVector = new Set(Array.from(svm.supportIndices));
     r.variants.forEach((variant, v) => {
       const method = OCDTD_PREFIX + variantLabel(variant);
-      const layers = variantLayerSets[v];
-      const ocdtd = features ? features.extend(...layers) : new ExplainableNetwork(layers, ds.sampleShape);
+      const ocdtd = variantNetworks[v].network;
       const explanation = explainOutliers('ocdtd', { ...ctx, ocdtd }, x);
       maps.set(method, explanation.relevance.dataSync() as Float32Array);
       explanation.relevance.dispose();
@@ -543,7 +571,7 @@ async function evaluateSetting(
     result.examples.push(...examples(r, className, space, planted, typeOf, o, neuralized.threshold, maps));
   } finally {
     x.dispose();
-    variantLayerSets.forEach((layers) => layers.forEach((l) => l.dispose()));
+    variantNetworks.forEach((v) => v.dispose());
     nearestInlier.dispose();
     neuralized.dispose();
   }

@@ -6,6 +6,7 @@
 import type { AnomalyType } from '../data/planted-anomalies.ts';
 import type { AnomalyBenchmark, FeatureSpace, MethodScores } from './anomaly-benchmark.ts';
 import { textTable } from './text-table.ts';
+import { RANDOM_METHOD } from '../metrics/pixel-flipping.ts';
 
 const mean = (values: number[]) => {
   const finite = values.filter((v) => Number.isFinite(v));
@@ -45,23 +46,52 @@ export function summarize(result: AnomalyBenchmark, features: FeatureSpace): Met
   });
 }
 
-export function methodTableText(result: AnomalyBenchmark, features: FeatureSpace): string {
-  const types = result.settings.types;
-  const summaries = summarize(result, features);
-  return textTable(
-    ['method', ...types, 'mean AUC', 'precision', 'flip mean', 'flip blurred'],
-    summaries.map((s) => [
-      s.method,
-      ...types.map((t) => format(s.auc[t])),
-      format(s.meanAuc),
-      format(s.precision),
-      format(s.flipMean),
-      format(s.flipBlurred),
-    ]),
-  );
+export interface TableRows {
+  header: string[];
+  rows: string[][];
+  /** the best cell of each score column, [row, column] */
+  best: Array<[number, number]>;
 }
 
-export function detectionTableText(result: AnomalyBenchmark): string {
+/** [row, column] of the highest (or lowest) finite value of each given column. */
+function bestCells(values: number[][], columns: Array<{ column: number; lower: boolean }>): Array<[number, number]> {
+  return columns.flatMap(({ column, lower }) => {
+    let best = -1;
+    values.forEach((row, r) => {
+      const v = row[column];
+      if (Number.isFinite(v) && (best < 0 || (lower ? v < values[best][column] : v > values[best][column]))) best = r;
+    });
+    return best < 0 ? [] : [[best, column + 1] as [number, number]];
+  });
+}
+
+/** One row per method of a feature space: AUC per type, mean AUC, precision, flipping areas. */
+export function methodRows(result: AnomalyBenchmark, features: FeatureSpace): TableRows {
+  const types = result.settings.types;
+  const summaries = summarize(result, features).filter((s) => s.method !== RANDOM_METHOD);
+  const floor = summarize(result, features).find((s) => s.method === RANDOM_METHOD);
+  const values = [...summaries, ...(floor ? [floor] : [])].map((s) => [
+    ...types.map((t) => s.auc[t]),
+    s.meanAuc,
+    s.precision,
+    s.flipMean,
+    s.flipBlurred,
+  ]);
+  const columns = [
+    ...types.map((_, c) => ({ column: c, lower: false })),
+    { column: types.length, lower: false },
+    { column: types.length + 1, lower: false },
+    { column: types.length + 2, lower: true },
+    { column: types.length + 3, lower: true },
+  ];
+  return {
+    header: ['method', ...types, 'mean AUC', 'precision', 'flip mean', 'flip blurred'],
+    rows: values.map((row, r) => [(r < summaries.length ? summaries[r] : floor!).method, ...row.map(format)]),
+    best: bestCells(values.slice(0, summaries.length), columns),
+  };
+}
+
+export function detectionRows(result: AnomalyBenchmark): TableRows {
   const types = result.settings.types;
   const rows = result.settings.features.flatMap((features) =>
     result.settings.classes.map((className) => {
@@ -75,10 +105,10 @@ export function detectionTableText(result: AnomalyBenchmark): string {
       ];
     }),
   );
-  return textTable(['setting', 'AUC', 'top-k share', ...types.map((t) => `AUC ${t}`)], rows);
+  return { header: ['setting', 'AUC', 'top-k share', ...types.map((t) => `AUC ${t}`)], rows, best: [] };
 }
 
-export function gapTableText(result: AnomalyBenchmark): string {
+export function gapRows(result: AnomalyBenchmark): TableRows {
   const methods = [...new Set(result.gaps.map((g) => g.method))];
   const rows = methods.map((method) => [
     method,
@@ -88,8 +118,10 @@ export function gapTableText(result: AnomalyBenchmark): string {
       ),
     ),
   ]);
-  return textTable(['variant', ...result.settings.features.map((f) => `|out − o|/o, ${f}`)], rows);
+  return { header: ['variant', ...result.settings.features.map((f) => `|out − o|/o, ${f}`)], rows, best: [] };
 }
+
+const text = (t: TableRows) => textTable(t.header, t.rows);
 
 /** Everything, as printed by the bench and the command. */
 export function benchmarkText(result: AnomalyBenchmark): string {
@@ -105,14 +137,14 @@ export function benchmarkText(result: AnomalyBenchmark): string {
     ...s.features.flatMap((features) => [
       '',
       `${features} features — pixel ROC AUC per type (mean over classes), top-|mask| precision, span-normalised flipping area (${s.flipPerType} samples per type and class, lower is better):`,
-      methodTableText(result, features),
+      text(methodRows(result, features)),
     ]),
     '',
     'detection (o(x), planted vs clean):',
-    detectionTableText(result),
+    text(detectionRows(result)),
     '',
     `distance of each variant's explained output from the SVM's o(x) (median over planted samples; ${svSamples} of them are support vectors):`,
-    gapTableText(result),
+    text(gapRows(result)),
     '',
     `${result.seconds.toFixed(0)} s`,
   ].join('\n');

@@ -9,6 +9,7 @@ import { sampleSize } from '../data/dataset.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import type { OcdtdVariant } from '../neuralize/ocdtd-variants.ts';
 import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../metrics/pixel-flipping.ts';
 import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
@@ -96,13 +97,22 @@ export async function evaluateOutlierExplanations(
   explainer: RunExplainer,
   indices: readonly number[],
   methods: readonly OutlierMethodName[],
-  settings: FlipSettings & { composite?: string; gradient?: GradientOptions; explanations?: MethodMaps[] },
+  settings: FlipSettings & {
+    composite?: string;
+    ocdtd?: OcdtdVariant;
+    gradient?: GradientOptions;
+    explanations?: MethodMaps[];
+  },
 ): Promise<OutlierEvaluation> {
   checkImages(explainer);
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
   const explanations =
     settings.explanations ??
-    explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
+    explainer.explain(indices, methods, {
+      composite: settings.composite,
+      ocdtd: settings.ocdtd,
+      gradient: settings.gradient,
+    });
   const score: ScoreFunction = (x) => explainer.network.forward(x);
   const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
   const flipping = await flip(explainer, indices, explanations, parts, settings);

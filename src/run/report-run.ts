@@ -10,15 +10,14 @@ import {
   type ClusterExplanation,
   type OutlierRow,
   type ReportData,
+  type MaskScores,
   type RunInfo,
-  type SampleImage,
 } from '../report/report-data.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { sampleSize } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
 import {
   evaluateClassifierExplanations,
@@ -28,12 +27,20 @@ import {
 } from './evaluate-run.ts';
 import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
 import { topOutliers } from './scores-csv.ts';
+import { sampleImage } from './sample-image.ts';
+import { evaluateAgainstMasks, maskScoresForReport } from './mask-scores.ts';
+import type { SampleMasks } from '../data/mask-folder.ts';
+import type { OcdtdVariant } from '../neuralize/ocdtd-variants.ts';
 
 export interface ReportRunOptions {
   /** outliers shown (default 12) */
   top?: number;
   methods: readonly OutlierMethodName[];
   composite?: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
+  /** the user's ground-truth masks: the outlier explanations of these samples are scored against them */
+  masks?: SampleMasks;
   gradient?: GradientOptions;
   /** outlier flipping: reference (default nearest), patch size, curve points */
   reference?: ReferenceKind;
@@ -51,15 +58,6 @@ export interface ReportRunOptions {
   outlierFlipping?: PixelFlippingResult;
   /** one line per step */
   log?: (line: string) => void;
-}
-
-/** A data-set sample as the report shows it (vectors as a one-row image). */
-export function sampleImage(explainer: RunExplainer, index: number): SampleImage {
-  const { sampleShape } = explainer.run.dataset;
-  const pixels = explainer.inputs([index]);
-  if (sampleShape.length === 3)
-    return { height: sampleShape[0], width: sampleShape[1], channels: sampleShape[2], pixels };
-  return { height: 1, width: sampleSize(explainer.run.dataset), channels: 1, pixels };
 }
 
 export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
@@ -119,7 +117,11 @@ async function outlierPart(
   let flipping = o.outlierFlipping ?? null;
   if (!explanations) {
     o.log?.(`explaining the top ${indices.length} outliers (${o.methods.join(', ')})`);
-    explanations = explainer.explain(indices, o.methods, { composite: o.composite, gradient: o.gradient });
+    explanations = explainer.explain(indices, o.methods, {
+      composite: o.composite,
+      ocdtd: o.ocdtd,
+      gradient: o.gradient,
+    });
   }
   if (!flipping && dataset.sampleShape.length === 3) {
     o.log?.('pixel flipping of the outlier explanations');
@@ -207,7 +209,18 @@ export async function buildRunReport(explainer: RunExplainer, o: ReportRunOption
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
     clusters: clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
+    masks: o.masks ? maskPart(explainer, o.masks, o) : null,
   };
+}
+
+function maskPart(explainer: RunExplainer, masks: SampleMasks, o: ReportRunOptions): MaskScores {
+  o.log?.(`scoring the outlier explanations of ${masks.indices.length} samples against their masks`);
+  const evaluation = evaluateAgainstMasks(explainer, masks, o.methods, {
+    composite: o.composite,
+    ocdtd: o.ocdtd,
+    gradient: o.gradient,
+  });
+  return maskScoresForReport(explainer, evaluation);
 }
 
 /** Build the report and write it to `out` atomically. */

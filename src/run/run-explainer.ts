@@ -14,12 +14,23 @@ import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
 import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
+import {
+  DEFAULT_OCDTD_VARIANT,
+  parseOcdtdVariant,
+  variantLabel,
+  variantNetwork,
+  type OcdtdVariant,
+  type VariantNetwork,
+} from '../neuralize/ocdtd-variants.ts';
+import { UserError } from '../errors.ts';
 import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
   /** composite below the features for OC-DTD (default deep-taylor) */
   composite?: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
   gradient?: GradientOptions;
   /** samples per batch (bounds memory) */
   batchSize?: number;
@@ -31,6 +42,8 @@ export interface MethodMaps {
   maps: Float32Array;
   /** o(x) per sample */
   outlierness: Float32Array;
+  /** ocdtd: the output its variant explains (o(x) itself for plain; o₋, o_κ, the hull distance, …) */
+  explained?: Float32Array;
 }
 
 /** Map shape of one sample: height × width for images, 1 × d for vectors. */
@@ -61,6 +74,10 @@ export class RunExplainer {
   /** the whole classifier read from the feature model (owns the layer weights), or null for pixels */
   private readonly classifier: ExplainableNetwork | null;
   private nearest: NearestInlier | null = null;
+  /** the (possibly compressed) SVM that `neuralized` rewrites */
+  private readonly model: OcsvmLike;
+  /** variant label → its network, built on first use */
+  private readonly variants = new Map<string, VariantNetwork>();
   /** data-set index of every row of `nearest` */
   private inlierIndices: number[] = [];
 
@@ -84,6 +101,7 @@ export class RunExplainer {
         trainingSamples: fitted.length,
       };
     }
+    this.model = model;
     this.neuralized = neuralize(model);
     this.network = this.neuralized.network(this.featureNetwork, run.dataset.sampleShape);
     this.compositeOptions = compositeOptionsForData(run.dataset);
@@ -137,6 +155,31 @@ export class RunExplainer {
     return this.nearest;
   }
 
+  /** The network of an OC-DTD variant (the exact one for plain), built once. */
+  ocdtdNetwork(variant: OcdtdVariant): ExplainableNetwork {
+    if (variant.name === 'plain') return this.network;
+    const label = variantLabel(variant);
+    let built = this.variants.get(label);
+    if (!built) {
+      this.nearestInlier(); // finds the training inliers
+      const needsImages = variant.deep === 'images' && this.featureNetwork !== null;
+      if (needsImages && variant.prototypes !== 'inliers' && this.compression) {
+        throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
+      }
+      const fitted = this.fitIndices();
+      built = variantNetwork(this.model, variant, this.featureNetwork, this.run.dataset.sampleShape, {
+        inliers: variant.prototypes === 'inliers' ? this.features(this.inlierIndices) : undefined,
+        inlierImages: needsImages ? this.inputs(this.inlierIndices) : undefined,
+        supportImages:
+          needsImages && variant.prototypes !== 'inliers'
+            ? this.inputs(Array.from(this.run.svm.supportIndices, (j) => fitted[j]))
+            : undefined,
+      });
+      this.variants.set(label, built);
+    }
+    return built.network;
+  }
+
   /** Data-set index of the nearest training inlier (in pixel space) of each chosen sample. */
   nearestInlierIndices(indices: readonly number[]): number[] {
     const nearest = this.nearestInlier();
@@ -174,13 +217,17 @@ export class RunExplainer {
   ): MethodMaps[] {
     const [height, width] = mapShape(this.run.dataset.sampleShape);
     const batchSize = options.batchSize ?? 256;
-    const results = methods.map((method) => ({
+    const variant = options.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT);
+    const ocdtd = methods.includes('ocdtd') ? this.ocdtdNetwork(variant) : undefined;
+    const results: MethodMaps[] = methods.map((method) => ({
       method,
       maps: new Float32Array(indices.length * height * width),
       outlierness: new Float32Array(indices.length),
+      ...(method === 'ocdtd' ? { explained: new Float32Array(indices.length) } : {}),
     }));
     const ctx = {
       network: this.network,
+      ocdtd,
       composite: options.composite,
       compositeOptions: this.compositeOptions,
       gradient: options.gradient,
@@ -199,6 +246,11 @@ export class RunExplainer {
           result.maps.set(relevance.dataSync(), start * height * width);
           result.outlierness.set(outlierness, start);
           relevance.dispose();
+          if (result.explained) {
+            const out = ocdtd === this.network ? null : ocdtd!.forward(x);
+            result.explained.set(out ? out.dataSync() : outlierness, start);
+            out?.dispose();
+          }
         });
       } finally {
         x.dispose();
@@ -209,6 +261,7 @@ export class RunExplainer {
 
   dispose(): void {
     disposeBounds(this.compositeOptions);
+    this.variants.forEach((v) => v.dispose());
     this.nearest?.dispose();
     this.neuralized.dispose();
     this.classifier?.dispose();

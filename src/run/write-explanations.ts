@@ -14,7 +14,9 @@ export interface ExplainedSample {
   label: string | null;
   outlierness: number;
   decision: number;
-  /** Σ R of the OC-DTD map (= o(x) up to the composite's conservation), when OC-DTD was run */
+  /** the output the OC-DTD variant explains (o(x) itself for plain), when OC-DTD was run */
+  explained: number | null;
+  /** Σ R of the OC-DTD map (= the explained output up to the composite's conservation), when OC-DTD was run */
   ocdtdSum: number | null;
 }
 
@@ -31,6 +33,7 @@ export function describeExplained(
     label: scores[index].label || null,
     outlierness: results[0].outlierness[k],
     decision: scores[index].decision,
+    explained: ocdtd?.explained ? ocdtd.explained[k] : null,
     ocdtdSum: ocdtd
       ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0)
       : null,
@@ -42,7 +45,7 @@ export async function writeExplanations(
   explainer: RunExplainer,
   indices: number[],
   results: readonly MethodMaps[],
-  info: { composite: string; upscale?: number },
+  info: { composite: string; ocdtd?: string; upscale?: number },
 ): Promise<ExplainedSample[]> {
   const { dataset, config } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
@@ -62,6 +65,7 @@ export async function writeExplanations(
       run: explainer.run.dir,
       threshold: config.svm.threshold,
       composite: info.composite,
+      ocdtd: info.ocdtd ?? null,
       methods: results.map((r) => r.method),
       samples,
     };

@@ -74,7 +74,13 @@ function solve(A: number[][], c: number[]): number[] | null {
  * point of S's affine hull (KKT system with Σ w = 1); the best one with all weights ≥ 0.
  */
 export function nearestHullPoint(x: number[], u: number[][]): number[] {
+  return nearestHullMixture(x, u).point;
+}
+
+/** The nearest hull point and its weights over the prototypes (by the same enumeration). */
+export function nearestHullMixture(x: number[], u: number[][]): { point: number[]; weights: number[] } {
   let best: number[] = u[0];
+  let bestWeights: number[] = u.map((_, j) => (j === 0 ? 1 : 0));
   let bestDistance = sq(x, u[0]);
   for (let mask = 1; mask < 1 << u.length; mask++) {
     const S = u.map((_, j) => j).filter((j) => mask & (1 << j));
@@ -94,8 +100,9 @@ export function nearestHullPoint(x: number[], u: number[][]): number[] {
     const distance = sq(x, point);
     if (distance < bestDistance - 1e-15) {
       best = point;
+      bestWeights = u.map((_, j) => (S.includes(j) ? y[S.indexOf(j)] : 0));
       bestDistance = distance;
     }
   }
-  return best;
+  return { point: best, weights: bestWeights };
 }
