@@ -254,7 +254,9 @@ export function variantNetwork(
       : sources.supportImages && pickRows(sources.supportImages, chosenSupportVectors(model, variant.prototypes), size);
   if (!images) {
     disposeLayers();
-    throw new UserError(`OC-DTD variant '${variantLabel(variant)}' needs the images of its prototypes (deep=images)`);
+    throw new UserError(
+      `OC-DTD variant '${variantLabel(variant)}' needs the images of its prototypes (deep=${variant.deep})`,
+    );
   }
   const root = new RootImageLayer(
     'ocdtd/root-image',

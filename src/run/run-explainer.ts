@@ -162,7 +162,7 @@ export class RunExplainer {
     let built = this.variants.get(label);
     if (!built) {
       this.nearestInlier(); // finds the training inliers
-      const needsImages = variant.deep === 'images' && this.featureNetwork !== null;
+      const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
       if (needsImages && variant.prototypes !== 'inliers' && this.compression) {
         throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
       }
