@@ -23,6 +23,7 @@ export {
   type PlantOptions,
   type PlantedAnomalies,
 } from './data/planted-anomalies.ts';
+export { loadMaskFolder, parseMaskSpec, type SampleMasks } from './data/mask-folder.ts';
 
 // features
 export {
@@ -92,6 +93,21 @@ export { writeRelevanceBatch } from './explain/relevance-output.ts';
 export { neuralize, outliernessThreshold, type NeuralizedOcsvm, type NeuralizeOptions } from './neuralize/neuralize.ts';
 export { ocdtd, type OcdtdOptions, type OcdtdResult } from './neuralize/ocdtd.ts';
 export { OcdtdPool } from './neuralize/ocdtd-pool.ts';
+export {
+  parseOcdtdVariant,
+  variantLabel,
+  variantLayers,
+  variantNetwork,
+  OCDTD_VARIANT_NAMES,
+  OCDTD_VARIANT_DESCRIPTIONS,
+  DEFAULT_OCDTD_VARIANT,
+  DEEP_PATHS,
+  type OcdtdVariant,
+  type OcdtdVariantName,
+  type DeepPath,
+  type VariantSources,
+  type VariantNetwork,
+} from './neuralize/ocdtd-variants.ts';
 export {
   explainOutliers,
   outlierRelevance,
