@@ -77,7 +77,7 @@ describe('loadDataset', () => {
     expect(loadDataset(`png:${tinyPng}`)).toEqual(loadPngFolder(tinyPng));
     const tinyCsv = join(DATA, 'tiny.csv');
     expect(loadDataset(`csv:${tinyCsv},label=species`)).toEqual(loadCsv(tinyCsv, { label: 'species' }));
-    expect(loadDataset({ kind: 'csv', file: tinyCsv, label: 'last', header: true }).labels).not.toBeNull();
+    expect(loadDataset({ kind: 'csv', file: tinyCsv, label: 'last', header: true, shape: null }).labels).not.toBeNull();
   });
 
   it('passes loader errors through as UserErrors naming the path', () => {
