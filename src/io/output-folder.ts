@@ -224,15 +224,45 @@ export async function writeDirAtomic<T>(
   }
 }
 
+/** The first folder of `path` (absolute) that does not exist, or null when it exists. */
+function firstMissing(path: string): string | null {
+  if (existsSync(path)) return null;
+  let first = path;
+  while (!existsSync(dirname(first))) first = dirname(first);
+  return first;
+}
+
 /**
- * A folder the tool fills piece by piece (each piece written atomically), such as the demo's:
- * created with the marker when new or empty; an earlier one of the same format is kept as it is.
+ * A folder the tool fills piece by piece, each piece written atomically (the demo's: a run, its
+ * explanations, a report), created with the marker when new or empty; an earlier one of the same
+ * format is kept. Until `work` reports its first finished piece, a folder made here is temporary:
+ * a failure or a stop takes it back, so nothing is left of a job that finished nothing.
  */
-export async function ensureOutputFolder(given: string, format: OutputFormat, options: OutputFolderOptions = {}) {
-  const dir = checkOutputFolder(given, format, options);
-  await mkdir(dir, { recursive: true });
-  if (!readMarker(dir)) writeMarker(dir, format);
-  return dir;
+export async function fillOutputFolder<T>(
+  given: string,
+  format: OutputFormat,
+  work: (dir: string, pieceDone: () => void) => Promise<T>,
+): Promise<T> {
+  const dir = checkOutputFolder(given, format);
+  const made = firstMissing(dir);
+  const marked = readMarker(dir) !== null;
+  let pending = made !== null;
+  if (made) registerTemporary(made);
+  const settle = () => {
+    if (pending && made) releaseTemporary(made);
+    pending = false;
+  };
+  try {
+    await mkdir(dir, { recursive: true });
+    if (!marked) writeMarker(dir, format);
+    return await work(dir, settle);
+  } catch (e) {
+    if (pending && made) await rm(made, { recursive: true, force: true });
+    else if (!marked && readdirSync(dir).length === 1) await rm(join(dir, MARKER_FILE), { force: true });
+    throw asUserError(e, given);
+  } finally {
+    settle();
+  }
 }
 
 /** Replace `dir` by `tmp`: the old folder aside, the new one in, the old one removed. */

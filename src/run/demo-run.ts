@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { mapShape } from '../data/dataset.ts';
 import { DEFAULT_EPOCHS } from '../features/training-defaults.ts';
-import { ensureOutputFolder } from '../io/output-folder.ts';
+import { fillOutputFolder } from '../io/output-folder.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
@@ -100,9 +100,12 @@ function firstRows(results: MethodMaps[], count: number, mapSize: number): Metho
   }));
 }
 
-export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+export function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  return fillOutputFolder(o.out, 'demo', (_, pieceDone) => demoSteps(o, pieceDone));
+}
+
+async function demoSteps(o: DemoOptions, pieceDone: () => void): Promise<DemoSummary> {
   const progress = o.progress ?? SILENT_PROGRESS;
-  await ensureOutputFolder(o.out, 'demo');
   const steps: DemoStep[] = [];
   const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const start = performance.now();
@@ -133,6 +136,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     );
   }
 
+  pieceDone();
   const explainer = await timed('open run', () => RunExplainer.open(runDir));
   try {
     const { scores, config, dataset } = explainer.run;
