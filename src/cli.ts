@@ -75,13 +75,9 @@ export function reportError(e: unknown, debug: boolean, command: string | null =
     `internal error, please report it with the command you ran: ${name}: ${oneLine((e as Error)?.message ?? String(e), 200)}${debug ? '' : ' (--debug shows where)'}`,
   );
   const stack = (e as Error)?.stack;
-  if (debug && stack)
-    process.stderr.write(
-      `${stack
-        .split('\n')
-        .map((line) => oneLine(line, 300))
-        .join('\n')}\n`,
-    );
+  // each line cut short: a frame in minified code may carry a whole line of it
+  const short = (line: string) => (line.length > 300 ? `${line.slice(0, 300)}…` : line);
+  if (debug && stack) process.stderr.write(`${stack.split('\n').map(short).join('\n')}\n`);
   return EXIT.internal;
 }
 
@@ -140,9 +136,13 @@ export function supervise(script: string, argv: string[]): Promise<number> {
   });
 }
 
+/** Help and version write nothing: they need no second process. */
+const writesNothing = (argv: string[]) =>
+  argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === '--version') || argv[0] === 'help';
+
 /** The CLI entry point (bin/oc-explain.js): supervise, or — in the supervised child — run. */
 export async function runCli(script: string, argv: string[]): Promise<number> {
-  if (process.env[SUPERVISED_ENV] !== '1') return supervise(script, argv);
+  if (process.env[SUPERVISED_ENV] !== '1' && !writesNothing(argv)) return supervise(script, argv);
   process.on('uncaughtException', (e) => {
     process.exitCode = reportError(e, argv.includes('--debug'));
     process.exit();

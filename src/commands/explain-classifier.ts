@@ -128,6 +128,7 @@ export function register(program: Command): void {
       const gradient = gradientOptions(opts);
       const upscale = opts.upscale === undefined ? undefined : parseCount(opts.upscale, '--upscale');
       checkOutputFolder(opts.out, 'classifier-explanations');
+      (await import('../data/data-spec.ts')).parseDataSpec(opts.data); // a wrong spec stops here, before the runtime loads
       const { progress } = await startRuntime(program);
       const { explainClassifierToFolder } = await import('../run/explain-classifier-run.ts');
       const result = await explainClassifierToFolder({

@@ -42,6 +42,7 @@ export function register(program: Command): void {
           `--out ${o.out}: give the folder for model.json and weights.bin, not a file name (it is written as a folder of its own)`,
         );
       checkOutputFolder(o.out, 'feature-network');
+      (await import('../data/data-spec.ts')).parseDataSpec(o.data); // a wrong spec stops here, before the runtime loads
       const { progress } = await startRuntime(program);
       const { parseNetworkKind } = await import('../features/feature-network.ts');
       const { trainFeaturesToFolder } = await import('../run/train-features-run.ts');

@@ -42,6 +42,7 @@ export function register(program: Command): void {
         out: o.out as string,
       };
       checkTrainChoices(options);
+      (await import('../data/data-spec.ts')).parseDataSpec(options.data); // a wrong spec stops here, before the runtime loads
       checkOutputFolder(options.out, 'run');
       const { backend, progress } = await startRuntime(program);
       const { trainRun } = await import('../run/train-run.ts');

@@ -182,11 +182,10 @@ function scoreAll(svm: OneClassSVM, phi: Float32Array, d: number, progress: Prog
   });
 }
 
-function warnIfLarge(n: number, progress: Progress): void {
-  if (n <= LARGE_EXACT_FIT) return;
-  progress.note(
-    `warning: an exact one-class SVM on ${n.toLocaleString('en')} samples: its time and memory grow with n² (this may take very long and run out of memory); subsample (--max-train N, score all) or compress support vectors (explain --compress K)`,
-  );
+/** The warning before an exact fit on `n` samples, or null when n is small enough. */
+export function largeFitWarning(n: number): string | null {
+  if (n <= LARGE_EXACT_FIT) return null;
+  return `warning: an exact one-class SVM on ${n.toLocaleString('en')} samples: its time and memory grow with n² (this may take very long and run out of memory); subsample (--max-train N, score all) or compress support vectors (explain --compress K)`;
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
@@ -207,7 +206,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
         const { extractor, dataset: ds } = features;
         const phi = await extractAll(extractor, ds, progress);
         const fitted = fitRows(phi, extractor.featureDim, mask);
-        warnIfLarge(fitted.n, progress);
+        const warning = largeFitWarning(fitted.n);
+        if (warning) progress.note(warning);
         progress.stage(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features`);
         svm.fit(fitted);
         const threshold = outliernessThreshold(svm.gamma, svm.rho, o.nu * fitted.n);
