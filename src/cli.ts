@@ -83,7 +83,7 @@ export function reportError(e: unknown, debug: boolean, command: string | null =
 
 /** Run one command line in this process; the exit code. Never throws. */
 export async function main(argv: string[]): Promise<number> {
-  const debug = argv.includes('--debug') || process.env.OC_EXPLAIN_DEBUG === '1';
+  const debug = argv.includes('--debug');
   let program: Command | null = null;
   try {
     program = buildProgram();
@@ -143,6 +143,11 @@ const writesNothing = (argv: string[]) =>
 /** The CLI entry point (bin/oc-explain.js): supervise, or — in the supervised child — run. */
 export async function runCli(script: string, argv: string[]): Promise<number> {
   if (process.env[SUPERVISED_ENV] !== '1' && !writesNothing(argv)) return supervise(script, argv);
+  // output piped into a reader that stops early (`| head`): stop quietly, as other tools do
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') process.exitCode = reportError(e, argv.includes('--debug'));
+    process.exit();
+  });
   process.on('uncaughtException', (e) => {
     process.exitCode = reportError(e, argv.includes('--debug'));
     process.exit();

@@ -66,6 +66,7 @@ describe('oc-explain demo', () => {
       'ig',
       'inputs',
       'nn',
+      'oc-explain-output.json',
       'ocdtd',
       'sa',
     ]);
