@@ -61,7 +61,7 @@ describe('CSV rows declared images (shape=28x28): train → explain → evaluate
 
   it('explain writes every method, the input images equal the CSV rows read row-major, and OC-DTD conserves o(x)', async () => {
     const out = at('image-explained');
-    await ok('explain', run(), '--top', '3', '--out', out);
+    await ok('explain', run(), '--top', '3', '--ig-steps', '4', '--out', out);
     const summary = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8'));
     expect(summary.methods).toEqual(['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge']);
     expect(readNpy(join(out, 'edge', 'relevance.npy')).shape).toEqual([3, 28, 28]);
@@ -116,7 +116,7 @@ describe('plain CSV vectors: every command works', () => {
 
   it('explain leaves edge out with a note and explains the rest, per value [N, 1, 784]', async () => {
     const out = at('vector-explained');
-    const r = await ok('explain', run(), '--top', '3', '--out', out);
+    const r = await ok('explain', run(), '--top', '3', '--ig-steps', '4', '--out', out);
     expect(r.stderr).toContain(
       'oc-explain: edge left out: it needs images, and the samples of this run are vectors of 784 values',
     );

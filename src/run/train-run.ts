@@ -155,7 +155,7 @@ async function extractAll(extractor: FeatureExtractor, ds: Dataset, progress: Pr
   const phi = new Float32Array(ds.n * extractor.featureDim);
   return withSteps(
     progress,
-    `extracting ${extractor.name} features (${extractor.featureDim} per sample)`,
+    `extracting the features (${extractor.name}, ${extractor.featureDim} per sample)`,
     ds.n,
     (update) => {
       for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
