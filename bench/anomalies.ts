@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { initRuntime } from '../src/runtime/runtime.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadModel, saveModel } from '../src/features/model-io.ts';
-import { parseOcdtdVariant } from '../src/neuralize/ocdtd-variants.ts';
+import { parseOcdtdVariant } from '../src/neuralize/ocdtd-variant-names.ts';
 import {
   runAnomalyBenchmark,
   trainBenchmarkNetwork,

@@ -16,10 +16,9 @@ import {
   OCDTD_VARIANT_NAMES,
   parseOcdtdVariant,
   variantLabel,
-  variantLayers,
-  variantNetwork,
   type OcdtdVariant,
-} from '../src/neuralize/ocdtd-variants.ts';
+} from '../src/neuralize/ocdtd-variant-names.ts';
+import { variantLayers, variantNetwork } from '../src/neuralize/ocdtd-variants.ts';
 import { simplexLeastSquares } from '../src/neuralize/simplex-least-squares.ts';
 import { explainOutliers } from '../src/neuralize/outlier-methods.ts';
 import { mulberry32 } from '../src/data/random.ts';

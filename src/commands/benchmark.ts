@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { ANOMALY_TYPES, type AnomalyType } from '../data/planted-anomalies.ts';
-import { parseOcdtdVariant } from '../neuralize/ocdtd-variants.ts';
-import { parseOutlierMethod } from '../neuralize/outlier-methods.ts';
+import { parseOcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
+import { parseOutlierMethod } from '../neuralize/method-names.ts';
 import {
   BENCHMARK_BASELINES,
   DEFAULT_BENCHMARK_VARIANTS,
   FEATURE_SPACES,
   type FeatureSpace,
-} from '../run/anomaly-benchmark.ts';
-import { benchmarkRun, BENCHMARK_REPORT } from '../run/benchmark-run.ts';
-import { benchmarkText } from '../run/benchmark-table.ts';
+} from '../run/benchmark-names.ts';
 import { parseCount, parseGammaOption, parseNu, parseNumber } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
 
 /** Comma-separated values, each one of `allowed`. */
 function parseChoices<T extends string>(value: string, allowed: readonly T[], option: string): T[] {
@@ -78,11 +77,13 @@ export function register(program: Command): void {
         flipPerType: parseCount(o.flip, '--flip'),
         seed: parseCount(o.seed, '--seed', 0),
         out: o.out as string,
-        log: (line: string) => process.stderr.write(`${line}\n`),
       };
       if (options.baselines.includes('ocdtd')) throw new UserError('--baselines: name OC-DTD variants with --ocdtd');
-      await initRuntime({ backend: program.opts().backend });
-      const result = await benchmarkRun(options);
+      checkOutputFolder(options.out, 'benchmark');
+      const { progress } = await startRuntime(program);
+      const { benchmarkRun, BENCHMARK_REPORT } = await import('../run/benchmark-run.ts');
+      const { benchmarkText } = await import('../run/benchmark-table.ts');
+      const result = await benchmarkRun({ ...options, log: (line) => progress.stage(line) });
       console.log(benchmarkText(result));
       console.log(`written to ${o.out} (${BENCHMARK_REPORT})`);
     });

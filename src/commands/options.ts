@@ -6,7 +6,7 @@ import {
   OCDTD_VARIANT_NAMES,
   parseOcdtdVariant,
   type OcdtdVariant,
-} from '../neuralize/ocdtd-variants.ts';
+} from '../neuralize/ocdtd-variant-names.ts';
 
 /** The --ocdtd option as the explain, evaluate, report and benchmark commands take it. */
 export const OCDTD_OPTION = {

@@ -1,5 +1,5 @@
 /**
- * How well a relevance map finds a ground-truth mask (docs/methods.md, "Evaluation"): the pixel-level
+ * How well a relevance map finds a ground-truth mask (docs/methods.md#localisation): the pixel-level
  * ROC AUC (relevance ranks the pixels, mask pixels are the positives, ties count one half) and the
  * precision of the |mask| most relevant pixels (ties at the cut shared in proportion, i.e. the
  * expected precision over every order of the tied pixels).

@@ -4,7 +4,7 @@
  * shares o − θ between the prototypes, R_j = p_j (o − θ), and the relevance sums to o − θ.
  * With one prototype this is the deep Taylor root point on the decision boundary along the segment
  * u_j → x, which leaves every R_i ∝ |x_i − u_ij|^p: the maps are o(x)'s maps times (o − θ)/o
- * (docs/methods.md, "OC-DTD variants").
+ * (docs/methods.md#ocdtd-excess).
  */
 import { tf } from '../runtime/runtime.ts';
 import type { ExplainableLayer, Tensor } from '../explain/network.ts';

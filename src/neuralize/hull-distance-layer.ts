@@ -1,5 +1,5 @@
 /**
- * Distance to the convex hull of the k nearest prototypes (docs/methods.md, "OC-DTD variants"):
+ * Distance to the convex hull of the k nearest prototypes (docs/methods.md#ocdtd-hull):
  * the hard minimum of ‖x − v‖² over every mixture v = Σ_a w_a u_a (w ≥ 0, Σ w = 1) of the k
  * prototypes nearest to x. Its deep Taylor root point is that nearest mixture x̃, so the relevance
  * of dimension i is R · (x_i − x̃_i)² / ‖x − x̃‖² (shared equally when x lies in the hull): what no

@@ -81,7 +81,7 @@ export class SoftMinPoolingLayer implements ExplainableLayer {
     return tf.tidy(() => softMin(keepNearest(h, this.nearest), this.gamma));
   }
 
-  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)); p_j = 0 beyond the k nearest. */
+  /** R_j = p_j · R (docs/methods.md#ocdtd-pooling when R = o(x)); p_j = 0 beyond the k nearest. */
   relevance(h: Tensor, R: Tensor): Tensor {
     return tf.tidy(() => tf.mul(softMinWeights(keepNearest(h, this.nearest), this.gamma), tf.expandDims(R, 1)));
   }

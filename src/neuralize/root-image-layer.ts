@@ -1,6 +1,6 @@
 /**
  * The deep path of an OC-DTD variant whose prototypes are training images (support vectors,
- * inliers; docs/methods.md, "OC-DTD variants"): the feature network and the variant's layers as one
+ * inliers; docs/methods.md#ocdtd-deep-path): the feature network and the variant's layers as one
  * layer from pixels to the explained output, whose relevance takes the deep Taylor root point back
  * to the pixels as an image r(x), R_i = R · (x_i − r_i)² / ‖x − r‖² (conserving the output R).
  * The prototypes are images v_j with features u_j = φ(v_j); the root image is

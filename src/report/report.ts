@@ -1,5 +1,7 @@
 /** The HTML report: one self-contained file (images as data URIs, inline CSS and script, no network). */
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { toolVersion } from '../io/tool-version.ts';
+import { checkReportTarget, GENERATOR } from './report-file.ts';
 import { html, jsonForScript, raw, type SafeHtml } from './html.ts';
 import { maskSection } from './mask-sections.ts';
 import { HOVER_SCRIPT, REPORT_CSS } from './page-assets.ts';
@@ -22,6 +24,7 @@ export interface ReportOptions {
 export function pageHtml(title: string, body: SafeHtml, ctx: PageContext, generatedAt?: string): string {
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="${GENERATOR} ${toolVersion()}">
 <title>${title}</title><link rel="icon" href="data:,"><style>${raw(REPORT_CSS)}</style></head>
 <body><h1>${title}</h1>
 ${body}
@@ -44,7 +47,8 @@ export function renderReportHtml(data: ReportData, options: ReportOptions = {}):
   return pageHtml(title, body, ctx, data.generatedAt);
 }
 
-/** Render and write the report to `path` atomically (temporary name, then rename). */
+/** Render and write the report to `path` atomically (temporary name, then rename); see checkReportTarget. */
 export async function writeReport(path: string, data: ReportData, options: ReportOptions = {}): Promise<void> {
+  checkReportTarget(path);
   await writeFileAtomic(path, renderReportHtml(data, options));
 }

@@ -1,5 +1,5 @@
 /**
- * The ground-truth anomaly benchmark (docs/methods.md, "Evaluation"): for each chosen class, plant
+ * The ground-truth anomaly benchmark (docs/methods.md#anomaly-benchmark): for each chosen class, plant
  * anomalies with known pixel masks into its images, fit the one-class SVM on the contaminated set
  * (on pixels, and on the features of a network trained on clean data of every class, none of the
  * benchmark's samples among them), and score every outlier explanation of every planted sample:
@@ -26,17 +26,22 @@ import {
   type OutlierExplanationContext,
   type OutlierMethodName,
 } from '../neuralize/outlier-methods.ts';
-import { parseOcdtdVariant, variantLabel, variantNetwork, type OcdtdVariant } from '../neuralize/ocdtd-variants.ts';
+import { parseOcdtdVariant, variantLabel, type OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
+import { variantNetwork } from '../neuralize/ocdtd-variants.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
+import {
+  BENCHMARK_BASELINES,
+  BENCHMARK_REFERENCES,
+  DEFAULT_BENCHMARK_VARIANTS,
+  FEATURE_SPACES,
+  type BenchmarkReference,
+  type FeatureSpace,
+} from './benchmark-names.ts';
+
+export type { FeatureSpace };
 import { localisationScores } from '../metrics/localization.ts';
 import { gaussianBlur } from '../metrics/blur.ts';
 import { pixelFlipping, RANDOM_METHOD, type FlipReference } from '../metrics/pixel-flipping.ts';
-
-export const FEATURE_SPACES = ['pixels', 'cnn'] as const;
-export type FeatureSpace = (typeof FEATURE_SPACES)[number];
-export const BENCHMARK_REFERENCES = ['mean', 'blurred'] as const;
-export type BenchmarkReference = (typeof BENCHMARK_REFERENCES)[number];
-export const BENCHMARK_BASELINES = ['sa', 'gi', 'ig', 'nn', 'edge'] as const satisfies readonly OutlierMethodName[];
 
 export interface AnomalyBenchmarkOptions {
   /** class names of the data set; each is the normal class of one setting */
@@ -214,21 +219,6 @@ function resolve(ds: Dataset, o: AnomalyBenchmarkOptions): Resolved {
     log: o.log ?? (() => undefined),
   };
 }
-
-/** Every named variant, as the benchmark scores them by default. */
-export const DEFAULT_BENCHMARK_VARIANTS = [
-  'plain',
-  'self-out',
-  'free',
-  'sharp',
-  'hard',
-  'nearest',
-  'excess',
-  'inliers',
-  'hull:deep=lrp',
-  'hull:deep=images',
-  'hull',
-] as const;
 
 /** The benchmark's samples of one class (the first perClass of a seeded order). */
 function settingIndices(ds: Dataset, k: number, perClass: number, seed: number): number[] {

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDataset, parseDataSpec } from '../data/data-spec.ts';
 import { loadModel } from '../features/model-io.ts';
-import { writeDirAtomic } from '../io/atomic-write.ts';
+import { writeDirAtomic } from '../io/output-folder.ts';
 import { renderBenchmarkHtml, type BenchmarkReportData } from '../report/benchmark-report.ts';
 import type { MaskedExample, ScoreTable } from '../report/report-data.ts';
 import { runAnomalyBenchmark, type AnomalyBenchmark, type AnomalyBenchmarkOptions } from './anomaly-benchmark.ts';
@@ -81,7 +81,7 @@ export async function benchmarkRun(options: BenchmarkRunOptions): Promise<Anomal
   } finally {
     featureModel?.dispose();
   }
-  await writeDirAtomic(options.out, BENCHMARK_FILE, async (tmp) => {
+  await writeDirAtomic(options.out, 'benchmark', async (tmp) => {
     const { settings, scores, detection, gaps, seconds } = result;
     await writeFile(
       join(tmp, BENCHMARK_FILE),

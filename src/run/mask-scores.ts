@@ -10,7 +10,8 @@ import { localisationScores } from '../metrics/localization.ts';
 import { RANDOM_METHOD } from '../metrics/pixel-flipping.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import type { MaskScores } from '../report/report-data.ts';
-import { mapShape, type ExplainOptions, type MethodMaps, type RunExplainer } from './run-explainer.ts';
+import { mapShape } from '../data/dataset.ts';
+import type { ExplainOptions, MethodMaps, RunExplainer } from './run-explainer.ts';
 import { sampleImage } from './sample-image.ts';
 
 export interface MethodMaskScores {
