@@ -3,7 +3,7 @@
  * planted anomalies, every outlier explanation scored against the masks, on pixels and on the
  * features of a CNN trained on clean digits (kept in bench/out/anomaly-cnn-<seed>/ and reused).
  *   npm run bench:anomalies [-- --classes 0,1,7 --per-class 800 --rate 0.1 --features pixels,cnn
- *                              --ocdtd 'plain;hull:k=10' --nu 0.1 --json FILE]
+ *                              --ocdtd 'plain;hull:k=10' --nu 0.1 --composite deep-taylor --json FILE]
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { initRuntime } from '../src/runtime/runtime.ts';
@@ -36,6 +36,7 @@ const options: AnomalyBenchmarkOptions = {
     ?.split(';')
     .map((v) => parseOcdtdVariant(v)),
   nu: number('--nu'),
+  composite: flag('--composite'),
   flipPerType: number('--flip-per-type'),
   epochs: number('--epochs'),
   seed: number('--seed'),

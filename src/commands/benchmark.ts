@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { ANOMALY_TYPES, type AnomalyType } from '../data/planted-anomalies.ts';
 import { parseOcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
-import { parseOutlierMethod } from '../neuralize/method-names.ts';
+import { DEFAULT_COMPOSITE, parseOutlierMethod } from '../neuralize/method-names.ts';
 import {
   BENCHMARK_BASELINES,
   DEFAULT_BENCHMARK_VARIANTS,
@@ -47,6 +47,7 @@ export function register(program: Command): void {
       DEFAULT_BENCHMARK_VARIANTS.join(';'),
     )
     .option('--baselines <list>', `baseline methods: ${BENCHMARK_BASELINES.join(', ')}`, BENCHMARK_BASELINES.join(','))
+    .option('--composite <name>', 'LRP composite below the features for the variants with deep=lrp', DEFAULT_COMPOSITE)
     .option('--nu <value>', 'ν of the one-class SVM', '0.1')
     .option('--gamma <value>', "kernel width: a number, 'scale' or 'auto'", 'scale')
     .option('--flip <n>', 'planted samples of each type and class that are also flipped', '8')
@@ -72,6 +73,7 @@ export function register(program: Command): void {
         baselines: String(o.baselines)
           .split(',')
           .map((m) => parseOutlierMethod(m.trim(), '--baselines')),
+        composite: o.composite as string,
         nu: parseNu(o.nu),
         gamma: parseGammaOption(o.gamma),
         flipPerType: parseCount(o.flip, '--flip'),
@@ -83,6 +85,8 @@ export function register(program: Command): void {
       const { progress } = await startRuntime(program);
       const { benchmarkRun, BENCHMARK_REPORT } = await import('../run/benchmark-run.ts');
       const { benchmarkText } = await import('../run/benchmark-table.ts');
+      const { resolveComposite } = await import('../neuralize/explain-output.ts');
+      resolveComposite(options.composite); // an unknown name stops here, before any work
       const result = await benchmarkRun({ ...options, log: (line) => progress.stage(line) });
       console.log(benchmarkText(result));
       console.log(`written to ${o.out} (${BENCHMARK_REPORT})`);
