@@ -3,13 +3,14 @@
  * planted anomalies, every outlier explanation scored against the masks, on pixels and on the
  * features of a CNN trained on clean digits (kept in bench/out/anomaly-cnn-<seed>/ and reused).
  *   npm run bench:anomalies [-- --classes 0,1,7 --per-class 800 --rate 0.1 --features pixels,cnn
- *                              --ocdtd 'plain;hull:k=10' --nu 0.1 --composite deep-taylor --json FILE]
+ *                              --ocdtd 'plain;hull:k=10' --nu 0.1 --composite deep-taylor --baselines nn,edge --json FILE]
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { initRuntime } from '../src/runtime/runtime.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadModel, saveModel } from '../src/features/model-io.ts';
 import { parseOcdtdVariant } from '../src/neuralize/ocdtd-variant-names.ts';
+import type { OutlierMethodName } from '../src/neuralize/method-names.ts';
 import {
   runAnomalyBenchmark,
   trainBenchmarkNetwork,
@@ -37,6 +38,7 @@ const options: AnomalyBenchmarkOptions = {
     .map((v) => parseOcdtdVariant(v)),
   nu: number('--nu'),
   composite: flag('--composite'),
+  baselines: flag('--baselines')?.split(',') as OutlierMethodName[] | undefined,
   flipPerType: number('--flip-per-type'),
   epochs: number('--epochs'),
   seed: number('--seed'),

@@ -24,3 +24,6 @@ export const DEFAULT_BENCHMARK_VARIANTS = [
   'hull:deep=images',
   'hull',
 ] as const;
+
+/** Benchmark methods that are OC-DTD variants are named 'ocdtd:' + the variant's label. */
+export const OCDTD_PREFIX = 'ocdtd:';

@@ -6,7 +6,7 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { mapShape, sampleSize } from '../data/dataset.ts';
+import { mapShape, sampleSize, type Dataset } from '../data/dataset.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
@@ -32,9 +32,8 @@ export interface FlipSettings {
   onProgress?: (done: number) => void;
 }
 
-/** The mean image of the whole data set. */
-export function meanImage(explainer: RunExplainer): Float32Array {
-  const { dataset } = explainer.run;
+/** The mean image of a data set (the whole run's, or a benchmark setting's). */
+export function meanImage(dataset: Dataset): Float32Array {
   const size = sampleSize(dataset);
   const sum = new Float64Array(size);
   for (let i = 0; i < dataset.n; i++) for (let j = 0; j < size; j++) sum[j] += dataset.x[i * size + j];
@@ -44,7 +43,7 @@ export function meanImage(explainer: RunExplainer): Float32Array {
 /** What a flipped pixel of each chosen sample becomes. */
 export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indices: readonly number[]): FlipReference {
   if (kind === 'zero') return { kind: 'zero' };
-  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer) };
+  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer.run.dataset) };
   return { kind: 'nearest', images: explainer.nearestInlierImages(indices) };
 }
 
