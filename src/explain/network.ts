@@ -160,6 +160,11 @@ export class ExplainableNetwork {
       throw new Error(
         `no layer '${name}' in explainable network (layers: ${this.layers.map((l) => l.name).join(', ')})`,
       );
+    return this.upToLayer(last);
+  }
+
+  /** The network whose output is layer `last`'s, with only the layers it depends on. Shares the layer objects. */
+  upToLayer(last: number): ExplainableNetwork {
     if (this.isChain) return new ExplainableNetwork(this.layers.slice(0, last + 1), this.inputShape);
     const needed = new Set<number>([last]);
     for (let k = last; k >= 0; k--) if (needed.has(k)) for (const j of this.sources[k]) if (j >= 0) needed.add(j);
