@@ -247,10 +247,11 @@ function integratedGradients(f: ScalarFunction, x: tf.Tensor, options: GradientO
 
 /**
  * The standard normal noise of SmoothGrad's noisy copy number `copy` (before scaling by σ): one
- * seed per copy, so that it does not depend on how copies are chunked.
+ * seed per copy, so that it does not depend on how copies are chunked; never seed 0, which tfjs
+ * reads as "no seed".
  */
 export function smoothGradNoise(shape: readonly number[], copy: number, seed: number = DEFAULTS.seed): tf.Tensor {
-  return tf.randomNormal([...shape], 0, 1, 'float32', seed * 1_000_003 + copy);
+  return tf.randomNormal([...shape], 0, 1, 'float32', seed * 1_000_003 + copy + 1);
 }
 
 function smoothGrad(f: ScalarFunction, x: tf.Tensor, options: GradientOptions): tf.Tensor {

@@ -646,7 +646,9 @@ export function fromOnnxModel(model: OnnxModel, where: string): ExplainableNetwo
     }
     const out = b.tensor(outputName);
     if (out.source === NETWORK_INPUT) throw new UserError(`cannot explain ${where}: its output is its input`);
-    return new ExplainableNetwork(b.layers, inputShape, b.sources).upToLayer(out.source);
+    const network = new ExplainableNetwork(b.layers, inputShape, b.sources).upToLayer(out.source);
+    for (const layer of b.layers) if (!network.layers.includes(layer)) layer.dispose();
+    return network;
   } catch (e) {
     for (const layer of b.layers) layer.dispose();
     throw e;
