@@ -16,6 +16,13 @@ export { loadCsv, type CsvOptions } from './data/csv.ts';
 export { loadPngFolder } from './data/png-folder.ts';
 export { trainTestSplit, subset, shuffleIndices, takePerClass } from './data/split.ts';
 export { mulberry32 } from './data/random.ts';
+export {
+  plantAnomalies,
+  ANOMALY_TYPES,
+  type AnomalyType,
+  type PlantOptions,
+  type PlantedAnomalies,
+} from './data/planted-anomalies.ts';
 
 // features
 export {
