@@ -98,8 +98,8 @@ describe('tfjs graphs and the layers users hit', () => {
     const before = tf.memory().numTensors;
     const lrp = explainLRP(network, x, { composite: parseComposite('lrp:0'), target: Array.from(target) });
     const gxi = explainByGradient((z) => selectPerSample(network.forward(z), target), x, 'gxi');
-    const a = lrp.relevance.dataSync();
-    const b = gxi.relevance.dataSync();
+    const a = lrp.relevance.dataSync() as Float32Array;
+    const b = gxi.relevance.dataSync() as Float32Array;
     const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(scale).toBeGreaterThan(0);
     a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-4 * scale));
