@@ -28,6 +28,8 @@ const MODELS: Array<[string, 'NCHW' | 'NHWC', boolean]> = [
   ['cnn-bn.onnx', 'NCHW', false],
   ['resnet.onnx', 'NCHW', false],
   ['ops.onnx', 'NHWC', true],
+  ['ops-opset10.onnx', 'NHWC', true],
+  ['resnet-opset13.onnx', 'NCHW', false],
 ];
 
 describe('forward pass against onnxruntime-node', () => {

@@ -59,9 +59,6 @@ function defaultCnn(): ExplainableNetwork {
   return network;
 }
 
-/** Input-independent rules at every layer of the residual network reach sums whose terms cancel. */
-const LOOSER_ON_RESNET = new Set(['lrp:z-box', 'lrp:w-square', 'lrp:flat']);
-
 const CASES: Array<[string, string, () => ExplainableNetwork]> = [
   ['default CNN (tfjs)', 'default-cnn.json', defaultCnn],
   ['residual network (ONNX)', 'resnet.json', () => readOnnxNetwork(new URL('resnet.onnx', FIXTURES).pathname)],
@@ -104,7 +101,7 @@ for (const [label, file, build] of CASES) {
         });
         const scale = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         expect(scale).toBeGreaterThan(0);
-        const tolerance = (file === 'resnet.json' && LOOSER_ON_RESNET.has(method) ? 2e-4 : 1e-4) * scale;
+        const tolerance = 1e-4 * scale;
         let worst = 0;
         reference.forEach((v, i) => (worst = Math.max(worst, Math.abs(maps[i] - v))));
         expect(worst).toBeLessThanOrEqual(tolerance);

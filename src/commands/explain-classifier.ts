@@ -8,10 +8,9 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { initRuntime, tf } from '../runtime/runtime.ts';
-import { loadModel } from '../features/model-io.ts';
 import { loadDataset } from '../data/data-spec.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
-import { fromLayersModel } from '../explain/from-layers-model.ts';
+import { loadExplainableNetwork } from '../run/explainable-model.ts';
 import {
   GRADIENT_METHOD_DESCRIPTIONS,
   GRADIENT_METHOD_NAMES,
@@ -139,14 +138,7 @@ async function run(opts: Options, backend: string | undefined): Promise<void> {
   const ds = loadDataset(opts.data);
   const indices = sampleIndices(opts, ds);
   const upscale = opts.upscale === undefined ? undefined : parseCount(opts.upscale, '--upscale');
-  const model = await loadModel(opts.model);
-  const network = (() => {
-    try {
-      return fromLayersModel(model);
-    } finally {
-      model.dispose(); // the explainable network holds its own copies of the weights
-    }
-  })();
+  const network = await loadExplainableNetwork(opts.model);
   let options: GradientOptions = {};
   let bounds: CompositeOptions = {};
   try {
@@ -297,7 +289,10 @@ export function register(program: Command): void {
     .description(
       'explain the logit of a trained classifier for chosen samples, pixel by pixel, with LRP and gradient methods',
     )
-    .requiredOption('--model <path>', 'tfjs layers model (folder with model.json, or the model.json)')
+    .requiredOption(
+      '--model <path>',
+      'an .onnx file (PyTorch, Keras) or a tfjs layers model (folder with model.json, or the model.json)',
+    )
     .requiredOption('--data <spec>', 'data set, e.g. mnist, mnist:0,6, png:DIR, csv:FILE')
     .option('--index <list>', 'sample indices to explain, e.g. 0,5,17')
     .option('--first <n>', 'explain samples 0…n−1')

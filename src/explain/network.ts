@@ -7,7 +7,7 @@
  *
  * A network is a graph: every layer names the layers whose outputs it takes (`sources`); a chain
  * is the graph where each layer takes the one before. A tensor used by several layers (fan-out)
- * gets the sum of the relevance they send back (docs/methods.md, graph networks).
+ * gets the sum of the relevance they send back (docs/methods.md#graph-networks).
  */
 import { tf } from '../runtime/runtime.ts';
 import type { Rule } from './rules.ts';

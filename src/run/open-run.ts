@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/data-spec.ts';
-import { loadModel } from '../features/model-io.ts';
-import type { tf } from '../runtime/runtime.ts';
+import type { ExplainableNetwork } from '../explain/network.ts';
+import { ONNX_MODEL_FILE, loadExplainableNetwork } from './explainable-model.ts';
 import { OneClassSVM } from '../ocsvm/index.ts';
 import { FEATURES_DIR, OCSVM_FILE, SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
 import { readScoresCsv, type SampleScore } from './scores-csv.ts';
@@ -19,8 +19,8 @@ export interface OpenRun {
 
 export interface OpenRunWithData extends OpenRun {
   dataset: Dataset;
-  /** the feature network (null for pixel features); the caller disposes it */
-  featureModel: tf.LayersModel | null;
+  /** the whole feature network (classifier) as an explainable network, null for pixel features; the caller disposes it */
+  featureModel: ExplainableNetwork | null;
 }
 
 export function openRun(dir: string): OpenRun {
@@ -45,6 +45,9 @@ export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
       `the data of run ${dir} (${run.config.data}) now has ${dataset.n} samples, not ${run.config.nSamples}: it changed since training`,
     );
   }
-  const featureModel = run.config.featureNetwork ? await loadModel(join(dir, FEATURES_DIR)) : null;
+  const onnx = join(dir, FEATURES_DIR, ONNX_MODEL_FILE);
+  const featureModel = run.config.featureNetwork
+    ? await loadExplainableNetwork(existsSync(onnx) ? onnx : join(dir, FEATURES_DIR))
+    : null;
   return { ...run, dataset, featureModel };
 }

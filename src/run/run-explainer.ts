@@ -5,7 +5,6 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { sampleSize } from '../data/dataset.ts';
-import { fromLayersModel } from '../explain/from-layers-model.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
@@ -69,7 +68,7 @@ export class RunExplainer {
 
   private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
-    this.classifier = run.featureModel ? fromLayersModel(run.featureModel) : null;
+    this.classifier = run.featureModel;
     let model: OcsvmLike = run.svm;
     if (options.compress !== undefined) {
       const fitted = this.fitIndices();
@@ -212,6 +211,5 @@ export class RunExplainer {
     this.nearest?.dispose();
     this.neuralized.dispose();
     this.classifier?.dispose();
-    this.run.featureModel?.dispose();
   }
 }

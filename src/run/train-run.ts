@@ -2,7 +2,7 @@
  * `oc-explain train`: data → features → one-class SVM → a score for every sample, written as one
  * run folder (built under a temporary name and renamed when complete).
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -27,6 +27,9 @@ import {
   type RunConfig,
 } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
+import { ONNX_MODEL_FILE, explainableExtractor, isOnnxPath } from './explainable-model.ts';
+import { fromLayersModel } from '../explain/from-layers-model.ts';
+import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 
 export interface TrainRunOptions {
   data: string;
@@ -93,15 +96,36 @@ function fitRows(features: Float32Array, dim: number, mask: Uint8Array | null): 
 interface Features {
   extractor: FeatureExtractor;
   model: tf.LayersModel | null;
+  /** an ONNX feature network, copied into the run */
+  onnxPath?: string;
+  /** frees what the features hold besides the model */
+  release?: () => void;
   network: RunConfig['featureNetwork'];
 }
 
 async function makeFeatures(ds: Dataset, o: TrainRunOptions, log: (line: string) => void): Promise<Features> {
   if (o.features === 'pixels') return { extractor: pixelExtractor(ds.sampleShape), model: null, network: null };
   if (o.features.startsWith('model:')) {
-    const model = await loadModel(o.features.slice('model:'.length));
-    const extractor = networkExtractor(model, { layer: o.featureLayer, label: o.features });
-    return { extractor, model, network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 } };
+    const path = o.features.slice('model:'.length);
+    const network = { kind: 'model' as const, epochs: null, heldOutAccuracy: null, trainSeconds: 0 };
+    if (isOnnxPath(path)) {
+      const explainable = readOnnxNetwork(path);
+      try {
+        const extractor = explainableExtractor(explainable, { layer: o.featureLayer, label: o.features });
+        return { extractor, model: null, onnxPath: path, release: () => explainable.dispose(), network };
+      } catch (e) {
+        explainable.dispose();
+        throw e;
+      }
+    }
+    const model = await loadModel(path);
+    try {
+      fromLayersModel(model).dispose(); // up front: every later explanation needs it, and says which layer cannot
+      return { extractor: networkExtractor(model, { layer: o.featureLayer, label: o.features }), model, network };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
   const kind = parseNetworkKind(o.features, '--features');
   log(`training the ${kind.toUpperCase()} feature network on ${ds.n} samples`);
@@ -177,6 +201,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
     };
     await writeDirAtomic(o.out, CONFIG_FILE, async (dir) => {
       if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
+      if (features.onnxPath) {
+        await mkdir(join(dir, FEATURES_DIR), { recursive: true });
+        await copyFile(features.onnxPath, join(dir, FEATURES_DIR, ONNX_MODEL_FILE));
+      }
       svm.save(join(dir, OCSVM_FILE));
       await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));
       await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
@@ -185,5 +213,6 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
   } finally {
     features.extractor.dispose();
     features.model?.dispose();
+    features.release?.();
   }
 }

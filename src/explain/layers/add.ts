@@ -2,7 +2,7 @@
  * Sum of several tensors of one shape (a residual connection). A linear layer of the rules'
  * family: the inputs stacked on a last axis, each with the weight 1, so that LRP-0 splits the
  * relevance in proportion to each input's contribution (Zennit's Norm rule for its Sum layer) and
- * other rules act on that weight and on the inputs as on any linear layer (docs/methods.md).
+ * other rules act on that weight and on the inputs as on any linear layer (docs/methods.md#graph-networks).
  */
 import { tf } from '../../runtime/runtime.ts';
 import type { JoinLayer, RelevanceContext, Tensor } from '../network.ts';
