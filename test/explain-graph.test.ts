@@ -15,7 +15,7 @@ import { Conv2DLayer } from '../src/explain/layers/conv2d.ts';
 import { GlobalAveragePooling2DLayer } from '../src/explain/layers/global-average-pooling2d.ts';
 import { explainLRP, propagate } from '../src/explain/lrp.ts';
 import { parseComposite } from '../src/explain/composites.ts';
-import { DIVISION_GUARD } from '../src/explain/rules.ts';
+import { DIVISION_GUARD, epsilonRule, lrp0 } from '../src/explain/rules.ts';
 import { networkFromSpec, networkToSpec } from '../src/explain/network-spec.ts';
 import {
   explicitDense,
@@ -142,6 +142,28 @@ function residualNetwork(seed: number): ExplainableNetwork {
   const sources = [[-1], [0], [1], [2], [3], [4, 1], [5], [6], [7, 6], [8], [9], [10]];
   return new ExplainableNetwork(layers, [6, 6, 2], sources);
 }
+
+describe('Add as a linear layer of the rules', () => {
+  it('without a rule it is LRP-0 (the direct form equals the routine); with ε it is the stabilised share', () => {
+    const add = new AddLayer('add');
+    const a = tf.tensor2d([[0.5, -1, 2, 0.001]]);
+    const b = tf.tensor2d([[0.25, 0.75, -2, -0.001]]);
+    const R = tf.tensor2d([[1, 2, 3, 4]]);
+    const output = add.forward([a, b]);
+    const direct = add.relevance([a, b], R, undefined, { output }).map((t) => Array.from(t.dataSync()));
+    const routine = add.relevance([a, b], R, lrp0(), { output }).map((t) => Array.from(t.dataSync()));
+    direct.forEach((v, k) => v.forEach((e, i) => expect(e).toBeCloseTo(routine[k][i], 5)));
+    const eps = add.relevance([a, b], R, epsilonRule(0.01), { output }).map((t) => Array.from(t.dataSync()));
+    const [av, bv, Rv] = [a, b, R].map((t) => Array.from(t.dataSync()));
+    av.forEach((x, i) => {
+      const z = stabilised(x + bv[i], 0.01);
+      expect(eps[0][i]).toBeCloseTo((x * Rv[i]) / z, 5);
+      expect(eps[1][i]).toBeCloseTo((bv[i] * Rv[i]) / z, 5);
+    });
+    tf.dispose([a, b, R, output]);
+    add.dispose();
+  });
+});
 
 describe('residual blocks', () => {
   it('conserve Σ R = logit with z⁺ and LRP-0 (no biases)', () => {

@@ -6,8 +6,8 @@
  */
 import { tf } from '../../runtime/runtime.ts';
 import type { JoinLayer, RelevanceContext, Tensor } from '../network.ts';
-import { propagateLinear, type LinearOperator } from '../propagate-linear.ts';
-import type { Rule } from '../rules.ts';
+import { propagateLinear, stabilise, type LinearOperator } from '../propagate-linear.ts';
+import { DIVISION_GUARD, type Rule } from '../rules.ts';
 
 export class AddLayer implements JoinLayer, LinearOperator {
   readonly kind = 'add';
@@ -36,7 +36,18 @@ export class AddLayer implements JoinLayer, LinearOperator {
     return tf.tidy(() => tf.broadcastTo(tf.expandDims(tf.mul(s, weight), -1), stacked.shape));
   }
 
+  /**
+   * Without a rule (every composite here), LRP-0 directly: R_k = x_k · R / stabilise(Σ x) — what the
+   * routine computes with lrp0, without stacking the inputs (stack and unstack of a last axis are
+   * slow on wasm). A rule given by a composite goes through the routine.
+   */
   relevance(inputs: readonly Tensor[], R: Tensor, rule: Rule | undefined, ctx: RelevanceContext): Tensor[] {
+    if (rule === undefined) {
+      return tf.tidy(() => {
+        const s = tf.div(R, stabilise(ctx.output, DIVISION_GUARD));
+        return inputs.map((x) => tf.mul(x, s));
+      });
+    }
     return tf.tidy(() => tf.unstack(propagateLinear(this, tf.stack([...inputs], -1), R, rule, ctx.output), -1));
   }
 
