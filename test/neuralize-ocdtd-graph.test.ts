@@ -13,7 +13,7 @@ import { neuralize } from '../src/neuralize/neuralize.ts';
 import { ocdtd } from '../src/neuralize/ocdtd.ts';
 import { OneClassSVM } from '../src/ocsvm/index.ts';
 import { mnistDigitImages } from '../src/data/mnist.ts';
-import { defaultFeatureLayer } from '../src/run/explainable-model.ts';
+import { defaultFeatureLayerOf } from '../src/run/explainable-model.ts';
 
 beforeAll(async () => {
   await initRuntime({ quiet: true });
@@ -22,7 +22,7 @@ beforeAll(async () => {
 it('OC-DTD through an ONNX residual feature network conserves o(x) at the features', () => {
   const n = 40;
   const full = readOnnxNetwork(new URL('./fixtures/onnx/mnist-small.onnx', import.meta.url).pathname);
-  const features = full.upTo(defaultFeatureLayer(full));
+  const features = full.upTo(defaultFeatureLayerOf(full));
   expect(features.isChain).toBe(false);
   const x = tf.tensor4d(mnistDigitImages(4).slice(0, n * 784), [n, 28, 28, 1]);
   const phi = features.forward(x);

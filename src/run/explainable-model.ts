@@ -1,12 +1,8 @@
 /**
- * A user's model file as an explainable network, whatever its format: an ONNX file (PyTorch,
- * Keras through tf2onnx) or a tfjs layers model; and the activations of one of its layers as the
- * features of an outlier run.
+ * A feature network given as an explainable network (an ONNX file read by src/explain/onnx): the
+ * activations of one of its layers as the features of an outlier run, and where a run keeps the file.
  */
 import { inputSamples, DEFAULT_EXTRACT_BATCH, type FeatureExtractor } from '../features/extractor.ts';
-import { loadModel } from '../features/model-io.ts';
-import { fromLayersModel } from '../explain/from-layers-model.ts';
-import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import { UserError } from '../errors.ts';
 import { tf } from '../runtime/runtime.ts';
@@ -16,32 +12,21 @@ export const ONNX_MODEL_FILE = 'model.onnx';
 
 export const isOnnxPath = (path: string) => path.toLowerCase().endsWith('.onnx');
 
-/** An .onnx file, or a tfjs layers model (a folder with model.json, or its path). */
-export async function loadExplainableNetwork(path: string): Promise<ExplainableNetwork> {
-  if (isOnnxPath(path)) return readOnnxNetwork(path);
-  const model = await loadModel(path);
-  try {
-    return fromLayersModel(model);
-  } finally {
-    model.dispose(); // the explainable network holds its own copies of the weights
-  }
-}
-
 const ACTIVATIONS = new Set(['relu', 'leaky-relu', 'clip']);
 
 /** The last activation before the output layer (a classifier's last hidden features), else the layer before it. */
-export function defaultFeatureLayer(network: ExplainableNetwork): string {
+export function defaultFeatureLayerOf(network: ExplainableNetwork): string {
   const hidden = network.layers.slice(0, -1);
   if (hidden.length === 0) throw new UserError('the model has no hidden layer to take features from');
   return ([...hidden].reverse().find((l) => ACTIVATIONS.has(l.kind)) ?? hidden[hidden.length - 1]).name;
 }
 
-/** Features from the layer `layer` (default: defaultFeatureLayer) of an explainable network the caller keeps. */
+/** Features from the layer `layer` (default: defaultFeatureLayerOf) of an explainable network the caller keeps. */
 export function explainableExtractor(
   network: ExplainableNetwork,
   options: { layer?: string; label: string; batchSize?: number },
 ): FeatureExtractor {
-  const layer = options.layer ?? defaultFeatureLayer(network);
+  const layer = options.layer ?? defaultFeatureLayerOf(network);
   if (network.indexOf(layer) < 0) {
     throw new UserError(
       `${options.label}: no layer named '${layer}'; its layers: ${network.layers.map((l) => l.name).join(', ')}`,
