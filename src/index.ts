@@ -63,7 +63,11 @@ export { ParallelScorer } from './ocsvm/parallel-scorer.ts';
 // explanation engine
 export {
   ExplainableNetwork,
+  NETWORK_INPUT,
+  isJoin,
   type ExplainableLayer,
+  type JoinLayer,
+  type NetworkLayer,
   type LayerKind,
   type RelevanceContext,
   type Tensor,
@@ -90,6 +94,8 @@ export {
 } from './explain/gradient-methods.ts';
 export { compositeOptionsForData, disposeBounds } from './explain/data-bounds.ts';
 export { fromLayersModel, SUPPORTED_LAYER_CLASSES } from './explain/from-layers-model.ts';
+export { readOnnxNetwork, fromOnnxModel, SUPPORTED_ONNX_OPERATORS } from './explain/onnx/from-onnx.ts';
+export { decodeOnnx, readOnnxFile, type OnnxModel } from './explain/onnx/onnx-file.ts';
 export {
   explainClassifier,
   explainClassifierSamples,

@@ -5,9 +5,12 @@ import { UserError } from '../errors.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/data-spec.ts';
 import { loadModel } from '../features/model-io.ts';
-import type { tf } from '../runtime/runtime.ts';
+import { tf } from '../runtime/runtime.ts';
 import { OneClassSVM } from '../ocsvm/index.ts';
 import { modelInputShape } from './feature-model.ts';
+import { ExplainableNetwork } from '../explain/network.ts';
+import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
+import { ONNX_MODEL_FILE } from './explainable-model.ts';
 import { FEATURES_DIR, OCSVM_FILE, SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
 import { readScoresCsv, type SampleScore } from './scores-csv.ts';
 
@@ -21,8 +24,8 @@ export interface OpenRun {
 export interface OpenRunWithData extends OpenRun {
   /** the data, its samples shaped as the run was trained (CSV rows may be images) */
   dataset: Dataset;
-  /** the feature network (null for pixel features); the caller disposes it */
-  featureModel: tf.LayersModel | null;
+  /** the feature network (null for pixel features): a tfjs model, or an ONNX file read as an explainable network; the caller disposes it */
+  featureModel: tf.LayersModel | ExplainableNetwork | null;
 }
 
 const mismatch = (dir: string, what: string) =>
@@ -60,6 +63,22 @@ function checkFeatureModel(dir: string, config: RunConfig, model: tf.LayersModel
     );
 }
 
+/** The same checks for an ONNX feature network read as an explainable network. */
+function checkFeatureNetwork(dir: string, config: RunConfig, network: ExplainableNetwork): void {
+  const label = `${FEATURES_DIR}/${ONNX_MODEL_FILE}`;
+  const inputSize = network.inputShape.reduce((a, b) => a * b, 1);
+  if (inputSize !== sampleSize(config))
+    throw mismatch(dir, `${label} takes ${inputSize} values per sample, the run's samples have ${sampleSize(config)}`);
+  if (network.indexOf(config.featureLayer!) < 0) throw mismatch(dir, `${label} has no layer '${config.featureLayer}'`);
+  const features = network.upTo(config.featureLayer!);
+  const dim = tf.tidy(() => features.forward(tf.zeros([1, ...network.inputShape])).size);
+  if (dim !== config.featureDim)
+    throw mismatch(
+      dir,
+      `layer '${config.featureLayer}' of ${label} gives ${dim} features, the SVM was fitted on ${config.featureDim}`,
+    );
+}
+
 export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   const run = openRun(dir);
   const loaded = loadDataset(run.config.data);
@@ -70,6 +89,17 @@ export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   }
   const dataset = { ...loaded, sampleShape: [...run.config.sampleShape] };
   if (!run.config.featureNetwork) return { ...run, dataset, featureModel: null };
+  const onnx = join(dir, FEATURES_DIR, ONNX_MODEL_FILE);
+  if (existsSync(onnx)) {
+    const network = readOnnxNetwork(onnx);
+    try {
+      checkFeatureNetwork(dir, run.config, network);
+    } catch (e) {
+      network.dispose();
+      throw e;
+    }
+    return { ...run, dataset, featureModel: network };
+  }
   const featureModel = await loadModel(join(dir, FEATURES_DIR));
   try {
     checkFeatureModel(dir, run.config, featureModel);

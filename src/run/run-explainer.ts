@@ -6,7 +6,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { isImageSet, mapShape, perPixelMaps, sampleSize } from '../data/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
-import type { ExplainableNetwork } from '../explain/network.ts';
+import { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
@@ -87,7 +87,8 @@ export class RunExplainer {
 
   private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
-    this.classifier = run.featureModel ? fromLayersModel(run.featureModel) : null;
+    const features = run.featureModel;
+    this.classifier = features instanceof ExplainableNetwork ? features : features ? fromLayersModel(features) : null;
     let model: OcsvmLike = run.svm;
     if (options.compress !== undefined) {
       const fitted = this.fitIndices();
@@ -303,6 +304,6 @@ export class RunExplainer {
     this.nearest?.dispose();
     this.neuralized.dispose();
     this.classifier?.dispose();
-    this.run.featureModel?.dispose();
+    if (!(this.run.featureModel instanceof ExplainableNetwork)) this.run.featureModel?.dispose();
   }
 }
