@@ -24,6 +24,7 @@ let root: string;
 let pixelRun: string;
 let mlpRun: string;
 let outlierJson: any;
+let blurredJson: any;
 let classifierJson: any;
 let classifierOut: CliResult;
 
@@ -37,9 +38,24 @@ beforeAll(async () => {
     cli('train', '--data', DATA, '--features', 'mlp', '--epochs', '1', '--out', mlpRun),
   ]);
   for (const t of trained) expect(t.code, t.stderr).toBe(0);
-  const [explained, evaluated, explainedClassifier, evaluatedClassifier] = await Promise.all([
+  const [explained, evaluated, evaluatedBlurred, explainedClassifier, evaluatedClassifier] = await Promise.all([
     cli('explain', pixelRun, '--top', '4', '--method', 'ocdtd,nn,edge,sa', '--out', join(root, 'explain')),
     cli('evaluate', pixelRun, '--top', '4', '--methods', 'ocdtd,nn,edge,sa,random', '--steps', String(STEPS), '--json'),
+    cli(
+      'evaluate',
+      pixelRun,
+      '--top',
+      '4',
+      '--methods',
+      'ocdtd,nn,edge,sa,random',
+      '--steps',
+      String(STEPS),
+      '--reference',
+      'blurred',
+      '--normalize',
+      'start',
+      '--json',
+    ),
     cli(
       'explain-classifier',
       '--model',
@@ -66,7 +82,8 @@ beforeAll(async () => {
       '--json',
     ),
   ]);
-  for (const r of [explained, evaluated, explainedClassifier]) expect(r.code, r.stderr).toBe(0);
+  for (const r of [explained, evaluated, evaluatedBlurred, explainedClassifier]) expect(r.code, r.stderr).toBe(0);
+  blurredJson = JSON.parse(evaluatedBlurred.stdout);
   classifierOut = evaluatedClassifier;
   outlierJson = JSON.parse(evaluated.stdout);
   classifierJson = evaluatedClassifier.code === 0 ? JSON.parse(evaluatedClassifier.stdout) : null;
@@ -84,11 +101,32 @@ function patchOrderByLoop(map: Float32Array, side: number): number[][] {
   return patches.sort((a, b) => b.sum - a.sum || a.k - b.k).map((p) => p.pixels);
 }
 
-function trapezoidArea(fractions: number[], scores: number[]): number {
+/** Area under the curve scaled by its start, or to the span start → end (NaN for a span under a tenth of the start). */
+function trapezoidArea(fractions: number[], scores: number[], normalize: 'start' | 'span'): number {
+  const end = scores[scores.length - 1];
+  const span = scores[0] - end;
+  if (normalize === 'span' && !(span > 0.1 * Math.abs(scores[0]))) return NaN;
+  const y = scores.map((v) => (normalize === 'span' ? (v - end) / span : v / scores[0]));
   let area = 0;
-  for (let s = 1; s < fractions.length; s++)
-    area += ((fractions[s] - fractions[s - 1]) * (scores[s] + scores[s - 1])) / 2;
-  return area / scores[0];
+  for (let s = 1; s < fractions.length; s++) area += ((fractions[s] - fractions[s - 1]) * (y[s] + y[s - 1])) / 2;
+  return area;
+}
+
+/** A 28 × 28 image blurred by a Gaussian (σ = 2, |offset| ≤ 6) over the in-image window, weights renormalised. */
+function blurByLoop(image: number[]): number[] {
+  const weight = (o: number) => Math.exp(-(o * o) / 8);
+  return image.map((_, p) => {
+    const [r, c] = [Math.floor(p / 28), p % 28];
+    let [sum, total] = [0, 0];
+    for (let dr = -6; dr <= 6; dr++) {
+      for (let dc = -6; dc <= 6; dc++) {
+        if (r + dr < 0 || r + dr >= 28 || c + dc < 0 || c + dc >= 28) continue;
+        sum += weight(dr) * weight(dc) * image[(r + dr) * 28 + c + dc];
+        total += weight(dr) * weight(dc);
+      }
+    }
+    return sum / total;
+  });
 }
 
 describe('oc-explain evaluate (outliers)', () => {
@@ -106,28 +144,30 @@ describe('oc-explain evaluate (outliers)', () => {
     expect(outlierJson.fractions.length).toBe(STEPS + 1);
   });
 
-  it("each area equals a plain-loop flip of explain's written relevance, scored by a float64 o(x)", () => {
-    const ds = loadDataset(DATA);
-    const svm = OneClassSVM.load(join(pixelRun, 'ocsvm.json'));
-    const model: ReferenceModel = {
-      kernel: 'rbf',
-      gamma: svm.gamma,
-      rho: svm.rho,
-      nu: svm.nu,
-      nTrain: svm.nTrain,
-      dualCoef: svm.dualCoef,
-      supportVectors: svm.supportVectors,
-    };
-    const scores = readScoresCsv(join(pixelRun, 'scores.csv'));
-    const inliers = scores.filter((s) => s.decision > 0 && s.label === '0').map((s) => s.index);
-    const pixelsOf = (i: number) => Array.from(ds.x.subarray(i * 784, (i + 1) * 784));
-    const counts = Array.from({ length: STEPS + 1 }, (_, s) => Math.round((196 * s) / STEPS));
-    const fractions = counts.map((c) => c / 196);
-    for (const method of ['ocdtd', 'nn', 'edge', 'sa']) {
-      const written = readNpy(join(root, 'explain', method, 'relevance.npy'));
-      const curve = outlierJson.curves.find((c: any) => c.method === method);
-      outlierJson.samples.forEach((sample: any, k: number) => {
-        const x = pixelsOf(sample.index);
+  it.each([
+    ['nearest inlier, span-normalised (the defaults)', () => outlierJson, 'nearest', 'span'],
+    ['blurred image, start-normalised', () => blurredJson, 'blurred', 'start'],
+  ] as const)(
+    "each area equals a plain-loop flip of explain's written relevance, scored by a float64 o(x): %s",
+    (_, json, reference, normalize) => {
+      const result = json();
+      expect(result.reference).toBe(reference);
+      expect(result.normalize).toBe(normalize);
+      const ds = loadDataset(DATA);
+      const svm = OneClassSVM.load(join(pixelRun, 'ocsvm.json'));
+      const model: ReferenceModel = {
+        kernel: 'rbf',
+        gamma: svm.gamma,
+        rho: svm.rho,
+        nu: svm.nu,
+        nTrain: svm.nTrain,
+        dualCoef: svm.dualCoef,
+        supportVectors: svm.supportVectors,
+      };
+      const scores = readScoresCsv(join(pixelRun, 'scores.csv'));
+      const inliers = scores.filter((s) => s.decision > 0 && s.label === '0').map((s) => s.index);
+      const pixelsOf = (i: number) => Array.from(ds.x.subarray(i * 784, (i + 1) * 784));
+      const nearestInlier = (x: number[]) => {
         let nearest = inliers[0];
         let best = Infinity;
         for (const j of inliers) {
@@ -135,19 +175,38 @@ describe('oc-explain evaluate (outliers)', () => {
           const d = x.reduce((s, v, t) => s + (v - u[t]) ** 2, 0);
           if (d < best) [best, nearest] = [d, j];
         }
-        const reference = pixelsOf(nearest);
-        const order = patchOrderByLoop(written.data.subarray(k * 784, (k + 1) * 784) as Float32Array, 28);
-        const image = [...x];
-        const curveScores = [outlierness(model, image)];
-        for (let s = 1; s < counts.length; s++) {
-          for (let p = counts[s - 1]; p < counts[s]; p++) for (const pixel of order[p]) image[pixel] = reference[pixel];
-          curveScores.push(outlierness(model, image));
-        }
-        expect(sample.outlierness).toBeCloseTo(curveScores[0], 2);
-        expect(Math.abs(curve.areas[k] - trapezoidArea(fractions, curveScores))).toBeLessThan(2e-5);
-      });
-    }
-  });
+        return pixelsOf(nearest);
+      };
+      const counts = Array.from({ length: STEPS + 1 }, (_, s) => Math.round((196 * s) / STEPS));
+      const fractions = counts.map((c) => c / 196);
+      let compared = 0;
+      for (const method of ['ocdtd', 'nn', 'edge', 'sa']) {
+        const written = readNpy(join(root, 'explain', method, 'relevance.npy'));
+        const curve = result.curves.find((c: any) => c.method === method);
+        result.samples.forEach((sample: any, k: number) => {
+          const x = pixelsOf(sample.index);
+          const replacement = reference === 'nearest' ? nearestInlier(x) : blurByLoop(x);
+          const order = patchOrderByLoop(written.data.subarray(k * 784, (k + 1) * 784) as Float32Array, 28);
+          const image = [...x];
+          const curveScores = [outlierness(model, image)];
+          for (let s = 1; s < counts.length; s++) {
+            for (let p = counts[s - 1]; p < counts[s]; p++)
+              for (const pixel of order[p]) image[pixel] = replacement[pixel];
+            curveScores.push(outlierness(model, image));
+          }
+          expect(sample.outlierness).toBeCloseTo(curveScores[0], 2);
+          const expected = trapezoidArea(fractions, curveScores, normalize);
+          if (Number.isNaN(expected))
+            expect(curve.areas[k]).toBeNull(); // JSON writes NaN as null
+          else {
+            expect(Math.abs(curve.areas[k] - expected)).toBeLessThan(5e-5);
+            compared++;
+          }
+        });
+      }
+      expect(compared).toBeGreaterThan(8);
+    },
+  );
 });
 
 describe('oc-explain evaluate --classifier', () => {
@@ -222,6 +281,7 @@ describe('oc-explain evaluate: bad input', () => {
     [['--methods', 'ocdtd,magic'], "unknown outlier explanation method 'magic'"],
     [['--top', '0'], '--top must be a whole number ≥ 1'],
     [['--reference', 'grey'], "unknown reference 'grey'"],
+    [['--normalize', 'sideways'], "--normalize: unknown normalisation 'sideways'; allowed: start, span"],
     [['--classifier'], 'no classifier'],
     [['--composite', 'lrp:nonsense'], "unknown LRP method 'lrp:nonsense'"],
   ])('%j → one message', async (args, message) => {

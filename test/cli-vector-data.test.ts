@@ -135,6 +135,11 @@ describe('plain CSV vectors: every command works', () => {
   });
 
   it('evaluate flips one value at a time; the classifier is evaluated too; report and clusters run', async () => {
+    const blurred = await cliInProcess('evaluate', run(), '--methods', 'ocdtd,nn', '--reference', 'blurred');
+    expect(blurred.code).toBe(2);
+    expect(errorLines(blurred)).toEqual([
+      'oc-explain: reference blurred needs images, and the samples of this run are vectors; choose nearest, zero or mean (or read CSV rows as images: csv:FILE,shape=HxW)',
+    ]);
     const outliers = JSON.parse(
       (await ok('evaluate', run(), '--top', '3', '--methods', 'ocdtd,nn', '--steps', '10', '--json')).stdout,
     );

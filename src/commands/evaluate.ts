@@ -3,6 +3,7 @@ import { UserError } from '../errors.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
+import { FLIP_NORMALIZATIONS, parseNormalization } from '../metrics/flip-normalization.ts';
 import { parseMaskSpec } from '../data/mask-folder.ts';
 import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
@@ -42,6 +43,10 @@ export function register(program: Command): void {
       '--reference <kind>',
       `what a flipped pixel becomes: ${REFERENCE_KINDS.join(', ')} (default nearest; with --classifier zero)`,
     )
+    .option(
+      '--normalize <how>',
+      `what each curve is scaled by before its area is taken: ${FLIP_NORMALIZATIONS.join(', ')} (default span: from 1 at the start to 0 at the end of the flip; with --classifier start: score / start)`,
+    )
     .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each curve (default: one patch per step)')
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
@@ -63,8 +68,10 @@ export function register(program: Command): void {
         : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods', [RANDOM]);
       const reference = parseReference(o.reference ?? (classifier ? 'zero' : 'nearest'));
       const ocdtd = parseOcdtdOption(o.ocdtd);
+      const normalize = parseNormalization(o.normalize ?? (classifier ? 'start' : 'span'));
       const settings = {
         reference,
+        normalize,
         patchSize: parseCount(o.patch, '--patch'),
         steps: o.steps === undefined ? undefined : parseCount(o.steps, '--steps'),
         seed: parseCount(o.seed, '--seed', 0),
@@ -186,6 +193,7 @@ export function register(program: Command): void {
           const curves = {
             patchSize: flipping.patchSize,
             reference: flipping.reference,
+            normalize: flipping.normalize,
             fractions: flipping.fractions,
             areas: areaTable(flipping),
             curves: flipping.curves.map((c) => ({
@@ -200,7 +208,7 @@ export function register(program: Command): void {
         console.log(areaTableText(areaTable(flipping)));
         const scoreName = classifier ? 'the predicted logit' : 'o(x)';
         console.log(
-          `pixel flipping of ${flipping.nSamples} samples: ${flipping.patchSize}×${flipping.patchSize} patches, reference ${flipping.reference}, score ${scoreName}; area under score/start, lower is better`,
+          `pixel flipping of ${flipping.nSamples} samples: ${flipping.patchSize}×${flipping.patchSize} patches, reference ${flipping.reference}, score ${scoreName}; area under ${flipping.normalize === 'span' ? '(score − end)/(start − end)' : 'score/start'}, lower is better`,
         );
         if (skipped.length > 0) console.log(`left out (predicted logit ≤ 0): ${skipped.join(', ')}`);
       } finally {

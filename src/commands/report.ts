@@ -3,6 +3,7 @@ import { UserError } from '../errors.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import { checkReportTarget } from '../report/report-file.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
+import { FLIP_NORMALIZATIONS, parseNormalization } from '../metrics/flip-normalization.ts';
 import { OCDTD_OPTION, parseCount, parseOcdtdOption } from './options.ts';
 import { parseMaskSpec } from '../data/mask-folder.ts';
 import { startRuntime } from './runtime-start.ts';
@@ -37,6 +38,11 @@ export function register(program: Command): void {
     )
     .option('--clusters <k>', 'also cluster the features with k-means and show NEON explanations')
     .option('--reference <kind>', `outlier flipping reference: ${REFERENCE_KINDS.join(', ')}`, 'nearest')
+    .option(
+      '--normalize <how>',
+      `outlier flipping: what each curve is scaled by, ${FLIP_NORMALIZATIONS.join(' or ')} (span: from 1 at the start to 0 at the end of the flip)`,
+      'span',
+    )
     .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each flipping curve (default: one patch per step)')
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
@@ -50,6 +56,7 @@ export function register(program: Command): void {
         classifierSamples: parseCount(o.classifierSamples, '--classifier-samples', 0),
         clusters: o.clusters === undefined ? null : parseCount(o.clusters, '--clusters', 2),
         reference: parseReference(o.reference),
+        normalize: parseNormalization(o.normalize),
         patchSize: parseCount(o.patch, '--patch'),
         steps: o.steps === undefined ? undefined : parseCount(o.steps, '--steps'),
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },

@@ -6,6 +6,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { mulberry32, shuffleInPlace } from '../data/random.ts';
+import { FLIP_NORMALIZATIONS, type FlipNormalization } from './flip-normalization.ts';
 
 /** Score of each sample of a batch [B, ...sampleShape] → [B] (o(x), or a class logit). */
 export type ScoreFunction = (x: tf.Tensor) => tf.Tensor;
@@ -17,13 +18,7 @@ export type ScoreFunction = (x: tf.Tensor) => tf.Tensor;
 export type FlipReference =
   { kind: 'zero' } | { kind: 'mean'; image: Float32Array } | { kind: 'nearest' | 'blurred'; images: Float32Array };
 
-/**
- * How a curve is scaled before its area is taken: by the starting score (score / start), or to the
- * span between the start and the end of the flip ((score − end) / (start − end), from 1 to 0), so
- * that an offset which no flip removes (o(x) never falls below min_j b_j) does not compress the areas.
- */
-export const FLIP_NORMALIZATIONS = ['start', 'span'] as const;
-export type FlipNormalization = (typeof FLIP_NORMALIZATIONS)[number];
+export { FLIP_NORMALIZATIONS, type FlipNormalization };
 
 export interface MethodRelevance {
   method: string;

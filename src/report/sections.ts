@@ -105,7 +105,7 @@ function flippingChart(result: PixelFlippingResult, title: string): SafeHtml {
     lineChartSvg({
       title,
       xLabel: `fraction of ${result.patchSize}×${result.patchSize} patches flipped (reference: ${result.reference})`,
-      yLabel: 'score / starting score (mean)',
+      yLabel: result.normalize === 'span' ? '(score − end) / (start − end), mean' : 'score / starting score (mean)',
       series: result.curves.map((c) => ({
         name: c.method,
         x: result.fractions,

@@ -13,6 +13,8 @@ import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import type { OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../metrics/pixel-flipping.ts';
 import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts';
+import type { FlipNormalization } from '../metrics/flip-normalization.ts';
+import { gaussianBlur } from '../metrics/blur.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
 import { REFERENCE_KINDS, parseReference, type ReferenceKind } from './reference-kinds.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
@@ -21,6 +23,8 @@ export { REFERENCE_KINDS, parseReference, type ReferenceKind };
 
 export interface FlipSettings {
   reference: ReferenceKind;
+  /** 'start' (default) or 'span': what a curve is scaled by before its area is taken */
+  normalize?: FlipNormalization;
   /** side of the flipped square patches (default 2) */
   patchSize?: number;
   /** points of the curve (default: one patch per step) */
@@ -40,10 +44,22 @@ export function meanImage(dataset: Dataset): Float32Array {
   return Float32Array.from(sum, (s) => s / dataset.n);
 }
 
+/** A reference the run's samples allow (a blur needs images), checked before any explaining. */
+function checkReference(explainer: RunExplainer, kind: ReferenceKind): void {
+  if (kind === 'blurred' && !explainer.imageData)
+    throw new UserError(
+      'reference blurred needs images, and the samples of this run are vectors; choose nearest, zero or mean (or read CSV rows as images: csv:FILE,shape=HxW)',
+    );
+}
+
 /** What a flipped pixel of each chosen sample becomes. */
 export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indices: readonly number[]): FlipReference {
   if (kind === 'zero') return { kind: 'zero' };
   if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer.run.dataset) };
+  if (kind === 'blurred') {
+    checkReference(explainer, kind);
+    return { kind: 'blurred', images: gaussianBlur(explainer.inputs(indices), explainer.run.dataset.sampleShape) };
+  }
   return { kind: 'nearest', images: explainer.nearestInlierImages(indices) };
 }
 
@@ -76,6 +92,7 @@ async function flip(
       patchSize: explainer.imageData ? settings.patchSize : 1,
       steps: settings.steps,
       seed: settings.seed,
+      normalize: settings.normalize,
       onProgress: settings.onProgress,
     },
   );
@@ -106,6 +123,7 @@ export async function evaluateOutlierExplanations(
   },
 ): Promise<OutlierEvaluation> {
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
+  checkReference(explainer, settings.reference);
   const explanations =
     settings.explanations ??
     explainer.explain(indices, methods, {
@@ -140,6 +158,7 @@ export async function evaluateClassifierExplanations(
   methods: readonly ClassifierMethod[],
   settings: FlipSettings & { gradient?: GradientOptions; onExplainProgress?: (done: number) => void },
 ): Promise<ClassifierEvaluation> {
+  checkReference(explainer, settings.reference);
   const all = explainRunClassifier(explainer, indices, methods, settings.gradient, settings.onExplainProgress);
   const keep = rowsOf(indices.length).filter((k) => all.logits[k] > 0);
   const skipped = rowsOf(indices.length)

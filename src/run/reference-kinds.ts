@@ -1,7 +1,7 @@
 /** What a flipped pixel becomes in pixel flipping, as the CLI names it (light: no tfjs, for option parsing). */
 import { UserError } from '../errors.ts';
 
-export const REFERENCE_KINDS = ['nearest', 'zero', 'mean'] as const;
+export const REFERENCE_KINDS = ['nearest', 'zero', 'mean', 'blurred'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 export function parseReference(value: string, where = '--reference'): ReferenceKind {

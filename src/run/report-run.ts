@@ -3,6 +3,7 @@
  * every method's map, OC-DTD first, their pixel-flipping curves, the classifier's own explanations
  * when the run has a feature network, NEON clusters on request), written as one file.
  */
+import type { FlipNormalization } from '../metrics/flip-normalization.ts';
 import { writeReport } from '../report/report.ts';
 import { checkReportTarget } from '../report/report-file.ts';
 import {
@@ -47,6 +48,8 @@ export interface ReportRunOptions {
   gradient?: GradientOptions;
   /** outlier flipping: reference (default nearest), patch size, curve points */
   reference?: ReferenceKind;
+  /** outlier flipping: what a curve is scaled by (default span) */
+  normalize?: FlipNormalization;
   patchSize?: number;
   steps?: number;
   /** classifier section: samples (the first ones; 0 leaves the section out) and methods */
@@ -136,7 +139,12 @@ async function outlierPart(
     );
   }
   if (!flipping) {
-    const settings: FlipSettings = { reference: o.reference ?? 'nearest', patchSize: o.patchSize, steps: o.steps };
+    const settings: FlipSettings = {
+      reference: o.reference ?? 'nearest',
+      normalize: o.normalize ?? 'span',
+      patchSize: o.patchSize,
+      steps: o.steps,
+    };
     const done = explanations;
     flipping = (
       await withSteps(progress, 'pixel flipping of the outlier explanations', indices.length, (update) =>
