@@ -20,6 +20,7 @@ import {
 } from '../src/neuralize/ocdtd-variant-names.ts';
 import { variantLayers, variantNetwork } from '../src/neuralize/ocdtd-variants.ts';
 import { simplexLeastSquares } from '../src/neuralize/simplex-least-squares.ts';
+import { HullDistanceLayer } from '../src/neuralize/hull-distance-layer.ts';
 import { explainOutliers } from '../src/neuralize/outlier-methods.ts';
 import { mulberry32 } from '../src/data/random.ts';
 import { nearestHullMixture, nearestHullPoint, pooledReference } from './helpers/ocdtd-variant-reference.ts';
@@ -360,7 +361,27 @@ describe('variant names and the simplex solver', () => {
     expect(() => parseOcdtdVariant('sharpest')).toThrow(UserError);
     expect(() => parseOcdtdVariant('hard:kappa=2')).toThrow(/kappa/);
     expect(() => parseOcdtdVariant('hull:k=0')).toThrow(/k=0/);
+    // nothing of a spec is dropped silently: a second ':' or '=' is refused, not cut off
+    expect(() => parseOcdtdVariant('hull:k=3:deep=lrp')).toThrow(/'k=3:deep=lrp'/);
+    expect(() => parseOcdtdVariant('hull:k=3=4')).toThrow(/'k=3=4'/);
+    expect(() => parseOcdtdVariant('hull:k=')).toThrow(/'k='/);
+    expect(parseOcdtdVariant('hull:k=3,deep=lrp')).toMatchObject({ k: 3, deep: 'lrp' });
+    // a projection over every support vector is refused; bounded by k it is allowed
+    expect(() => parseOcdtdVariant('plain:deep=projection')).toThrow(/give k/);
+    expect(parseOcdtdVariant('nearest:deep=projection')).toMatchObject({ k: 10, deep: 'projection' });
+    expect(variantLabel(parseOcdtdVariant('plain:k=5'))).toBe('plain:k=5');
     expect(() => variantLayers(model, parseOcdtdVariant('hull'))).toThrow(/inliers/);
+  });
+
+  it('leaving itself out, a prototype never joins its own hull even when k exceeds the others', () => {
+    // u0 = (0, 0), u1 = (1, 0), u2 = (0, 1); x = u0: the hull of u1, u2 is the segment, nearest point (½, ½)
+    const layer = new HullDistanceLayer('hull', Float32Array.from([0, 0, 1, 0, 0, 1]), 2, 10, { leaveSelfOut: true });
+    const x = tf.tensor2d([[0, 0]]);
+    const distance = layer.forward(x);
+    expect(layer.nearest).toBe(2);
+    expect(distance.dataSync()[0]).toBeCloseTo(0.5, 5);
+    tf.dispose([x, distance]);
+    layer.dispose();
   });
 
   it('finds the nearest hull point of random prototype sets as the support-set enumeration does', () => {

@@ -69,7 +69,7 @@ export function register(program: Command): void {
         );
       }
       // a variant explains its own output (o₋, o_κ, the hull distance, …): shown beside the SVM's o(x)
-      const other = variant.name !== 'plain';
+      const other = variantLabel(variant) !== 'plain';
       const rows = result.samples.map((s) => [
         String(s.index),
         s.label ?? '',

@@ -44,7 +44,9 @@ export class HullDistanceLayer implements ExplainableLayer {
     }
     this.dim = dim;
     this.nPrototypes = prototypes.length / dim;
-    this.nearest = Math.min(nearest, this.nPrototypes);
+    // leaving the input itself out, one prototype may be +∞ away: never take it as a neighbour
+    const available = options.leaveSelfOut && this.nPrototypes > 1 ? this.nPrototypes - 1 : this.nPrototypes;
+    this.nearest = Math.min(nearest, available);
     this.distances = new DistanceLayer(`${name}/nearest`, prototypes, new Float32Array(this.nPrototypes), 2, {
       leaveSelfOut: options.leaveSelfOut,
     });

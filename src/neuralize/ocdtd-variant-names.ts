@@ -18,7 +18,10 @@
  */
 import { UserError } from '../errors.ts';
 
-/** The variant `explain`, `evaluate`, `report` and the library use unless told otherwise (see the README's benchmark). */
+/**
+ * The variant `explain`, `evaluate` and `report` use unless told otherwise (see the README's
+ * benchmark); in the library, `variantNetwork` builds it and `explainOutliers` explains the network it is given.
+ */
 export const DEFAULT_OCDTD_VARIANT = 'hull';
 
 export const OCDTD_VARIANT_NAMES = [
@@ -115,14 +118,17 @@ export const OCDTD_VARIANT_DESCRIPTIONS: Readonly<Record<OcdtdVariantName, strin
 
 /** The variant `text` = `name[:key=value,…]` (keys k and kappa), checked. */
 export function parseOcdtdVariant(text: string, where = '--ocdtd'): OcdtdVariant {
-  const [name, params] = text.split(':', 2) as [string, string | undefined];
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? text : text.slice(0, colon);
+  const params = colon < 0 ? undefined : text.slice(colon + 1);
   if (!(OCDTD_VARIANT_NAMES as readonly string[]).includes(name)) {
     throw new UserError(`${where}: unknown OC-DTD variant '${name}'; allowed: ${OCDTD_VARIANT_NAMES.join(', ')}`);
   }
   const variant: OcdtdVariant = { name: name as OcdtdVariantName, ...PRESETS[name as OcdtdVariantName] };
   for (const pair of params ? params.split(',') : []) {
-    const [key, value] = pair.split('=', 2);
-    const number = Number(value);
+    const equals = pair.indexOf('=');
+    const [key, value] = equals < 0 ? [pair, ''] : [pair.slice(0, equals), pair.slice(equals + 1)];
+    const number = value === '' ? NaN : Number(value);
     if (key === 'k' && Number.isInteger(number) && number >= 1 && variant.pooling !== 'hard') variant.k = number;
     else if (key === 'kappa' && number >= 1 && variant.pooling === 'soft') variant.kappa = number;
     else if (key === 'deep' && (DEEP_PATHS as readonly string[]).includes(value)) variant.deep = value as DeepPath;
@@ -133,6 +139,12 @@ export function parseOcdtdVariant(text: string, where = '--ocdtd'): OcdtdVariant
     }
   }
   if (variant.pooling === 'hull' && variant.k === undefined) throw new UserError(`${where}: the hull needs k`);
+  // the projection solves a least-squares problem over every prototype with weight > 0: bounded by k
+  if (variant.deep === 'projection' && variant.pooling === 'soft' && variant.k === undefined) {
+    throw new UserError(
+      `${where}: deep=projection over all support vectors of '${name}' is a quadratic problem per sample in hundreds of unknowns; give k too (e.g. ${name}:k=10,deep=projection) or deep=images`,
+    );
+  }
   return variant;
 }
 

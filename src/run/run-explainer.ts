@@ -160,8 +160,8 @@ export class RunExplainer {
 
   /** The network of an OC-DTD variant (the exact one for plain), built once. */
   ocdtdNetwork(variant: OcdtdVariant): ExplainableNetwork {
-    if (variant.name === 'plain') return this.network;
     const label = variantLabel(variant);
+    if (label === 'plain') return this.network;
     let built = this.variants.get(label);
     if (!built) {
       this.nearestInlier(); // finds the training inliers
