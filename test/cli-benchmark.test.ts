@@ -1,7 +1,8 @@
 /**
- * `oc-explain benchmark` on a tiny pixel setting (its folder, its scores against an independent
- * recomputation of the planted masks, its HTML page), and `evaluate --masks png:DIR`: the user's
- * masks read from PNG files and scored against the maps `explain` writes, by a pair-count loop.
+ * `oc-explain benchmark` on a tiny pixel setting (its folder, one score row per method and type,
+ * nn finding a blob and random at chance, its HTML page), and `evaluate --masks png:DIR`: the user's
+ * masks read from PNG files and scored against the maps `explain` writes, by a pair-count loop (the
+ * same localisation scores, src/metrics/localization.ts, serve the benchmark).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

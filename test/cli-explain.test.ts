@@ -1,6 +1,7 @@
 /**
  * `oc-explain explain` on small runs (pixel features and an MLP): the written OC-DTD maps conserve
- * o(x), and o(x) reproduces the decision value in scores.csv through f = νl·exp(−γ o) − ρ.
+ * what their variant explains (plain: o(x)), o(x) reproduces the decision value in scores.csv
+ * through f = νl·exp(−γ o) − ρ, and the hull's distance is bounded by the nearest inlier's.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,10 +76,34 @@ describe.each([
     expect(stdout).toMatch(/θ = /);
   });
 
+  it("--ocdtd plain: the maps sum to the SVM's own o(x), the published conservation", async () => {
+    const plainDir = join(root, `explain-${name}-plain`);
+    const r = await cli('explain', runDir, '--top', '4', '--method', 'ocdtd', '--ocdtd', 'plain', '--out', plainDir);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(plainDir, 'explain.json'), 'utf8'));
+    const maps = readNpy(join(plainDir, 'ocdtd', 'relevance.npy')).data;
+    summary.samples.forEach((s: { outlierness: number }, k: number) => {
+      let sum = 0;
+      for (let i = k * 784; i < (k + 1) * 784; i++) sum += maps[i];
+      expect(Math.abs(sum - s.outlierness) / s.outlierness).toBeLessThan(tolerance);
+    });
+  });
+
   if (name === 'pixels') {
     it('OC-DTD on pixels is non-negative', () => {
       const maps = readNpy(join(outDir, 'ocdtd', 'relevance.npy')).data;
       expect(Math.min(...maps)).toBeGreaterThanOrEqual(0);
+    });
+
+    it('the hull distance is at most the squared distance to the nearest inlier (whose hull it is)', () => {
+      const summary = JSON.parse(readFileSync(join(outDir, 'explain.json'), 'utf8'));
+      const nn = readNpy(join(outDir, 'nn', 'relevance.npy')).data;
+      summary.samples.forEach((s: { explained: number }, k: number) => {
+        let nearest = 0;
+        for (let i = k * 784; i < (k + 1) * 784; i++) nearest += nn[i];
+        expect(s.explained).toBeLessThanOrEqual(nearest * (1 + 1e-4));
+        expect(s.explained).toBeGreaterThan(0);
+      });
     });
   }
 });
