@@ -43,6 +43,7 @@ export { saveModel, loadModel } from './features/model-io.ts';
 // one-class SVM
 export * from './ocsvm/index.ts';
 export { ParallelScorer } from './ocsvm/parallel-scorer.ts';
+export { SplitKernelRows, type SplitKernelRowsOptions } from './ocsvm/split-kernel-rows.ts';
 
 // explanation engine
 export {
