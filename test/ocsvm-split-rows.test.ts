@@ -34,13 +34,14 @@ describe('kernel rows on several threads', () => {
   {
     const gemm = true;
     it('3 threads compute the rows of one, bit for bit (float32 GEMM path)', async () => {
-      const x = loadMnistPixels(601); // not divisible by 3: unequal column ranges
+      // 3 threads: the main thread's own 1,500 columns and 2 shared chunks of about 1,500 (not all equal)
+      const x = loadMnistPixels(4501);
       const gamma = resolveGamma('scale', x);
       const block = new KernelBlock(x, 'rbf', gamma, { gemm });
       const split = await SplitKernelRows.start(x, 'rbf', gamma, { gemm, workers: 2 });
       try {
         expect(split.threads).toBe(3);
-        for (const rows of [[600], [5, 0, 599, 300], Array.from({ length: 64 }, (_, r) => (r * 97) % 601)]) {
+        for (const rows of [[4500], [5, 0, 4499, 3000], Array.from({ length: 64 }, (_, r) => (r * 97) % 4501)]) {
           const want = new Float32Array(rows.length * x.n);
           block.compute(x, rows, want);
           const got = new Float32Array(rows.length * x.n);

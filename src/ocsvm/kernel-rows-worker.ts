@@ -1,56 +1,58 @@
 /**
- * Worker thread of SplitKernelRows (split-kernel-rows.ts): holds its columns of the kernel
- * matrix (a range of reference rows) and, until told to stop, computes them for every block of
- * query rows that the main thread posts in shared memory.
+ * Worker thread of SplitKernelRows (split-kernel-rows.ts): holds the shared range of reference rows
+ * in chunks and, until told to stop, claims and computes chunks of every block of query rows that
+ * the main thread posts in shared memory.
  */
 import { serveWorker } from '../runtime/worker-pool.ts';
-import { KernelBlock } from './kernel-block.ts';
+import type { KernelBlock } from './kernel-block.ts';
 import {
-  CTRL_DONE,
+  CTRL_FAILED,
+  CTRL_FINISHED,
   CTRL_REQUEST,
   CTRL_ROWS,
-  FAILED,
   STOP,
-  type KernelRowsJob,
+  chunkBlocks,
+  claimChunks,
+  computeChunk,
   type KernelRowsWorkerInit,
 } from './split-kernel-rows.ts';
 
 let setup: KernelRowsWorkerInit | null = null;
+let blocks: KernelBlock[] = [];
 
-serveWorker<KernelRowsWorkerInit, KernelRowsJob, null>('kernel rows', {
+serveWorker<KernelRowsWorkerInit, null, null>('kernel rows', {
   init(init) {
     setup = init;
+    blocks = chunkBlocks(new Float32Array(init.shared), init.chunks, init);
   },
-  run(job) {
-    const { kernel, gamma, d, gemm, sparse, centre } = setup!;
-    const control = new Int32Array(job.control);
-    const query = new Float32Array(job.query);
-    const out = new Float32Array(job.out);
-    const block = new KernelBlock({ data: job.ref, n: job.rows, d }, kernel, gamma, {
-      gemm,
-      sparse,
-      centre: centre ?? undefined,
-    });
+  /** The serving loop: returns when the main thread asks it to stop. */
+  run() {
+    const { d, chunks } = setup!;
+    const control = new Int32Array(setup!.control);
+    const query = new Float32Array(setup!.query);
+    const out = new Float32Array(setup!.out);
+    const sharedRows = chunks[chunks.length - 1];
     try {
       let seen = 0;
       for (;;) {
         Atomics.wait(control, CTRL_REQUEST, seen);
-        const seq = Atomics.load(control, CTRL_REQUEST);
-        if (seq === STOP) break;
-        if (seq === seen) continue;
-        seen = seq;
+        const block = Atomics.load(control, CTRL_REQUEST);
+        if (block === STOP) break;
+        if (block === seen) continue;
+        seen = block;
         const m = Atomics.load(control, CTRL_ROWS);
-        const identity = Int32Array.from({ length: m }, (_, r) => r);
-        block.compute({ data: query.subarray(0, m * d), n: m, d }, identity, out);
-        Atomics.store(control, CTRL_DONE, seq);
-        Atomics.notify(control, CTRL_DONE);
+        const q = { data: query.subarray(0, m * d), n: m, d };
+        const rows = Int32Array.from({ length: m }, (_, r) => r);
+        claimChunks(control, block, chunks.length - 1, (c) =>
+          computeChunk(blocks[c], q, rows, out, sharedRows, chunks[c]),
+        );
       }
     } catch (e) {
-      Atomics.store(control, CTRL_DONE, FAILED);
-      Atomics.notify(control, CTRL_DONE);
+      Atomics.store(control, CTRL_FAILED, 1);
+      Atomics.notify(control, CTRL_FINISHED);
       throw e;
     } finally {
-      block.dispose();
+      for (const b of blocks) b.dispose();
     }
     return { result: null, transfer: [] };
   },

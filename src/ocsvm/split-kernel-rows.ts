@@ -1,12 +1,16 @@
 /**
- * Rows of the training kernel matrix Q on several cores: the columns j of Q (the reference rows
- * x_j) are split into one contiguous range per thread, the main thread computing the first while
- * each worker computes its own, all at once, for the same block of query rows. The solver stays
- * synchronous: the query rows and the workers' results pass through shared memory and the threads
- * meet through Atomics (no message per block). Every thread builds its KernelBlock with the whole
- * data set's centre and path (sparse or dense, GEMM or not), so each kernel value is the one a
- * single block over all the data computes, bit for bit: the solver's α and ρ do not depend on the
- * number of threads.
+ * Rows of the training kernel matrix Q on several cores. The columns j of Q (the reference rows
+ * x_j) are split in two: the main thread's own range [0, a), and a shared range [a, n) cut into
+ * chunks. For each block of query rows, the workers take shared chunks one by one while the main
+ * thread computes its own range, then the main thread takes whatever chunks are left. A worker that
+ * is late (a busy machine) therefore delays nothing: the main thread does its chunks. The solver
+ * stays synchronous: the query rows and the workers' results pass through shared memory, and the
+ * threads meet through Atomics (no message per block).
+ *
+ * Every thread builds its kernel blocks with the whole data set's centre and path (sparse or dense,
+ * GEMM or not), so each kernel value is the one a single block over all the data computes, bit for
+ * bit, whichever thread computes it: the solver's α and ρ do not depend on the number of threads.
+ * Memory: the main thread holds the whole reference set, every worker the shared range.
  *
  *   const rows = await SplitKernelRows.start(x, 'rbf', gamma);   // 1 worker + the main thread
  *   solveOneClass(new RowCache(rows, budget), options);
@@ -18,15 +22,24 @@ import type { KernelName } from './kernel.ts';
 import type { Matrix } from './matrix.ts';
 import { BATCH_ROWS, type RowSource } from './row-cache.ts';
 
-/** Slots of the control array shared with each worker. */
-export const CTRL_REQUEST = 0; // sequence number of the latest block asked for (−1: stop)
-export const CTRL_DONE = 1; // sequence number of the latest block finished (−1: failed)
-export const CTRL_ROWS = 2; // query rows in the block
-export const CTRL_SLOTS = 3;
+/**
+ * Slots of the control array shared with the workers. Block s (1, 2, …) owns the chunk claims
+ * [(s−1)·C, s·C) of the ever-growing counter CLAIMED, so a worker still busy with an earlier block
+ * can never claim a chunk of the next one.
+ */
+export const CTRL_REQUEST = 0; // the latest block asked for (STOP: stop serving)
+export const CTRL_ROWS = 1; // query rows in it
+export const CTRL_CLAIMED = 2; // chunk claims so far
+export const CTRL_FINISHED = 3; // chunks finished so far
+export const CTRL_FAILED = 4; // 1 when a worker failed
+export const CTRL_SLOTS = 5;
 export const STOP = -1;
-export const FAILED = -1;
 
-/** A worker waiting longer than this for its part of one block is taken as lost. */
+/** Shared chunks of at least this many columns (each is one matrix product per block)… */
+const MIN_CHUNK_COLUMNS = 2000;
+/** …and at most this many chunks. */
+const MAX_CHUNKS = 8;
+/** A worker silent for longer than this while the main thread waits for its chunk is taken as lost. */
 const BLOCK_TIMEOUT_MS = 600_000;
 
 export interface KernelRowsWorkerInit {
@@ -36,28 +49,66 @@ export interface KernelRowsWorkerInit {
   gemm: boolean;
   sparse: boolean;
   centre: GemmCentre | null;
-}
-
-export interface KernelRowsJob {
-  /** the worker's reference rows (its columns of Q), row-major */
-  ref: Float32Array;
-  rows: number;
-  /** Int32Array(CTRL_SLOTS) over shared memory */
+  /** the shared range's rows, row-major (shared memory: one copy for all workers) */
+  shared: SharedArrayBuffer;
+  /** chunk boundaries within the shared range (C + 1 values, from 0 to its row count) */
+  chunks: number[];
+  /** Int32Array(CTRL_SLOTS) */
   control: SharedArrayBuffer;
   /** the block's query rows, BATCH_ROWS × d floats */
   query: SharedArrayBuffer;
-  /** the worker's columns of the block, BATCH_ROWS × rows floats */
+  /** the shared range's columns of the block, BATCH_ROWS × (shared rows) floats */
   out: SharedArrayBuffer;
 }
 
-interface WorkerPart {
-  from: number;
-  to: number;
-  control: Int32Array;
-  query: Float32Array;
-  out: Float32Array;
-  /** settles when the worker leaves its serving loop */
-  serving: Promise<unknown>;
+/** The chunk claim loop that the main thread and the workers share; returns the chunks computed here. */
+export function claimChunks(
+  control: Int32Array,
+  block: number,
+  chunks: number,
+  compute: (c: number) => void,
+): number[] {
+  const end = block * chunks;
+  const mine: number[] = [];
+  for (;;) {
+    const v = Atomics.load(control, CTRL_CLAIMED);
+    if (v >= end) return mine;
+    if (Atomics.compareExchange(control, CTRL_CLAIMED, v, v + 1) !== v) continue;
+    const c = v - (end - chunks);
+    compute(c);
+    mine.push(c);
+    Atomics.add(control, CTRL_FINISHED, 1);
+    Atomics.notify(control, CTRL_FINISHED);
+  }
+}
+
+/** Kernel blocks over each chunk of the shared range (rows `shared`, chunk bounds `chunks`). */
+export function chunkBlocks(
+  shared: Float32Array,
+  chunks: number[],
+  init: Pick<KernelRowsWorkerInit, 'kernel' | 'gamma' | 'd' | 'gemm' | 'sparse' | 'centre'>,
+): KernelBlock[] {
+  const { kernel, gamma, d, gemm, sparse, centre } = init;
+  return chunks.slice(0, -1).map((from, c) => {
+    const to = chunks[c + 1];
+    const ref = { data: shared.subarray(from * d, to * d), n: to - from, d };
+    return new KernelBlock(ref, kernel, gamma, { gemm, sparse, centre: centre ?? undefined });
+  });
+}
+
+/** Compute chunk c of the shared range for query rows `rows` of `query`, into `out` (row stride `stride`, at column `at`). */
+export function computeChunk(
+  block: KernelBlock,
+  query: Matrix,
+  rows: ArrayLike<number>,
+  out: Float32Array,
+  stride: number,
+  at: number,
+): void {
+  const w = block.n;
+  const scratch = new Float32Array(rows.length * w);
+  block.compute(query, rows, scratch);
+  for (let r = 0; r < rows.length; r++) out.set(scratch.subarray(r * w, r * w + w), r * stride + at);
 }
 
 const WORKER_SCRIPT = workerScript(import.meta.url, 'kernel-rows-worker');
@@ -74,16 +125,27 @@ export class SplitKernelRows implements RowSource {
   private sequence = 0;
   private failure: Error | null = null;
   private closed = false;
+  private readonly control: Int32Array;
+  private readonly query: Float32Array;
+  private readonly sharedOut: Float32Array;
 
   private constructor(
     private readonly x: Matrix,
-    private readonly local: KernelBlock,
-    /** the main thread's columns [0, localTo) */
-    private readonly localTo: number,
-    private readonly parts: WorkerPart[],
-    private readonly pool: WorkerPool<KernelRowsWorkerInit, KernelRowsJob, null>,
+    /** the main thread's own columns [0, own.n) */
+    private readonly own: KernelBlock,
+    /** the main thread's blocks over the shared chunks */
+    private readonly chunkBlocks: KernelBlock[],
+    /** chunk bounds within the shared range */
+    private readonly chunks: number[],
+    init: KernelRowsWorkerInit,
+    private readonly pool: WorkerPool<KernelRowsWorkerInit, null, null>,
+    /** settles when the workers leave their serving loops */
+    private readonly serving: Promise<unknown>[],
   ) {
     this.n = x.n;
+    this.control = new Int32Array(init.control);
+    this.query = new Float32Array(init.query);
+    this.sharedOut = new Float32Array(init.out);
   }
 
   static async start(
@@ -92,46 +154,42 @@ export class SplitKernelRows implements RowSource {
     gamma: number,
     options: SplitKernelRowsOptions = {},
   ): Promise<SplitKernelRows> {
-    const count = workerCount(options.workers, 'kernel rows');
+    const workers = Math.min(workerCount(options.workers, 'kernel rows'), x.n - 1);
     const { n, d } = x;
     const gemm = kernel === 'rbf' && (options.gemm ?? fastGemmAvailable());
     const sparse = prefersSparse(x);
     const centre = gemm ? gemmCentre(x) : null;
-    const threads = Math.max(1, Math.min(count + 1, n));
-    const bounds = Array.from({ length: threads + 1 }, (_, k) => Math.round((k * n) / threads));
-    const pool = await WorkerPool.start<KernelRowsWorkerInit, KernelRowsJob, null>(WORKER_SCRIPT, threads - 1, {
+    const ownTo = workers > 0 ? Math.round(n / (workers + 1)) : n;
+    const sharedRows = n - ownTo;
+    const chunkCount = Math.max(1, Math.min(MAX_CHUNKS, Math.round(sharedRows / MIN_CHUNK_COLUMNS), sharedRows));
+    const chunks = Array.from({ length: chunkCount + 1 }, (_, c) => Math.round((c * sharedRows) / chunkCount));
+    const shared = new SharedArrayBuffer(sharedRows * d * 4);
+    new Float32Array(shared).set(x.data.subarray(ownTo * d, n * d));
+    const init: KernelRowsWorkerInit = {
       kernel,
       gamma,
       d,
       gemm,
       sparse,
       centre,
-    });
-    const parts = bounds.slice(1, -1).map((from, k): WorkerPart => {
-      const to = bounds[k + 2];
-      const control = new SharedArrayBuffer(CTRL_SLOTS * 4);
-      const query = new SharedArrayBuffer(BATCH_ROWS * d * 4);
-      const out = new SharedArrayBuffer(BATCH_ROWS * (to - from) * 4);
-      const ref = x.data.slice(from * d, to * d);
-      const serving = pool.run(k, { ref, rows: to - from, control, query, out }, [ref.buffer]);
-      serving.catch(() => {}); // read in close(); a failure also shows in the control array
-      return {
-        from,
-        to,
-        control: new Int32Array(control),
-        query: new Float32Array(query),
-        out: new Float32Array(out),
-        serving,
-      };
-    });
-    const mine = { data: x.data.subarray(0, bounds[1] * d), n: bounds[1], d };
-    const local = new KernelBlock(mine, kernel, gamma, { gemm, sparse, centre: centre ?? undefined });
-    return new SplitKernelRows(x, local, bounds[1], parts, pool);
+      shared,
+      chunks,
+      control: new SharedArrayBuffer(CTRL_SLOTS * 4),
+      query: new SharedArrayBuffer(BATCH_ROWS * d * 4),
+      out: new SharedArrayBuffer(BATCH_ROWS * sharedRows * 4),
+    };
+    const pool = await WorkerPool.start<KernelRowsWorkerInit, null, null>(WORKER_SCRIPT, workers, init);
+    const serving = Array.from({ length: workers }, (_, k) => pool.run(k, null));
+    for (const s of serving) s.catch(() => {}); // read in close(); a failure also shows in the control array
+    const ownRef = { data: x.data.subarray(0, ownTo * d), n: ownTo, d };
+    const own = new KernelBlock(ownRef, kernel, gamma, { gemm, sparse, centre: centre ?? undefined });
+    const blocks = workers > 0 ? chunkBlocks(new Float32Array(shared), chunks, init) : [];
+    return new SplitKernelRows(x, own, blocks, chunks, init, pool, serving);
   }
 
   /** Threads that compute (the main thread and the workers). */
   get threads(): number {
-    return this.parts.length + 1;
+    return this.pool.size + 1;
   }
 
   compute(rows: ArrayLike<number>, out: Float32Array): void {
@@ -140,55 +198,60 @@ export class SplitKernelRows implements RowSource {
     const { n, d, data } = this.x;
     const m = rows.length;
     if (m > BATCH_ROWS) throw new Error(`kernel rows: at most ${BATCH_ROWS} rows per block, got ${m}`);
-    const seq = ++this.sequence;
-    for (const part of this.parts) {
-      for (let r = 0; r < m; r++) part.query.set(data.subarray(rows[r] * d, rows[r] * d + d), r * d);
-      Atomics.store(part.control, CTRL_ROWS, m);
-      Atomics.store(part.control, CTRL_REQUEST, seq);
-      Atomics.notify(part.control, CTRL_REQUEST);
+    const { control, chunks } = this;
+    const chunkCount = chunks.length - 1;
+    const ownTo = this.own.n;
+    const sharedRows = n - ownTo;
+    const block = ++this.sequence;
+    if (this.pool.size > 0) {
+      for (let r = 0; r < m; r++) this.query.set(data.subarray(rows[r] * d, rows[r] * d + d), r * d);
+      Atomics.store(control, CTRL_ROWS, m);
+      Atomics.store(control, CTRL_REQUEST, block);
+      Atomics.notify(control, CTRL_REQUEST);
     }
-    const width = this.localTo;
-    const mine = new Float32Array(m * width);
-    this.local.compute(this.x, rows, mine);
-    for (let r = 0; r < m; r++) out.set(mine.subarray(r * width, r * width + width), r * n);
-    for (const part of this.parts) {
-      this.await(part, seq);
-      const w = part.to - part.from;
-      for (let r = 0; r < m; r++) out.set(part.out.subarray(r * w, r * w + w), r * n + part.from);
+    computeChunk(this.own, this.x, rows, out, n, 0);
+    if (this.pool.size === 0) return;
+    const mine = claimChunks(control, block, chunkCount, (c) =>
+      computeChunk(this.chunkBlocks[c], this.x, rows, out, n, ownTo + chunks[c]),
+    );
+    this.awaitChunks(block * chunkCount);
+    for (let c = 0; c < chunkCount; c++) {
+      if (mine.includes(c)) continue;
+      for (let r = 0; r < m; r++)
+        out.set(
+          this.sharedOut.subarray(r * sharedRows + chunks[c], r * sharedRows + chunks[c + 1]),
+          r * n + ownTo + chunks[c],
+        );
     }
   }
 
-  /** Block until the worker has finished block `seq`. */
-  private await(part: WorkerPart, seq: number): void {
+  /** Block until `finished` chunks are done in all (the workers' last ones). */
+  private awaitChunks(finished: number): void {
     const started = Date.now();
     for (;;) {
-      const done = Atomics.load(part.control, CTRL_DONE);
-      if (done === seq) return;
-      if (done === FAILED) {
-        this.failure = new Error('kernel rows: a worker failed (see close() for its message)');
+      const done = Atomics.load(this.control, CTRL_FINISHED);
+      if (done === finished) return;
+      if (Atomics.load(this.control, CTRL_FAILED)) {
+        this.failure = new Error('kernel rows: a worker failed (close() reports its error)');
         throw this.failure;
       }
       if (Date.now() - started > BLOCK_TIMEOUT_MS) {
         this.failure = new Error(`kernel rows: no answer from a worker within ${BLOCK_TIMEOUT_MS / 1000} s`);
         throw this.failure;
       }
-      Atomics.wait(part.control, CTRL_DONE, done, 1000);
+      Atomics.wait(this.control, CTRL_FINISHED, done, 1000);
     }
   }
 
-  /**
-   * Stop the workers and free the main thread's reference. Throws the first worker's error when
-   * one failed (its own message, not the placeholder that compute threw).
-   */
+  /** Stop the workers and free the uploaded references; throws a worker's own error when one failed. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.local.dispose();
-    for (const part of this.parts) {
-      Atomics.store(part.control, CTRL_REQUEST, STOP);
-      Atomics.notify(part.control, CTRL_REQUEST);
-    }
-    const settled = await Promise.allSettled(this.parts.map((p) => p.serving));
+    this.own.dispose();
+    for (const b of this.chunkBlocks) b.dispose();
+    Atomics.store(this.control, CTRL_REQUEST, STOP);
+    Atomics.notify(this.control, CTRL_REQUEST);
+    const settled = await Promise.allSettled(this.serving);
     await this.pool.close();
     const rejected = settled.find((s) => s.status === 'rejected');
     if (rejected) throw (rejected as PromiseRejectedResult).reason;
