@@ -16,31 +16,23 @@
  *   solveOneClass(new RowCache(rows, budget), options);
  *   await rows.close();
  */
+import { CONTROL_SLOTS, awaitChunks, claimChunks, newControl } from '../runtime/chunk-claims.ts';
 import { WorkerPool, workerCount, workerScript } from '../runtime/worker-pool.ts';
 import { KernelBlock, fastGemmAvailable, gemmCentre, prefersSparse, type GemmCentre } from './kernel-block.ts';
 import type { KernelName } from './kernel.ts';
 import type { Matrix } from './matrix.ts';
 import { BATCH_ROWS, type RowSource } from './row-cache.ts';
 
-/**
- * Slots of the control array shared with the workers. Block s (1, 2, …) owns the chunk claims
- * [(s−1)·C, s·C) of the ever-growing counter CLAIMED, so a worker still busy with an earlier block
- * can never claim a chunk of the next one.
- */
-export const CTRL_REQUEST = 0; // the latest block asked for (STOP: stop serving)
-export const CTRL_ROWS = 1; // query rows in it
-export const CTRL_CLAIMED = 2; // chunk claims so far
-export const CTRL_FINISHED = 3; // chunks finished so far
-export const CTRL_FAILED = 4; // 1 when a worker failed
-export const CTRL_SLOTS = 5;
+/** Slots of the control array after the chunk claims' own (runtime/chunk-claims.ts). */
+export const CTRL_REQUEST = CONTROL_SLOTS; // the latest block asked for, 1, 2, … (STOP: stop serving)
+export const CTRL_ROWS = CONTROL_SLOTS + 1; // query rows in it
+const CTRL_SLOTS = CONTROL_SLOTS + 2;
 export const STOP = -1;
 
 /** Shared chunks of at least this many columns (each is one matrix product per block)… */
 const MIN_CHUNK_COLUMNS = 2000;
 /** …and at most this many chunks. */
 const MAX_CHUNKS = 8;
-/** A worker silent for longer than this while the main thread waits for its chunk is taken as lost. */
-const BLOCK_TIMEOUT_MS = 600_000;
 
 export interface KernelRowsWorkerInit {
   kernel: KernelName;
@@ -51,7 +43,7 @@ export interface KernelRowsWorkerInit {
   centre: GemmCentre | null;
   /** the shared range's rows, row-major (shared memory: one copy for all workers) */
   shared: SharedArrayBuffer;
-  /** chunk boundaries within the shared range (C + 1 values, from 0 to its row count) */
+  /** chunk boundaries within the shared range (C + 1 values, from 0 to its row count); block s claims chunks [(s−1)·C, s·C) */
   chunks: number[];
   /** Int32Array(CTRL_SLOTS) */
   control: SharedArrayBuffer;
@@ -59,27 +51,6 @@ export interface KernelRowsWorkerInit {
   query: SharedArrayBuffer;
   /** the shared range's columns of the block, BATCH_ROWS × (shared rows) floats */
   out: SharedArrayBuffer;
-}
-
-/** The chunk claim loop that the main thread and the workers share; returns the chunks computed here. */
-export function claimChunks(
-  control: Int32Array,
-  block: number,
-  chunks: number,
-  compute: (c: number) => void,
-): number[] {
-  const end = block * chunks;
-  const mine: number[] = [];
-  for (;;) {
-    const v = Atomics.load(control, CTRL_CLAIMED);
-    if (v >= end) return mine;
-    if (Atomics.compareExchange(control, CTRL_CLAIMED, v, v + 1) !== v) continue;
-    const c = v - (end - chunks);
-    compute(c);
-    mine.push(c);
-    Atomics.add(control, CTRL_FINISHED, 1);
-    Atomics.notify(control, CTRL_FINISHED);
-  }
 }
 
 /** Kernel blocks over each chunk of the shared range (rows `shared`, chunk bounds `chunks`). */
@@ -174,7 +145,7 @@ export class SplitKernelRows implements RowSource {
       centre,
       shared,
       chunks,
-      control: new SharedArrayBuffer(CTRL_SLOTS * 4),
+      control: newControl(CTRL_SLOTS).buffer as SharedArrayBuffer,
       query: new SharedArrayBuffer(BATCH_ROWS * d * 4),
       out: new SharedArrayBuffer(BATCH_ROWS * sharedRows * 4),
     };
@@ -211,10 +182,16 @@ export class SplitKernelRows implements RowSource {
     }
     computeChunk(this.own, this.x, rows, out, n, 0);
     if (this.pool.size === 0) return;
-    const mine = claimChunks(control, block, chunkCount, (c) =>
+    const first = (block - 1) * chunkCount;
+    const mine = claimChunks(control, first, chunkCount, (c) =>
       computeChunk(this.chunkBlocks[c], this.x, rows, out, n, ownTo + chunks[c]),
     );
-    this.awaitChunks(block * chunkCount);
+    try {
+      awaitChunks(control, first + chunkCount, 'kernel rows');
+    } catch (e) {
+      this.failure = e as Error;
+      throw e;
+    }
     for (let c = 0; c < chunkCount; c++) {
       if (mine.includes(c)) continue;
       for (let r = 0; r < m; r++)
@@ -222,24 +199,6 @@ export class SplitKernelRows implements RowSource {
           this.sharedOut.subarray(r * sharedRows + chunks[c], r * sharedRows + chunks[c + 1]),
           r * n + ownTo + chunks[c],
         );
-    }
-  }
-
-  /** Block until `finished` chunks are done in all (the workers' last ones). */
-  private awaitChunks(finished: number): void {
-    const started = Date.now();
-    for (;;) {
-      const done = Atomics.load(this.control, CTRL_FINISHED);
-      if (done === finished) return;
-      if (Atomics.load(this.control, CTRL_FAILED)) {
-        this.failure = new Error('kernel rows: a worker failed (close() reports its error)');
-        throw this.failure;
-      }
-      if (Date.now() - started > BLOCK_TIMEOUT_MS) {
-        this.failure = new Error(`kernel rows: no answer from a worker within ${BLOCK_TIMEOUT_MS / 1000} s`);
-        throw this.failure;
-      }
-      Atomics.wait(this.control, CTRL_FINISHED, done, 1000);
     }
   }
 
