@@ -58,7 +58,6 @@ export { KERNELS, resolveGamma, type GammaOption, type KernelName } from './ocsv
 export { type Matrix, type MatrixInput } from './ocsvm/matrix.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelJSON } from './ocsvm/model-file.ts';
 export { ParallelScorer } from './ocsvm/parallel-scorer.ts';
-export { SplitKernelRows, type SplitKernelRowsOptions } from './ocsvm/split-kernel-rows.ts';
 
 // explanation engine
 export {

@@ -14,7 +14,7 @@
  *
  * solveOneClass is the outer loop; SmoState holds the variables and the named steps: working-set
  * selection, the update of the pair, the gradient update, shrinking and unshrinking, and ρ
- * (docs/methods.md, "Solver and scale").
+ * (docs/methods.md#smo-solver, #shrinking, #rho, #solver-and-scale).
  */
 
 export interface KernelRows {
