@@ -13,6 +13,10 @@
  *   options: --sizes 10000,50000  --features pixels,cnn  --libsvm-cap SECONDS  --cap SECONDS (ours)
  *            --one-thread-fit-max N (also fit on one thread up to this n; default 20000, 0 = never)
  *            --cache-mb MB (our row cache; default: half the available memory)
+ *            --no-stream (skip scoring CSV files read in batches)
+ *
+ * Last, the peak memory of scoring: CSV files of n rows (pixels as bytes) scored by a model fitted
+ * on the first 10,000, read in batches of 4,096 (src/run/score-stream.ts).
  *
  * Every measurement runs in its own child process (bench/scale-case.ts), so that its peak memory
  * (maxRSS) is its own and a run over the cap can be stopped. libsvm-js is not run again at a larger
@@ -20,7 +24,7 @@
  * CPU seconds (all threads of the process) are kept beside wall seconds in results.json.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { initRuntime } from '../src/runtime/runtime.ts';
 import { loadMnist } from '../src/data/mnist.ts';
@@ -38,7 +42,7 @@ function option(name: string): string | undefined {
 }
 const quick = process.argv.includes('--quick');
 const sizes = (option('sizes') ?? (quick ? '10000,20000' : '10000,20000,50000,100000')).split(',').map(Number);
-const kinds = (option('features') ?? 'pixels,cnn').split(',');
+const kinds = (option('features') ?? 'pixels,cnn').split(',').filter(Boolean);
 const libsvmCap = Number(option('libsvm-cap') ?? (quick ? 180 : 1200));
 const ourCap = Number(option('cap') ?? 3600);
 const oneThreadFitMax = Number(option('one-thread-fit-max') ?? 20000);
@@ -143,6 +147,36 @@ for (const kind of kinds) {
   }
 }
 
+// ---- scoring a CSV file read in batches: peak memory against n ----
+/** pixels as whole bytes 0…255, one digit per row: the CSV a user would have */
+function writePixelCsv(path: string, n: number): void {
+  const digits = shiftedMnist(n);
+  const fd = openSync(path, 'w');
+  try {
+    for (let r = 0; r < n; r++) {
+      const row = digits.data.subarray(r * 784, (r + 1) * 784);
+      writeSync(fd, Array.from(row, (v) => Math.round(v * 255)).join(',') + '\n');
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const streamRows: Array<{ n: number; run: CaseRun }> = [];
+if (!process.argv.includes('--no-stream')) {
+  const csv = (n: number) => join(OUT, `pixels-${n}.csv`);
+  for (const n of [...new Set([10000, ...sizes])]) if (!existsSync(csv(n))) writePixelCsv(csv(n), n);
+  const model = join(OUT, 'stream-model.json');
+  log('stream: fitting the model on the first 10,000 rows …');
+  const fit = await runCase(['stream-fit', csv(10000), model, ''], ourCap);
+  if (fit.error) throw new Error(`stream-fit: ${fit.error}`);
+  for (const n of sizes) {
+    log(`stream: scoring csv:${csv(n)} in batches …`);
+    streamRows.push({ n, run: await runCase(['stream', csv(n), model, join(OUT, `stream-scores-${n}.csv`)], ourCap) });
+  }
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ sizes, libsvmCap, ourCap, results, streamRows }, null, 1));
+}
+
 // ---- the tables ----
 type T = { wall: number; cpu: number } | undefined;
 const wall = (r: Record<string, unknown> | null | undefined, key: string): number | undefined => (r?.[key] as T)?.wall;
@@ -207,6 +241,22 @@ for (const kind of kinds) {
       ['libsvm-js', libsvm],
     ] as const)
       if (run?.error) lines.push(`- ${kind}, n = ${n}, ${who}: ${run.error}`);
+  }
+}
+if (streamRows.length) {
+  lines.push(
+    '',
+    '**Scoring a CSV file read in batches** (784 pixels as bytes, model fitted on the first 10,000 rows, two threads, batches of 4,096)',
+    '',
+    '| n | CSV file MB | scoring, s | rows/s | peak MB |',
+    '|---|---|---|---|---|',
+  );
+  for (const { n, run } of streamRows) {
+    const t = wall(run.result, 'stream');
+    const size = statSync(join(OUT, `pixels-${n}.csv`)).size / 2 ** 20;
+    lines.push(
+      `| ${n.toLocaleString('en')} | ${Math.round(size)} | ${s(t)} | ${t ? Math.round(n / t).toLocaleString('en') : '–'} | ${run.error ? 'failed' : mb(run.result?.peakMB)} |`,
+    );
   }
 }
 console.log(lines.join('\n'));
