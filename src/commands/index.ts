@@ -9,12 +9,16 @@ import { register as evaluate } from './evaluate.ts';
 import { register as clusters } from './clusters.ts';
 import { register as report } from './report.ts';
 import { register as demo } from './demo.ts';
+import { register as score } from './score.ts';
+import { register as merge } from './merge.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
 export const commands: Array<(program: Command) => void> = [
   info,
   train,
   outliers,
+  score,
+  merge,
   explain,
   explainClassifier,
   trainFeatures,
