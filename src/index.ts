@@ -13,7 +13,7 @@ export { tf } from './runtime/tf.ts';
 export { initRuntime, activeBackend, BACKENDS, type BackendName } from './runtime/runtime.ts';
 
 // data
-export { type Dataset, sampleSize, isImageSet } from './data/dataset.ts';
+export { type Dataset, sampleSize, isImageSet, mapShape } from './data/dataset.ts';
 export { parseDataSpec, loadDataset, DATA_SPEC_FORMS, type DataSpec } from './data/data-spec.ts';
 export { loadMnist, type MnistOptions } from './data/mnist.ts';
 export { loadCsv, type CsvOptions } from './data/csv.ts';
@@ -91,9 +91,13 @@ export { compositeOptionsForData, disposeBounds } from './explain/data-bounds.ts
 export { fromLayersModel, SUPPORTED_LAYER_CLASSES } from './explain/from-layers-model.ts';
 export {
   explainClassifier,
+  explainClassifierSamples,
+  predictClasses,
   parseClassifierMethods,
   type ClassifierMethod,
   type ClassifierExplanation,
+  type ClassifierSamplesOptions,
+  type ClassifierSamplesExplanation,
 } from './explain/classifier-methods.ts';
 export { LRPPool } from './explain/lrp-pool.ts';
 export { renderRelevance, renderInput } from './explain/heatmap.ts';

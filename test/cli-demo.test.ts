@@ -53,7 +53,7 @@ function printedAreas(text: string): Record<string, number> {
 
 describe('oc-explain demo', () => {
   it('writes the run, the explanations of the top outliers and the report', () => {
-    expect(readdirSync(out).sort()).toEqual(['explain', 'report.html', 'run']);
+    expect(readdirSync(out).sort()).toEqual(['explain', 'oc-explain-output.json', 'report.html', 'run']);
     const top = readScoresCsv(join(out, 'run', 'scores.csv'))
       .sort((a, b) => a.decision - b.decision || a.index - b.index)
       .slice(0, 5);
@@ -66,6 +66,7 @@ describe('oc-explain demo', () => {
       'ig',
       'inputs',
       'nn',
+      'oc-explain-output.json',
       'ocdtd',
       'sa',
     ]);

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
-import { parseOutlierMethod, OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
-import { RunExplainer } from '../run/run-explainer.ts';
-import { writeExplanations } from '../run/write-explanations.ts';
-import { topOutliers } from '../run/scores-csv.ts';
-import { textTable } from '../run/text-table.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
+import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import { parseCount, parseIndexList } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
   program
@@ -16,7 +12,11 @@ export function register(program: Command): void {
     .argument('<run>', 'run folder written by train')
     .option('--top <n>', 'explain the n top outliers (default 20)')
     .option('--index <list>', 'explain these sample indices instead, e.g. 3,9')
-    .option('--method <list>', `comma-separated: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
+    .option(
+      '--method <list>',
+      `comma-separated: ${OUTLIER_METHOD_NAMES.join(', ')} (edge needs images)`,
+      OUTLIER_METHOD_NAMES.join(','),
+    )
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
@@ -24,49 +24,56 @@ export function register(program: Command): void {
       '--compress <k>',
       'explain with k k-means prototypes in place of the support vectors (faster on large runs; the change of o(x) is reported)',
     )
-    .requiredOption('--out <dir>', 'folder to write (one sub-folder per method)')
+    .requiredOption(
+      '--out <dir>',
+      'folder to write (one sub-folder per method; a new or empty folder, or an earlier explain output)',
+    )
     .action(async (dir: string, o) => {
       if (o.top !== undefined && o.index !== undefined) throw new UserError('give --top or --index, not both');
-      const methods = String(o.method)
-        .split(',')
-        .map((m) => parseOutlierMethod(m.trim()));
+      const methods = parseOutlierMethodList(o.method, '--method');
+      const top = parseCount(o.top ?? '20', '--top');
       const steps = parseCount(o.igSteps, '--ig-steps');
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
-      await initRuntime({ backend: program.opts().backend });
-      const explainer = await RunExplainer.open(dir, { compress });
-      try {
-        const { scores, dataset, config } = explainer.run;
-        const indices =
+      checkOutputFolder(o.out, 'explanations', { inputs: [dir] });
+      const { progress } = await startRuntime(program);
+      const { resolveComposite } = await import('../neuralize/explain-output.ts');
+      resolveComposite(o.composite); // an unknown name stops here, before any work
+      const { explainRun } = await import('../run/write-explanations.ts');
+      const { topOutliers } = await import('../run/scores-csv.ts');
+      const { textTable } = await import('../run/text-table.ts');
+      const result = await explainRun({
+        run: dir,
+        out: o.out,
+        methods,
+        select: ({ run }) =>
           o.index !== undefined
-            ? parseIndexList(o.index, '--index', dataset.n)
-            : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
-        const results = explainer.explain(indices, methods, { composite: o.composite, gradient: { steps } });
-        const samples = await writeExplanations(o.out, explainer, indices, results, {
-          composite: o.composite,
-          upscale,
-        });
-        const { compression } = explainer;
-        if (compression) {
-          console.log(
-            `support set compressed from ${compression.supportVectors} vectors to ${compression.prototypes} prototypes: ` +
-              `o(x) changes by at most ${compression.maxOutliernessChange.toPrecision(4)} on the ${compression.trainingSamples} training samples, ` +
-              `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
-          );
-        }
-        const rows = samples.map((s) => [
-          String(s.index),
-          s.label ?? '',
-          s.outlierness.toPrecision(6),
-          s.decision.toExponential(4),
-          s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
-        ]);
-        console.log(textTable(['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'], rows));
+            ? parseIndexList(o.index, '--index', run.dataset.n)
+            : topOutliers(run.scores, top).map((s) => s.index),
+        composite: o.composite,
+        gradientSteps: steps,
+        upscale,
+        compress,
+        progress,
+      });
+      const { compression } = result;
+      if (compression) {
         console.log(
-          `θ = ${config.svm.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${methods.length} method(s) written to ${o.out}`,
+          `support set compressed from ${compression.supportVectors} vectors to ${compression.prototypes} prototypes: ` +
+            `o(x) changes by at most ${compression.maxOutliernessChange.toPrecision(4)} on the ${compression.trainingSamples} training samples, ` +
+            `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
         );
-      } finally {
-        explainer.dispose();
       }
+      const rows = result.samples.map((s) => [
+        String(s.index),
+        s.label ?? '',
+        s.outlierness.toPrecision(6),
+        s.decision.toExponential(4),
+        s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
+      ]);
+      console.log(textTable(['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'], rows));
+      console.log(
+        `θ = ${result.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${result.methods.length} method(s) written to ${o.out}`,
+      );
     });
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { mergeRun } from '../run/merge-run.ts';
 
 export function register(program: Command): void {
   program
@@ -8,6 +7,7 @@ export function register(program: Command): void {
     .argument('<parts...>', 'the partial output folders, all k of them, in any order')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (parts: string[], o) => {
+      const { mergeRun } = await import('../run/merge-run.ts');
       const result = await mergeRun(parts, o.out);
       console.log(`${result.parts} parts of '${result.command}' (${result.total} items) merged into ${o.out}`);
     });

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { openRun } from '../run/open-run.ts';
-import { topOutliers } from '../run/scores-csv.ts';
-import { textTable } from '../run/text-table.ts';
 import { parseCount } from './options.ts';
 
 export function register(program: Command): void {
@@ -11,9 +8,13 @@ export function register(program: Command): void {
     .argument('<run>', 'run folder written by train')
     .option('--top <n>', 'how many', '20')
     .option('--json', 'print JSON instead of a table')
-    .action((dir: string, o) => {
+    .action(async (dir: string, o) => {
+      const top = parseCount(o.top, '--top');
+      const { openRun } = await import('../run/open-run.ts');
+      const { topOutliers } = await import('../run/scores-csv.ts');
+      const { textTable } = await import('../run/text-table.ts');
       const { config, scores } = openRun(dir);
-      const top = topOutliers(scores, parseCount(o.top, '--top'));
+      const outliers = topOutliers(scores, top);
       if (o.json) {
         console.log(
           JSON.stringify(
@@ -22,7 +23,7 @@ export function register(program: Command): void {
               rocAuc: config.rocAuc,
               normal: config.normal,
               threshold: config.svm.threshold,
-              outliers: top.map((s, k) => ({ rank: k + 1, ...s })),
+              outliers: outliers.map((s, k) => ({ rank: k + 1, ...s })),
             },
             null,
             2,
@@ -30,7 +31,7 @@ export function register(program: Command): void {
         );
         return;
       }
-      const rows = top.map((s, k) => [String(k + 1), String(s.index), s.label, s.decision.toExponential(4)]);
+      const rows = outliers.map((s, k) => [String(k + 1), String(s.index), s.label, s.decision.toExponential(4)]);
       console.log(textTable(['rank', 'index', 'label', 'decision'], rows));
       if (config.rocAuc !== null)
         console.log(`ROC AUC (normal: ${config.normal!.join(',')}; the rest anomalies): ${config.rocAuc.toFixed(4)}`);

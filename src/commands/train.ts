@@ -1,19 +1,20 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
-import { trainRun } from '../run/train-run.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
+import { checkTrainChoices } from '../run/train-options.ts';
 import { parseGammaOption, parseNu, parseCount } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
   program
     .command('train')
     .description('train the features, fit the one-class SVM on them and score every sample')
-    .requiredOption('--data <spec>', 'mnist, mnist:0,6, png:DIR or csv:FILE[,label=last]')
+    .requiredOption('--data <spec>', 'mnist, mnist:0,6, png:DIR or csv:FILE[,label=last][,shape=HxW[xC]]')
     .option('--features <kind>', 'pixels, cnn, mlp or model:PATH', 'cnn')
     .option(
       '--layer <name>',
       'layer of the network whose activations are the features (default: the last hidden ReLU layer)',
     )
-    .option('--epochs <n>', 'training epochs of the feature network')
+    .option('--epochs <n>', 'training epochs of the feature network (cnn, mlp)')
     .option('--kernel <name>', 'gaussian or laplacian', 'gaussian')
     .option('--nu <value>', 'ν in (0, 1]: upper bound on the fraction of training outliers', '0.1')
     .option('--gamma <value>', "kernel width: a positive number, 'scale' (1/(d·Var X)) or 'auto' (1/d)", 'scale')
@@ -22,15 +23,14 @@ export function register(program: Command): void {
       'comma-separated classes that are normal: the SVM is fitted on them, the rest count as anomalies',
     )
     .option('--seed <n>', 'seed of every random choice', '0')
-    .requiredOption('--out <dir>', 'run folder to write')
+    .requiredOption('--out <dir>', 'run folder to write (a new or empty folder, or an earlier run)')
     .action(async (o) => {
-      const backend = await initRuntime({ backend: program.opts().backend });
-      const { config } = await trainRun({
-        data: o.data,
-        features: o.features,
-        featureLayer: o.layer,
+      const options = {
+        data: o.data as string,
+        features: o.features as string,
+        featureLayer: o.layer as string | undefined,
         epochs: o.epochs === undefined ? undefined : parseCount(o.epochs, '--epochs'),
-        kernel: o.kernel,
+        kernel: o.kernel as string,
         nu: parseNu(o.nu),
         gamma: parseGammaOption(o.gamma),
         normal: o.normal
@@ -39,10 +39,14 @@ export function register(program: Command): void {
               .map((s: string) => s.trim())
           : undefined,
         seed: parseCount(o.seed, '--seed', 0),
-        out: o.out,
-        backend,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
+        out: o.out as string,
+      };
+      checkTrainChoices(options);
+      (await import('../data/data-spec.ts')).parseDataSpec(options.data); // a wrong spec stops here, before the runtime loads
+      checkOutputFolder(options.out, 'run');
+      const { backend, progress } = await startRuntime(program);
+      const { trainRun } = await import('../run/train-run.ts');
+      const { config } = await trainRun({ ...options, backend, progress });
       const svm = config.svm;
       console.log(`run written to ${o.out}`);
       console.log(

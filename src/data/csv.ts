@@ -16,10 +16,15 @@ export interface CsvOptions {
   label?: string;
   /** whether line 1 is a header; absent → detected (a header is needed when `label` is a name) */
   header?: boolean;
+  /** each row is an image of this shape [height, width, channels] (row-major, channels last); absent → vectors */
+  shape?: number[];
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+/** C0 and C1 control characters (tab, newline, escape, …): a class name with one cannot be shown or stored line by line */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Split one line into cells; double quotes may wrap a cell ("" inside is one quote). */
 export function splitCsvLine(line: string): string[] {
@@ -120,6 +125,7 @@ interface CsvLayout {
   columns: number;
   labelAt: number;
   dimension: number;
+  sampleShape: number[];
   n: number;
   labels: Int32Array | null;
   classNames: string[];
@@ -137,6 +143,7 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
   let columns = 0;
   let labelAt = -1;
   let dimension = 0;
+  let sampleShape: number[] = [];
   let firstDataLine = 0;
   let n = 0;
   const checkpoints: CsvLayout['checkpoints'] = [];
@@ -159,6 +166,7 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
       labelAt = options.label === undefined ? -1 : labelColumn(file, options.label, columns, header);
       dimension = columns - (labelAt >= 0 ? 1 : 0);
       if (dimension === 0) throw new UserError(`${file}: no number columns besides the label column`);
+      sampleShape = sampleShapeOf(file, dimension, options.shape);
       values = new Float32Array(dimension);
       firstDataLine = line;
     }
@@ -182,7 +190,7 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
     const byId = Int32Array.from(labelNames.keys(), (name) => sorted.get(name)!);
     labels = Int32Array.from(labelIds, (id) => byId[id]);
   }
-  return { file, header, columns, labelAt, dimension, n, labels, classNames, checkpoints };
+  return { file, header, columns, labelAt, dimension, sampleShape, n, labels, classNames, checkpoints };
 }
 
 /** Check one data row and write its numbers into `out`; returns its label text (null without a label column). */
@@ -214,6 +222,10 @@ function parseRow(
     const where = `${file} line ${line}, column ${c + 1}${header ? ` ('${header[c]}')` : ''}`;
     if (c === labelAt) {
       if (cell === '') throw new UserError(`${where}: empty label`);
+      if (CONTROL.test(cell))
+        throw new UserError(
+          `${where}: the label ${JSON.stringify(cell)} holds a control character; labels must be plain text`,
+        );
       label = cell;
       continue;
     }
@@ -236,8 +248,8 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
     x.set(values, used);
     used += values.length;
   });
-  const { n, dimension, labels, classNames } = layout;
-  return { x: x.slice(0, used), n, sampleShape: [dimension], labels, classNames, source: `csv:${file}` };
+  const { n, sampleShape, labels, classNames } = layout;
+  return { x: x.slice(0, used), n, sampleShape, labels, classNames, source: `csv:${file}` };
 }
 
 /**
@@ -246,12 +258,12 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
  */
 export function openCsv(file: string, options: CsvOptions = {}): SampleSource {
   const layout = scanCsv(file, options);
-  const { n, dimension, labels, classNames, checkpoints, header, columns, labelAt } = layout;
+  const { n, dimension, sampleShape, labels, classNames, checkpoints, header, columns, labelAt } = layout;
   const firstDataLine = checkpoints[0].line;
   return {
     source: `csv:${file}`,
     n,
-    sampleShape: [dimension],
+    sampleShape,
     labels,
     classNames,
     read(from, to) {
@@ -273,4 +285,14 @@ export function openCsv(file: string, options: CsvOptions = {}): SampleSource {
       throw new UserError(`CSV file ${file} changed while it was being read: it has fewer than ${to} data rows now`);
     },
   };
+}
+
+function sampleShapeOf(file: string, dimension: number, shape: number[] | undefined): number[] {
+  if (!shape) return [dimension];
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== dimension)
+    throw new UserError(
+      `${file}: shape=${shape.join('x')} needs ${size} values per row, but the rows have ${dimension} (besides the label column, if any: give label=first or label=last)`,
+    );
+  return [...shape];
 }

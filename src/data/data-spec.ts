@@ -2,6 +2,7 @@
  * The data-set argument of the CLI: `SCHEME[:ARGS]`, where ARGS is a comma-separated list of
  * positional parts (a digit list, a path) and `key=value` options.
  */
+import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
 import { loadCsv, openCsv } from './csv.ts';
@@ -17,18 +18,19 @@ export const DATA_SPEC_FORMS: readonly string[] = [
   'csv:FILE                   one sample per row of numbers; header line detected',
   'csv:FILE,label=last        label column: first, last or a header name (label=species)',
   'csv:FILE,header=no         say whether line 1 is a header (yes/no)',
+  'csv:FILE,shape=28x28       each row is an image: height x width [x channels]',
 ];
 
 export type DataSpec =
   | { kind: 'mnist'; digits: number[] | null; limit: number | null }
   | { kind: 'png'; dir: string }
-  | { kind: 'csv'; file: string; label: string | null; header: boolean | null };
+  | { kind: 'csv'; file: string; label: string | null; header: boolean | null; shape: number[] | null };
 
-const OPTIONS: Record<DataSpec['kind'], string[]> = { mnist: ['limit'], png: [], csv: ['label', 'header'] };
+const OPTIONS: Record<DataSpec['kind'], string[]> = { mnist: ['limit'], png: [], csv: ['label', 'header', 'shape'] };
 
-function formsText(): string {
-  return DATA_SPEC_FORMS.map((f) => `  ${f}`).join('\n');
-}
+/** The allowed forms in one line, for messages. */
+const FORMS_LINE =
+  'mnist[:DIGITS][,limit=N], png:DIR, csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]';
 
 /** Split ARGS into positional parts and the known `key=value` options of this scheme. */
 function splitArgs(
@@ -70,6 +72,18 @@ function parseMnist(spec: string, args: string): DataSpec {
   return { kind: 'mnist', digits: digits.length ? digits : null, limit };
 }
 
+/** 'HxW' or 'HxWxC' (C = 1 when absent) → [H, W, C]. */
+function parseShape(spec: string, text: string | undefined): number[] | null {
+  if (text === undefined) return null;
+  const parts = text.toLowerCase().split('x');
+  if (parts.length < 2 || parts.length > 3 || !parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1))
+    throw new UserError(
+      `data spec '${spec}': shape must be HxW or HxWxC with whole numbers ≥ 1 (e.g. shape=28x28 or shape=32x32x3), got '${text}'`,
+    );
+  const [height, width, channels = 1] = parts.map(Number);
+  return [height, width, channels];
+}
+
 function parseHeader(spec: string, text: string | undefined): boolean | null {
   if (text === undefined) return null;
   if (/^(yes|true|1)$/i.test(text)) return true;
@@ -90,9 +104,34 @@ export function parseDataSpec(spec: string): DataSpec {
     if (scheme === 'png') return { kind: 'png', dir: path };
     const label = options.get('label');
     if (label === '') throw new UserError(`data spec '${spec}': label= needs first, last or a column name`);
-    return { kind: 'csv', file: path, label: label ?? null, header: parseHeader(spec, options.get('header')) };
+    return {
+      kind: 'csv',
+      file: path,
+      label: label ?? null,
+      header: parseHeader(spec, options.get('header')),
+      shape: parseShape(spec, options.get('shape')),
+    };
   }
-  throw new UserError(`unknown data set '${spec}'; allowed forms:\n${formsText()}`);
+  throw new UserError(`unknown data set '${spec}'; allowed: ${FORMS_LINE}`);
+}
+
+/** The files and folders a spec reads (none for the embedded MNIST). */
+export function dataSpecPaths(spec: DataSpec): string[] {
+  return spec.kind === 'png' ? [spec.dir] : spec.kind === 'csv' ? [spec.file] : [];
+}
+
+/** The spec as text, with its path made absolute, so that a run can reload the same samples from any folder. */
+export function absoluteDataSpec(spec: DataSpec, given: string): string {
+  if (spec.kind === 'png') return `png:${resolve(spec.dir)}`;
+  if (spec.kind === 'csv') {
+    const options = [
+      spec.label !== null ? `label=${spec.label}` : null,
+      spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null,
+      spec.shape !== null ? `shape=${spec.shape.join('x')}` : null,
+    ];
+    return [`csv:${resolve(spec.file)}`, ...options.filter((o) => o !== null)].join(',');
+  }
+  return given;
 }
 
 /** Parse (if needed) and load a data set. */
@@ -104,7 +143,11 @@ export function loadDataset(spec: string | DataSpec): Dataset {
     case 'png':
       return loadPngFolder(parsed.dir);
     case 'csv':
-      return loadCsv(parsed.file, { label: parsed.label ?? undefined, header: parsed.header ?? undefined });
+      return loadCsv(parsed.file, {
+        label: parsed.label ?? undefined,
+        header: parsed.header ?? undefined,
+        shape: parsed.shape ?? undefined,
+      });
   }
 }
 
@@ -121,6 +164,10 @@ export function openSamples(spec: string | DataSpec): SampleSource {
     case 'png':
       return openPngFolder(parsed.dir);
     case 'csv':
-      return openCsv(parsed.file, { label: parsed.label ?? undefined, header: parsed.header ?? undefined });
+      return openCsv(parsed.file, {
+        label: parsed.label ?? undefined,
+        header: parsed.header ?? undefined,
+        shape: parsed.shape ?? undefined,
+      });
   }
 }

@@ -4,6 +4,7 @@
  * Layers no entry matches get no rule (linear layers then use LRP-0).
  */
 import { UserError } from '../errors.ts';
+import { COMPOSITE_NAMES, type CompositeKey } from './method-names.ts';
 import type { ExplainableLayer, ExplainableNetwork, Tensor } from './network.ts';
 import {
   alphaBetaRule,
@@ -99,7 +100,7 @@ export function deepTaylor(o: CompositeOptions = {}): Composite {
   };
 }
 
-const NAMED: Record<string, (o: CompositeOptions, value?: number) => Composite> = {
+const NAMED: Record<CompositeKey, (o: CompositeOptions, value?: number) => Composite> = {
   'epsilon-plus': (o) => epsilonPlus(o),
   'epsilon-plus-flat': (o) => epsilonPlusFlat(o),
   'epsilon-gamma-box': (o) => epsilonGammaBox(o),
@@ -117,7 +118,7 @@ const NAMED: Record<string, (o: CompositeOptions, value?: number) => Composite> 
 };
 const TAKES_VALUE = new Set(['epsilon', 'gamma']);
 
-export const COMPOSITE_NAMES: readonly string[] = Object.keys(NAMED).map((n) => `lrp:${n}`);
+export { COMPOSITE_NAMES };
 
 /**
  * A composite from its CLI name: 'lrp:epsilon-plus-flat', 'lrp:0', 'lrp:epsilon', 'lrp:epsilon=0.25',
@@ -138,6 +139,6 @@ export function parseComposite(spec: string, options: CompositeOptions = {}, whe
       );
     }
   }
-  const composite = NAMED[name](options, value);
+  const composite = NAMED[name as CompositeKey](options, value);
   return { ...composite, name: `lrp:${body}` };
 }

@@ -8,6 +8,13 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { oneHotMask } from './one-hot.ts';
+import {
+  GRADIENT_METHOD_DESCRIPTIONS,
+  GRADIENT_METHOD_NAMES,
+  SMOOTHGRAD_VARIANTS,
+  type GradientMethodName,
+  type SmoothGradVariant,
+} from './method-names.ts';
 
 /**
  * Maps a batch [M, ...shape] to one value per sample, [M]. Samples must not interact. When x has
@@ -17,11 +24,13 @@ import { oneHotMask } from './one-hot.ts';
  */
 export type ScalarFunction = (x: tf.Tensor) => tf.Tensor;
 
-export const GRADIENT_METHOD_NAMES = ['gradient', 'taylor', 'gxi', 'ig', 'smoothgrad'] as const;
-export type GradientMethodName = (typeof GRADIENT_METHOD_NAMES)[number];
-
-export const SMOOTHGRAD_VARIANTS = ['plain', 'squared', 'input'] as const;
-export type SmoothGradVariant = (typeof SMOOTHGRAD_VARIANTS)[number];
+export {
+  GRADIENT_METHOD_NAMES,
+  GRADIENT_METHOD_DESCRIPTIONS,
+  SMOOTHGRAD_VARIANTS,
+  type GradientMethodName,
+  type SmoothGradVariant,
+};
 
 export interface GradientOptions {
   /** ig: number m of interpolation points (default 32) */
@@ -53,15 +62,6 @@ export interface GradientExplanation {
   /** ig: |Σ_i R_i − (f(x) − f(x̄))| per sample */
   completenessError?: Float32Array;
 }
-
-/** One line per method, for CLI help. */
-export const GRADIENT_METHOD_DESCRIPTIONS: Readonly<Record<GradientMethodName, string>> = {
-  gradient: 'sensitivity analysis (∂f/∂x)²',
-  taylor: 'simple Taylor ∇f(x̃)·(x − x̃) at a root x̃ on the gradient line through x',
-  gxi: 'gradient × input',
-  ig: 'integrated gradients from a baseline x̄',
-  smoothgrad: 'SmoothGrad, the gradient averaged over noisy copies of x',
-};
 
 const OPTION_NAMES: ReadonlyArray<keyof GradientOptions> = [
   'steps',

@@ -6,13 +6,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_EPOCHS } from '../features/train-network.ts';
+import { mapShape } from '../data/dataset.ts';
+import { DEFAULT_EPOCHS } from '../features/training-defaults.ts';
+import { fillOutputFolder } from '../io/output-folder.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { evaluateOutlierExplanations } from './evaluate-run.ts';
-import { stepProgress } from './progress.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import { reportRun } from './report-run.ts';
 import { readRunConfig, type RunConfig } from './run-config.ts';
 import { RunExplainer, type MethodMaps } from './run-explainer.ts';
@@ -42,8 +44,8 @@ export interface DemoOptions {
   classifierSamples: number;
   classifierMethods: readonly ClassifierMethod[];
   backend: string;
-  progress: boolean;
-  log: (line: string) => void;
+  /** what the job tells the user while it works (default: nothing) */
+  progress?: Progress;
 }
 
 export interface DemoStep {
@@ -98,7 +100,12 @@ function firstRows(results: MethodMaps[], count: number, mapSize: number): Metho
   }));
 }
 
-export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+export function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  return fillOutputFolder(o.out, 'demo', (_, pieceDone) => demoSteps(o, pieceDone));
+}
+
+async function demoSteps(o: DemoOptions, pieceDone: () => void): Promise<DemoSummary> {
+  const progress = o.progress ?? SILENT_PROGRESS;
   const steps: DemoStep[] = [];
   const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const start = performance.now();
@@ -111,9 +118,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const reportPath = join(o.out, 'report.html');
 
   const reused = reusableRun(runDir, o) !== null;
-  if (reused) o.log(`reusing the run in ${runDir} (same settings; --fresh trains again)`);
+  if (reused) progress.note(`reusing the run in ${runDir} (same settings; --fresh trains again)`);
   else {
-    o.log(`training on ${o.data} (${o.features} features) into ${runDir}`);
     await timed('train', () =>
       trainRun({
         data: o.data,
@@ -125,35 +131,35 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         seed: o.seed,
         out: runDir,
         backend: o.backend,
-        progress: o.progress,
-        log: o.log,
+        progress,
       }),
     );
   }
 
+  pieceDone();
   const explainer = await timed('open run', () => RunExplainer.open(runDir));
   try {
     const { scores, config, dataset } = explainer.run;
     const explainCount = Math.max(o.top, o.reportTop, o.flipTop);
     const indices = topOutliers(scores, explainCount).map((s) => s.index);
-    const mapSize =
-      dataset.sampleShape.length === 3 ? dataset.sampleShape[0] * dataset.sampleShape[1] : dataset.x.length / dataset.n;
+    const [height, width] = mapShape(dataset.sampleShape);
+    const mapSize = height * width;
+    const methods = explainer.usableMethods(OUTLIER_METHOD_NAMES, progress.note);
 
-    const results = await timed(`explain ${indices.length} outliers`, () => {
-      const bar = stepProgress('explaining', OUTLIER_METHOD_NAMES.length, o.progress, 'methods');
-      try {
-        return OUTLIER_METHOD_NAMES.map((method, m) => {
-          const [result] = explainer.explain(indices, [method], {
+    const results = await timed(`explain ${indices.length} outliers`, () =>
+      withSteps(
+        progress,
+        `explaining the top ${indices.length} outliers with every method`,
+        indices.length * methods.length,
+        (update) =>
+          explainer.explain(indices, methods, {
             composite: DEFAULT_COMPOSITE,
             gradient: { steps: o.igSteps },
-          });
-          bar.update(m + 1);
-          return result;
-        });
-      } finally {
-        bar.stop();
-      }
-    });
+            onProgress: update,
+          }),
+        'sample × method',
+      ),
+    );
     const listed = indices.slice(0, o.top);
     const outliers = listed.map((index, k) => ({
       rank: k + 1,
@@ -162,6 +168,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       outlierness: results[0].outlierness[k],
       decision: scores[index].decision,
     }));
+    progress.stage(`writing ${explainDir}`);
     await timed(`write ${listed.length} explanations`, () =>
       writeExplanations(explainDir, explainer, listed, firstRows(results, listed.length, mapSize), {
         composite: DEFAULT_COMPOSITE,
@@ -169,25 +176,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     );
 
     const flipped = indices.slice(0, o.flipTop);
-    const flipping = await timed(`pixel flipping of ${flipped.length} outliers`, async () => {
-      const bar = stepProgress('flipping', flipped.length, o.progress);
-      try {
-        const e = await evaluateOutlierExplanations(explainer, flipped, OUTLIER_METHOD_NAMES, {
+    const flipping = await timed(`pixel flipping of ${flipped.length} outliers`, () =>
+      withSteps(progress, `pixel flipping of the top ${flipped.length} outliers`, flipped.length, async (update) => {
+        const e = await evaluateOutlierExplanations(explainer, flipped, methods, {
           reference: 'nearest',
           steps: o.flipSteps,
           explanations: firstRows(results, flipped.length, mapSize),
-          onProgress: (done) => bar.update(done),
+          onProgress: update,
         });
         return e.flipping;
-      } finally {
-        bar.stop();
-      }
-    });
+      }),
+    );
 
     await timed('report', () =>
       reportRun(explainer, reportPath, {
         top: o.reportTop,
-        methods: OUTLIER_METHOD_NAMES,
+        methods,
         composite: DEFAULT_COMPOSITE,
         gradient: { steps: o.igSteps },
         steps: o.flipSteps,
@@ -196,7 +200,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         explanations: firstRows(results, o.reportTop, mapSize),
         outlierFlipping: flipping,
         title: 'oc-explain demo: outliers among the MNIST digits',
-        log: o.log,
+        progress,
       }),
     );
     return { runDir, reused, explainDir, reportPath, steps, rocAuc: config.rocAuc, flipping, outliers };

@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { writeDirAtomic, assertReplaceable } from '../io/atomic-write.ts';
+import { checkOutputFolder, writeDirAtomic, type OutputFormat } from '../io/output-folder.ts';
 import { SCORES_FILE } from './run-config.ts';
 import { SCORE_FILE, formatScoreSummary, type ScoreSummary } from './score-run.ts';
 import { SCORES_HEADER } from './scores-csv.ts';
@@ -22,6 +22,7 @@ export interface MergeResult {
 
 export async function mergeRun(partDirs: readonly string[], out: string): Promise<MergeResult> {
   const parts = readShardParts(partDirs);
+  checkOutputFolder(out, FORMATS[parts[0].manifest.command] ?? 'scores', { inputs: partDirs });
   const { command, total } = parts[0].manifest;
   const merge = MERGERS[command];
   if (!merge) throw new UserError(`merge: parts of '${command}' cannot be merged`);
@@ -39,31 +40,38 @@ function readPartFile(dir: string, name: string): string {
 
 /** score: scores.csv rows in shard order, the outlier counts summed. */
 async function mergeScores(parts: Part[], out: string): Promise<void> {
-  assertReplaceable(out, SCORE_FILE);
   const summaries = parts.map((p) => JSON.parse(readPartFile(p.dir, SCORE_FILE)) as ScoreSummary);
   const merged: ScoreSummary = { ...summaries[0], nOutliers: summaries.reduce((s, p) => s + p.nOutliers, 0) };
-  await writeDirAtomic(out, SCORE_FILE, async (dir) => {
-    const fd = openSync(join(dir, SCORES_FILE), 'w');
-    try {
-      writeSync(fd, SCORES_HEADER);
-      for (const { dir: part, manifest } of parts) {
-        const text = readPartFile(part, SCORES_FILE);
-        if (!text.startsWith(SCORES_HEADER))
-          throw new UserError(`merge: ${join(part, SCORES_FILE)} has no scores header`);
-        const body = text.slice(SCORES_HEADER.length);
-        const rows = body === '' ? 0 : body.split('\n').length - 1;
-        if (rows !== manifest.to - manifest.from)
-          throw new UserError(
-            `merge: ${join(part, SCORES_FILE)} has ${rows} rows, its slice ${manifest.to - manifest.from}`,
-          );
-        writeSync(fd, body);
+  await writeDirAtomic(
+    out,
+    'scores',
+    async (dir) => {
+      const fd = openSync(join(dir, SCORES_FILE), 'w');
+      try {
+        writeSync(fd, SCORES_HEADER);
+        for (const { dir: part, manifest } of parts) {
+          const text = readPartFile(part, SCORES_FILE);
+          if (!text.startsWith(SCORES_HEADER))
+            throw new UserError(`merge: ${join(part, SCORES_FILE)} has no scores header`);
+          const body = text.slice(SCORES_HEADER.length);
+          const rows = body === '' ? 0 : body.split('\n').length - 1;
+          if (rows !== manifest.to - manifest.from)
+            throw new UserError(
+              `merge: ${join(part, SCORES_FILE)} has ${rows} rows, its slice ${manifest.to - manifest.from}`,
+            );
+          writeSync(fd, body);
+        }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
-    }
-    await writeFile(join(dir, SCORE_FILE), formatScoreSummary(merged));
-  });
+      await writeFile(join(dir, SCORE_FILE), formatScoreSummary(merged));
+    },
+    { inputs: parts.map((p) => p.dir) },
+  );
 }
+
+/** The output format of each command's folder. */
+const FORMATS: Record<string, OutputFormat> = { score: 'scores', explain: 'explanations', evaluate: 'evaluation' };
 
 const MERGERS: Record<string, (parts: Part[], out: string) => Promise<void>> = {
   score: mergeScores,

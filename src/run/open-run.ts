@@ -1,12 +1,13 @@
-/** Reopen a run folder: its description, SVM, feature network (if any), data and scores. */
+/** Reopen a run folder: its description, SVM, feature network (if any), data and scores — checked to fit together. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/data-spec.ts';
 import { loadModel } from '../features/model-io.ts';
 import type { tf } from '../runtime/runtime.ts';
 import { OneClassSVM } from '../ocsvm/index.ts';
+import { modelInputShape } from './feature-model.ts';
 import { FEATURES_DIR, OCSVM_FILE, SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
 import { readScoresCsv, type SampleScore } from './scores-csv.ts';
 
@@ -18,10 +19,14 @@ export interface OpenRun {
 }
 
 export interface OpenRunWithData extends OpenRun {
+  /** the data, its samples shaped as the run was trained (CSV rows may be images) */
   dataset: Dataset;
   /** the feature network (null for pixel features); the caller disposes it */
   featureModel: tf.LayersModel | null;
 }
+
+const mismatch = (dir: string, what: string) =>
+  new UserError(`the files of run ${dir} do not fit together: ${what} (was a file replaced? train the run again)`);
 
 export function openRun(dir: string): OpenRun {
   if (!existsSync(dir))
@@ -29,22 +34,73 @@ export function openRun(dir: string): OpenRun {
   const config = readRunConfig(dir);
   const svm = OneClassSVM.load(join(dir, OCSVM_FILE));
   const scores = readScoresCsv(join(dir, SCORES_FILE));
-  if (scores.length !== config.nSamples) {
-    throw new UserError(
-      `${join(dir, SCORES_FILE)} has ${scores.length} rows but the run has ${config.nSamples} samples: the run folder is inconsistent`,
-    );
-  }
+  if (scores.length !== config.nSamples)
+    throw mismatch(dir, `${SCORES_FILE} has ${scores.length} rows but the run has ${config.nSamples} samples`);
+  if (svm.d !== config.featureDim)
+    throw mismatch(dir, `${OCSVM_FILE} was fitted on ${svm.d} features, config.json names ${config.featureDim}`);
   return { dir, config, svm, scores };
+}
+
+/** The feature network must take the run's samples and give its features at the recorded layer. */
+function checkFeatureModel(dir: string, config: RunConfig, model: tf.LayersModel): void {
+  const label = `${FEATURES_DIR}/ network`;
+  const inputSize = modelInputShape(model, label).reduce((a, b) => a * b, 1);
+  if (inputSize !== sampleSize(config))
+    throw mismatch(
+      dir,
+      `the ${label} takes ${inputSize} values per sample, the run's samples have ${sampleSize(config)}`,
+    );
+  const layer = model.layers.find((l) => l.name === config.featureLayer);
+  if (!layer) throw mismatch(dir, `the ${label} has no layer '${config.featureLayer}'`);
+  const dim = (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
+  if (dim !== config.featureDim)
+    throw mismatch(
+      dir,
+      `layer '${config.featureLayer}' of the ${label} gives ${dim} features, the SVM was fitted on ${config.featureDim}`,
+    );
+}
+
+/**
+ * What scoring new samples needs of a run, and no more (not its scores nor its data): the
+ * description, the SVM and the feature network (null for pixels; the caller disposes it), checked
+ * to fit together.
+ */
+export async function openRunModel(
+  dir: string,
+): Promise<{ config: RunConfig; svm: OneClassSVM; featureModel: tf.LayersModel | null }> {
+  if (!existsSync(dir))
+    throw new UserError(`run folder ${dir} does not exist (make one with 'oc-explain train --out ${dir}')`);
+  const config = readRunConfig(dir);
+  const svm = OneClassSVM.load(join(dir, OCSVM_FILE));
+  if (svm.d !== config.featureDim)
+    throw mismatch(dir, `${OCSVM_FILE} was fitted on ${svm.d} features, config.json names ${config.featureDim}`);
+  if (!config.featureNetwork) return { config, svm, featureModel: null };
+  const featureModel = await loadModel(join(dir, FEATURES_DIR));
+  try {
+    checkFeatureModel(dir, config, featureModel);
+  } catch (e) {
+    featureModel.dispose();
+    throw e;
+  }
+  return { config, svm, featureModel };
 }
 
 export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   const run = openRun(dir);
-  const dataset = loadDataset(run.config.data);
-  if (dataset.n !== run.config.nSamples) {
+  const loaded = loadDataset(run.config.data);
+  if (loaded.n !== run.config.nSamples || sampleSize(loaded) !== sampleSize(run.config)) {
     throw new UserError(
-      `the data of run ${dir} (${run.config.data}) now has ${dataset.n} samples, not ${run.config.nSamples}: it changed since training`,
+      `the data of run ${dir} (${run.config.data}) now has ${loaded.n} samples of shape [${loaded.sampleShape.join(', ')}], not ${run.config.nSamples} of shape [${run.config.sampleShape.join(', ')}]: it changed since training`,
     );
   }
-  const featureModel = run.config.featureNetwork ? await loadModel(join(dir, FEATURES_DIR)) : null;
+  const dataset = { ...loaded, sampleShape: [...run.config.sampleShape] };
+  if (!run.config.featureNetwork) return { ...run, dataset, featureModel: null };
+  const featureModel = await loadModel(join(dir, FEATURES_DIR));
+  try {
+    checkFeatureModel(dir, run.config, featureModel);
+  } catch (e) {
+    featureModel.dispose();
+    throw e;
+  }
   return { ...run, dataset, featureModel };
 }

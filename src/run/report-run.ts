@@ -4,6 +4,7 @@
  * when the run has a feature network, NEON clusters on request), written as one file.
  */
 import { writeReport } from '../report/report.ts';
+import { checkReportTarget } from '../report/report-file.ts';
 import {
   areasOfSample,
   type ClassifierSection,
@@ -18,7 +19,7 @@ import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { sampleSize } from '../data/dataset.ts';
+import { mapShape, sampleSize } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
 import {
   evaluateClassifierExplanations,
@@ -26,7 +27,8 @@ import {
   type FlipSettings,
   type ReferenceKind,
 } from './evaluate-run.ts';
-import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
+import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 import { topOutliers } from './scores-csv.ts';
 
 export interface ReportRunOptions {
@@ -49,8 +51,8 @@ export interface ReportRunOptions {
   /** explanations of exactly the `top` outliers and a flipping result, computed elsewhere, to reuse */
   explanations?: MethodMaps[];
   outlierFlipping?: PixelFlippingResult;
-  /** one line per step */
-  log?: (line: string) => void;
+  /** what the job tells the user while it works (default: nothing) */
+  progress?: Progress;
 }
 
 /** A data-set sample as the report shows it (vectors as a one-row image). */
@@ -112,20 +114,35 @@ async function outlierPart(
   o: ReportRunOptions,
 ): Promise<{ rows: OutlierRow[]; flipping: PixelFlippingResult | null }> {
   const { scores, dataset } = explainer.run;
+  const progress = o.progress ?? SILENT_PROGRESS;
   const indices = topOutliers(scores, o.top ?? 12).map((s) => s.index);
   const [height, width] = mapShape(dataset.sampleShape);
   const size = height * width;
   let explanations = o.explanations;
   let flipping = o.outlierFlipping ?? null;
+  const methods = explanations ? explanations.map((e) => e.method) : explainer.usableMethods(o.methods, progress.note);
   if (!explanations) {
-    o.log?.(`explaining the top ${indices.length} outliers (${o.methods.join(', ')})`);
-    explanations = explainer.explain(indices, o.methods, { composite: o.composite, gradient: o.gradient });
+    explanations = await withSteps(
+      progress,
+      `explaining the top ${indices.length} outliers (${methods.join(', ')})`,
+      indices.length * methods.length,
+      (update) =>
+        explainer.explain(indices, methods, { composite: o.composite, gradient: o.gradient, onProgress: update }),
+      'sample × method',
+    );
   }
-  if (!flipping && dataset.sampleShape.length === 3) {
-    o.log?.('pixel flipping of the outlier explanations');
+  if (!flipping) {
     const settings: FlipSettings = { reference: o.reference ?? 'nearest', patchSize: o.patchSize, steps: o.steps };
-    flipping = (await evaluateOutlierExplanations(explainer, indices, o.methods, { ...settings, explanations }))
-      .flipping;
+    const done = explanations;
+    flipping = (
+      await withSteps(progress, 'pixel flipping of the outlier explanations', indices.length, (update) =>
+        evaluateOutlierExplanations(explainer, indices, methods, {
+          ...settings,
+          explanations: done,
+          onProgress: update,
+        }),
+      )
+    ).flipping;
   }
   const rows = indices.map((index, k) => ({
     index,
@@ -141,22 +158,21 @@ async function outlierPart(
 async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClassifierSection | null> {
   const count = Math.min(o.classifierSamples ?? 6, explainer.run.dataset.n);
   const network = explainer.run.config.featureNetwork;
-  if (
-    !explainer.classifierNetwork ||
-    !network ||
-    count === 0 ||
-    o.classifierMethods.length === 0 ||
-    explainer.run.dataset.sampleShape.length !== 3
-  )
-    return null;
-  o.log?.(`explaining the classifier on ${count} samples (${o.classifierMethods.map((m) => m.name).join(', ')})`);
+  if (!explainer.classifierNetwork || !network || count === 0 || o.classifierMethods.length === 0) return null;
   const indices = Array.from({ length: count }, (_, i) => i);
-  const e = await evaluateClassifierExplanations(explainer, indices, o.classifierMethods, {
-    reference: 'zero',
-    patchSize: o.patchSize,
-    steps: o.steps,
-    gradient: o.gradient,
-  });
+  const e = await withSteps(
+    o.progress ?? SILENT_PROGRESS,
+    `explaining the classifier on ${count} samples (${o.classifierMethods.map((m) => m.name).join(', ')})`,
+    count,
+    (update) =>
+      evaluateClassifierExplanations(explainer, indices, o.classifierMethods, {
+        reference: 'zero',
+        patchSize: o.patchSize,
+        steps: o.steps,
+        gradient: o.gradient,
+        onProgress: update,
+      }),
+  );
   const { dataset, scores } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const rows = e.indices.map((index, k) => ({
@@ -178,10 +194,17 @@ async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Pro
   };
 }
 
-function clusterPart(explainer: RunExplainer, o: ReportRunOptions): ClusterExplanation[] | null {
+async function clusterPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClusterExplanation[] | null> {
   if (!o.clusters) return null;
-  o.log?.(`k-means with ${o.clusters} clusters and NEON explanations`);
-  const result = clusterRun(explainer, { k: o.clusters, explain: o.clusterSamples ?? 3, composite: o.composite });
+  const k = o.clusters;
+  const result = await withSteps(
+    o.progress ?? SILENT_PROGRESS,
+    `k-means with ${k} clusters and NEON explanations`,
+    k,
+    (update) =>
+      clusterRun(explainer, { k, explain: o.clusterSamples ?? 3, composite: o.composite, onProgress: update }),
+    'clusters',
+  );
   const { dataset, scores } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   return result.clusters.map((c) => {
@@ -206,14 +229,15 @@ export async function buildRunReport(explainer: RunExplainer, o: ReportRunOption
     outliers: outliers.rows,
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
-    clusters: clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
+    clusters: await clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
   };
 }
 
-/** Build the report and write it to `out` atomically. */
+/** Build the report and write it to `out` atomically (only a new file, or a report of ours, is replaced). */
 export async function reportRun(explainer: RunExplainer, out: string, o: ReportRunOptions): Promise<ReportData> {
+  checkReportTarget(out, [explainer.run.dir]);
   const data = await buildRunReport(explainer, o);
-  o.log?.(`writing ${out}`);
+  (o.progress ?? SILENT_PROGRESS).stage(`writing ${out}`);
   await writeReport(out, data);
   return data;
 }

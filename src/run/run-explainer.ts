@@ -4,7 +4,7 @@
  * nearest-neighbour baseline, and one call that explains chosen samples with chosen methods.
  */
 import { tf } from '../runtime/runtime.ts';
-import { sampleSize } from '../data/dataset.ts';
+import { isImageSet, mapShape, perPixelMaps, sampleSize } from '../data/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
@@ -15,6 +15,7 @@ import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
 import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { UserError } from '../errors.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
@@ -23,7 +24,12 @@ export interface ExplainOptions {
   gradient?: GradientOptions;
   /** samples per batch (bounds memory) */
   batchSize?: number;
+  /** samples × methods done so far, after each method of each batch */
+  onProgress?: (done: number) => void;
 }
+
+/** Methods that look at the image itself, not the model: they need samples of shape [H, W, C]. */
+export const IMAGE_ONLY_METHODS: readonly OutlierMethodName[] = ['edge'];
 
 export interface MethodMaps {
   method: OutlierMethodName;
@@ -31,11 +37,6 @@ export interface MethodMaps {
   maps: Float32Array;
   /** o(x) per sample */
   outlierness: Float32Array;
-}
-
-/** Map shape of one sample: height × width for images, 1 × d for vectors. */
-export function mapShape(sampleShape: readonly number[]): [number, number] {
-  return sampleShape.length === 3 ? [sampleShape[0], sampleShape[1]] : [1, sampleShape.reduce((a, b) => a * b, 1)];
 }
 
 export interface RunExplainerOptions {
@@ -61,6 +62,8 @@ export class RunExplainer {
   /** the whole classifier read from the feature model (owns the layer weights), or null for pixels */
   private readonly classifier: ExplainableNetwork | null;
   private nearest: NearestInlier | null = null;
+  /** one sample as the networks take it: the feature network's input shape, or the data's sample shape */
+  readonly inputShape: number[];
   /** data-set index of every row of `nearest` */
   private inlierIndices: number[] = [];
 
@@ -85,8 +88,9 @@ export class RunExplainer {
       };
     }
     this.neuralized = neuralize(model);
-    this.network = this.neuralized.network(this.featureNetwork, run.dataset.sampleShape);
-    this.compositeOptions = compositeOptionsForData(run.dataset);
+    this.inputShape = this.classifier ? [...this.classifier.inputShape] : [...run.dataset.sampleShape];
+    this.network = this.neuralized.network(this.featureNetwork, this.inputShape);
+    this.compositeOptions = compositeOptionsForData(run.dataset, this.inputShape);
   }
 
   static async open(dir: string, options: RunExplainerOptions = {}): Promise<RunExplainer> {
@@ -162,9 +166,34 @@ export class RunExplainer {
     return this.classifier?.upTo(this.run.config.featureLayer!) ?? null;
   }
 
-  /** One input batch as a tensor [N, ...sampleShape]. */
+  /** One input batch as a tensor [N, ...inputShape]. */
   tensorOf(indices: readonly number[]): tf.Tensor {
-    return tf.tensor(this.inputs(indices), [indices.length, ...this.run.dataset.sampleShape]);
+    return tf.tensor(this.inputs(indices), [indices.length, ...this.inputShape]);
+  }
+
+  /** Whether the samples are images [H, W, C] (image-only methods need them). */
+  get imageData(): boolean {
+    return isImageSet(this.run.dataset);
+  }
+
+  /** `methods` without those this run's data cannot use (image-only methods on vectors), each named to `note`. */
+  usableMethods(methods: readonly OutlierMethodName[], note: (line: string) => void): OutlierMethodName[] {
+    if (this.imageData) return [...methods];
+    const left = methods.filter((m) => IMAGE_ONLY_METHODS.includes(m));
+    if (left.length === methods.length)
+      throw new UserError(
+        `${left.join(', ')} needs images, and the samples of this run are vectors; choose other methods (or read CSV rows as images: csv:FILE,shape=HxW)`,
+      );
+    if (left.length > 0)
+      note(
+        `${left.join(', ')} left out: it needs images, and the samples of this run are vectors of ${sampleSize(this.run.dataset)} values (csv:FILE,shape=HxW reads rows as images)`,
+      );
+    return methods.filter((m) => !IMAGE_ONLY_METHODS.includes(m));
+  }
+
+  /** Maps of `n` samples per pixel of the data's images (see perPixelMaps). */
+  perPixel(maps: Float32Array, n: number): Float32Array {
+    return perPixelMaps(maps, n, this.run.dataset.sampleShape);
   }
 
   explain(
@@ -172,6 +201,9 @@ export class RunExplainer {
     methods: readonly OutlierMethodName[],
     options: ExplainOptions = {},
   ): MethodMaps[] {
+    const unusable = methods.filter((m) => !this.imageData && IMAGE_ONLY_METHODS.includes(m));
+    if (unusable.length > 0)
+      throw new UserError(`${unusable.join(', ')} needs images; the samples of run ${this.run.dir} are vectors`);
     const [height, width] = mapShape(this.run.dataset.sampleShape);
     const batchSize = options.batchSize ?? 256;
     const results = methods.map((method) => ({
@@ -186,6 +218,7 @@ export class RunExplainer {
       gradient: options.gradient,
       nearestInlier: methods.includes('nn') ? this.nearestInlier() : undefined,
     };
+    let done = 0;
     for (let start = 0; start < indices.length; start += batchSize) {
       const batch = indices.slice(start, start + batchSize);
       const x = this.tensorOf(batch);
@@ -195,10 +228,17 @@ export class RunExplainer {
         const outlierness = o.dataSync();
         o.dispose();
         results.forEach((result) => {
-          const relevance = outlierRelevance(result.method, ctx, x);
-          result.maps.set(relevance.dataSync(), start * height * width);
+          // image-only methods see the image, whatever shape the network takes it in
+          const input = IMAGE_ONLY_METHODS.includes(result.method)
+            ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
+            : x;
+          const relevance = outlierRelevance(result.method, ctx, input);
+          if (input !== x) input.dispose();
+          result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
           result.outlierness.set(outlierness, start);
           relevance.dispose();
+          done += batch.length;
+          options.onProgress?.(done);
         });
       } finally {
         x.dispose();

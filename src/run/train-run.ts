@@ -1,12 +1,12 @@
 /**
  * `oc-explain train`: data → features → one-class SVM → a score for every sample, written as one
- * run folder (built under a temporary name and renamed when complete).
+ * run folder (built under a temporary name, created before the work, and renamed when complete).
  */
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { loadDataset, parseDataSpec, type DataSpec } from '../data/data-spec.ts';
+import { sampleSize, type Dataset } from '../data/dataset.ts';
+import { absoluteDataSpec, dataSpecPaths, loadDataset, parseDataSpec } from '../data/data-spec.ts';
 import { networkExtractor, pixelExtractor, type FeatureExtractor } from '../features/extractor.ts';
 import { parseNetworkKind } from '../features/feature-network.ts';
 import { loadModel, saveModel } from '../features/model-io.ts';
@@ -16,7 +16,9 @@ import { OneClassSVM, type GammaOption, type Matrix } from '../ocsvm/index.ts';
 import { selectRows } from '../ocsvm/matrix.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
-import { assertReplaceable, writeDirAtomic } from '../io/atomic-write.ts';
+import { writeDirAtomic } from '../io/output-folder.ts';
+import { assertExplainable, datasetForModel } from './feature-model.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import {
   CONFIG_FILE,
   FEATURES_DIR,
@@ -27,6 +29,9 @@ import {
   type RunConfig,
 } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
+import { checkTrainChoices } from './train-options.ts';
+
+export { absoluteDataSpec };
 
 export interface TrainRunOptions {
   data: string;
@@ -42,9 +47,8 @@ export interface TrainRunOptions {
   seed?: number;
   out: string;
   backend: string;
-  progress?: boolean;
-  /** one line of news per step (stderr in the CLI) */
-  log?: (line: string) => void;
+  /** what the job tells the user while it works (default: nothing) */
+  progress?: Progress;
 }
 
 export interface TrainedRun {
@@ -53,18 +57,11 @@ export interface TrainedRun {
   dataset: Dataset;
 }
 
-/** The spec with its path made absolute, so a run can be reopened from any working folder. */
-export function absoluteDataSpec(spec: DataSpec, given: string): string {
-  if (spec.kind === 'png') return `png:${resolve(spec.dir)}`;
-  if (spec.kind === 'csv') {
-    const options = [
-      spec.label !== null ? `label=${spec.label}` : null,
-      spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null,
-    ];
-    return [`csv:${resolve(spec.file)}`, ...options.filter((o) => o !== null)].join(',');
-  }
-  return given;
-}
+/** Above this many training samples an exact SVM fit takes minutes and gigabytes (time and memory grow with n²). */
+export const LARGE_EXACT_FIT = 20_000;
+
+/** Samples per feature-extraction or scoring pass: the progress granularity. */
+const ROWS_PER_PASS = 4096;
 
 function normalMask(ds: Dataset, normal: string[]): Uint8Array {
   if (!ds.labels) throw new UserError(`--normal needs labelled data, and ${ds.source} has no labels`);
@@ -91,99 +88,181 @@ function fitRows(features: Float32Array, dim: number, mask: Uint8Array | null): 
 }
 
 interface Features {
+  /** the data as the feature network takes it (CSV rows may become images of a model's input shape) */
+  dataset: Dataset;
   extractor: FeatureExtractor;
   model: tf.LayersModel | null;
   network: RunConfig['featureNetwork'];
 }
 
-async function makeFeatures(ds: Dataset, o: TrainRunOptions, log: (line: string) => void): Promise<Features> {
-  if (o.features === 'pixels') return { extractor: pixelExtractor(ds.sampleShape), model: null, network: null };
-  if (o.features.startsWith('model:')) {
-    const model = await loadModel(o.features.slice('model:'.length));
+async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress): Promise<Features> {
+  const model = await loadModel(o.features.slice('model:'.length));
+  try {
+    const dataset = datasetForModel(ds, model, o.features);
+    if (dataset !== ds)
+      progress.note(
+        `each sample of ${ds.source} is read as a ${dataset.sampleShape.join('×')} image, the model's input shape`,
+      );
     const extractor = networkExtractor(model, { layer: o.featureLayer, label: o.features });
-    return { extractor, model, network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 } };
+    assertExplainable(model, extractor.layer!, o.features);
+    return {
+      dataset,
+      extractor,
+      model,
+      network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 },
+    };
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
+}
+
+async function makeFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress): Promise<Features> {
+  if (o.features === 'pixels')
+    return { dataset: ds, extractor: pixelExtractor(ds.sampleShape), model: null, network: null };
+  if (o.features.startsWith('model:')) return modelFeatures(ds, o, progress);
   const kind = parseNetworkKind(o.features, '--features');
-  log(`training the ${kind.toUpperCase()} feature network on ${ds.n} samples`);
+  progress.stage(`training the ${kind.toUpperCase()} feature network on ${ds.n} samples`);
   const start = performance.now();
   const trained = await trainFeatureNetwork(ds, {
     network: kind,
     epochs: o.epochs,
     seed: o.seed,
-    progress: o.progress,
+    progress: progress.terminal,
   });
   const trainSeconds = (performance.now() - start) / 1000;
-  log(
+  progress.note(
     `feature network: held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trainSeconds.toFixed(1)} s)`,
   );
-  return {
-    extractor: networkExtractor(trained.model, { layer: o.featureLayer }),
-    model: trained.model,
-    network: { kind, epochs: trained.history.loss.length, heldOutAccuracy: trained.heldOutAccuracy, trainSeconds },
-  };
+  try {
+    const extractor = networkExtractor(trained.model, { layer: o.featureLayer });
+    return {
+      dataset: ds,
+      extractor,
+      model: trained.model,
+      network: { kind, epochs: trained.history.loss.length, heldOutAccuracy: trained.heldOutAccuracy, trainSeconds },
+    };
+  } catch (e) {
+    trained.model.dispose();
+    throw e;
+  }
+}
+
+/** φ(x) of every sample, a pass of ROWS_PER_PASS samples at a time (pixels: one copy). */
+async function extractAll(extractor: FeatureExtractor, ds: Dataset, progress: Progress): Promise<Float32Array> {
+  if (extractor.layer === null) return extractor.extract(ds);
+  const size = sampleSize(ds);
+  const phi = new Float32Array(ds.n * extractor.featureDim);
+  return withSteps(
+    progress,
+    `extracting the features (${extractor.name}, ${extractor.featureDim} per sample)`,
+    ds.n,
+    (update) => {
+      for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
+        const end = Math.min(ds.n, start + ROWS_PER_PASS);
+        phi.set(extractor.extract(ds.x.subarray(start * size, end * size)), start * extractor.featureDim);
+        update(end);
+      }
+      return phi;
+    },
+  );
+}
+
+/** The decision value of every row of `phi`, a pass at a time. */
+function scoreAll(svm: OneClassSVM, phi: Float32Array, d: number, progress: Progress): Promise<Float64Array> {
+  const n = phi.length / d;
+  const decision = new Float64Array(n);
+  return withSteps(progress, `scoring ${n} samples`, n, (update) => {
+    for (let start = 0; start < n; start += ROWS_PER_PASS) {
+      const end = Math.min(n, start + ROWS_PER_PASS);
+      decision.set(svm.decisionFunction({ data: phi.subarray(start * d, end * d), n: end - start, d }), start);
+      update(end);
+    }
+    return decision;
+  });
+}
+
+/** The warning before an exact fit on `n` samples, or null when n is small enough. */
+export function largeFitWarning(n: number): string | null {
+  if (n <= LARGE_EXACT_FIT) return null;
+  return `warning: an exact one-class SVM on ${n.toLocaleString('en')} samples: its time and memory grow with n² (this may take very long and run out of memory); subsample (--max-train N, score all) or compress support vectors (explain --compress K)`;
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
-  const log = o.log ?? (() => undefined);
-  assertReplaceable(o.out, CONFIG_FILE);
+  const progress = o.progress ?? SILENT_PROGRESS;
+  checkTrainChoices(o);
   const spec = parseDataSpec(o.data);
-  const ds = loadDataset(spec);
-  const mask = o.normal && o.normal.length > 0 ? normalMask(ds, o.normal) : null;
   const svm = new OneClassSVM({ kernel: o.kernel, gamma: o.gamma, nu: o.nu });
-  const features = await makeFeatures(ds, o, log);
-  try {
-    const { extractor } = features;
-    log(`extracting ${extractor.name} features (${extractor.featureDim} per sample)`);
-    const phi = extractor.extract(ds);
-    const fitted = fitRows(phi, extractor.featureDim, mask);
-    log(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features`);
-    svm.fit(fitted);
-    const decision = svm.decisionFunction({ data: phi, n: ds.n, d: extractor.featureDim });
-    const auc =
-      mask && mask.includes(0)
-        ? rocAuc(
-            Float64Array.from(decision, (v) => -v),
-            Array.from(mask, (m) => m === 0),
-          )
-        : null;
-    const config: RunConfig = {
-      format: RUN_FORMAT,
-      version: RUN_VERSION,
-      createdAt: new Date().toISOString(),
-      backend: o.backend,
-      seed: o.seed ?? 0,
-      data: absoluteDataSpec(spec, o.data),
-      nSamples: ds.n,
-      sampleShape: ds.sampleShape,
-      classNames: ds.classNames,
-      features: o.features,
-      featureLayer: extractor.layer,
-      featureDim: extractor.featureDim,
-      featureNetwork: features.network,
-      normal: mask ? o.normal! : null,
-      svm: {
-        kernel: svm.kernel,
-        nu: o.nu,
-        gammaOption: o.gamma,
-        gamma: svm.gamma,
-        rho: svm.rho,
-        nFit: fitted.n,
-        nSupport: svm.nSupport,
-        fitSeconds: svm.fitSeconds,
-        threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * fitted.n),
-      },
-      rocAuc: auc,
-      nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
-    };
-    await writeDirAtomic(o.out, CONFIG_FILE, async (dir) => {
-      if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
-      svm.save(join(dir, OCSVM_FILE));
-      await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));
-      await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
-    });
-    return { config, decision, dataset: ds };
-  } finally {
-    features.extractor.dispose();
-    features.model?.dispose();
-  }
+  const modelPath = o.features.startsWith('model:') ? [o.features.slice('model:'.length)] : [];
+  return writeDirAtomic(
+    o.out,
+    'run',
+    async (dir) => {
+      progress.stage(`loading ${o.data}`);
+      const loaded = loadDataset(spec);
+      const mask = o.normal && o.normal.length > 0 ? normalMask(loaded, o.normal) : null;
+      const features = await makeFeatures(loaded, o, progress);
+      try {
+        const { extractor, dataset: ds } = features;
+        const phi = await extractAll(extractor, ds, progress);
+        const fitted = fitRows(phi, extractor.featureDim, mask);
+        const warning = largeFitWarning(fitted.n);
+        if (warning) progress.note(warning);
+        progress.stage(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features`);
+        svm.fit(fitted);
+        const threshold = outliernessThreshold(svm.gamma, svm.rho, o.nu * fitted.n);
+        const decision = await scoreAll(svm, phi, extractor.featureDim, progress);
+        if (Number.isNaN(threshold) || decision.some((v) => !Number.isFinite(v)))
+          throw new UserError(
+            `the one-class SVM gave non-finite scores with γ = ${svm.gamma} on these ${fitted.d} features; use --gamma scale or a value nearer to it`,
+          );
+        const auc =
+          mask && mask.includes(0)
+            ? rocAuc(
+                Float64Array.from(decision, (v) => -v),
+                Array.from(mask, (m) => m === 0),
+              )
+            : null;
+        const config: RunConfig = {
+          format: RUN_FORMAT,
+          version: RUN_VERSION,
+          createdAt: new Date().toISOString(),
+          backend: o.backend,
+          seed: o.seed ?? 0,
+          data: absoluteDataSpec(spec, o.data),
+          nSamples: ds.n,
+          sampleShape: ds.sampleShape,
+          classNames: ds.classNames,
+          features: o.features,
+          featureLayer: extractor.layer,
+          featureDim: extractor.featureDim,
+          featureNetwork: features.network,
+          normal: mask ? o.normal! : null,
+          svm: {
+            kernel: svm.kernel,
+            nu: o.nu,
+            gammaOption: o.gamma,
+            gamma: svm.gamma,
+            rho: svm.rho,
+            nFit: fitted.n,
+            nSupport: svm.nSupport,
+            fitSeconds: svm.fitSeconds,
+            threshold,
+          },
+          rocAuc: auc,
+          nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
+        };
+        progress.stage(`writing the run`);
+        if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
+        svm.save(join(dir, OCSVM_FILE));
+        await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));
+        await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+        return { config, decision, dataset: ds };
+      } finally {
+        features.extractor.dispose();
+        features.model?.dispose();
+      }
+    },
+    { inputs: [...dataSpecPaths(spec), ...modelPath] },
+  );
 }
