@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { checkOutputFolder } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
+import { parseShard } from '../run/shard.ts';
 import { parseCount, parseIndexList } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
@@ -24,6 +25,7 @@ export function register(program: Command): void {
       '--compress <k>',
       'explain with k k-means prototypes in place of the support vectors (faster on large runs; the change of o(x) is reported)',
     )
+    .option('--shard <i/k>', 'explain only slice i of k (0 ≤ i < k) of the chosen samples: a partial output for merge')
     .requiredOption(
       '--out <dir>',
       'folder to write (one sub-folder per method; a new or empty folder, or an earlier explain output)',
@@ -35,6 +37,7 @@ export function register(program: Command): void {
       const steps = parseCount(o.igSteps, '--ig-steps');
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       checkOutputFolder(o.out, 'explanations', { inputs: [dir] });
       const { progress } = await startRuntime(program);
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
@@ -54,6 +57,7 @@ export function register(program: Command): void {
         gradientSteps: steps,
         upscale,
         compress,
+        shard,
         progress,
       });
       const { compression } = result;

@@ -9,6 +9,6 @@ export function register(program: Command): void {
     .action(async (parts: string[], o) => {
       const { mergeRun } = await import('../run/merge-run.ts');
       const result = await mergeRun(parts, o.out);
-      console.log(`${result.parts} parts of '${result.command}' (${result.total} items) merged into ${o.out}`);
+      console.log(`${result.parts} parts of '${result.command}' merged into ${o.out}`);
     });
 }

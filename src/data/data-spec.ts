@@ -160,7 +160,7 @@ export function openSamples(spec: string | DataSpec): SampleSource {
   const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
   switch (parsed.kind) {
     case 'mnist':
-      return datasetSource(loadDataset(parsed));
+      return datasetSource(loadDataset(parsed), [0, 1]);
     case 'png':
       return openPngFolder(parsed.dir);
     case 'csv':

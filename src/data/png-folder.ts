@@ -109,6 +109,7 @@ export function openPngFolder(dir: string): SampleSource {
     sampleShape: [height, width, channels],
     labels: labels ? Int32Array.from(labels) : null,
     classNames,
+    valueRange: [0, 1],
     read(from, to) {
       checkRange(from, to, files.length);
       const x = new Float32Array((to - from) * size);

@@ -15,8 +15,25 @@ export interface SampleSource {
   /** class index per sample, or null without labels (n int32: small beside the samples) */
   readonly labels: Int32Array | null;
   readonly classNames: string[];
+  /** bounds every value is known to lie in without reading the data (PNG bytes / 255, MNIST: [0, 1]), if any */
+  readonly valueRange?: readonly [number, number];
   /** samples [from, to), row-major, a fresh array */
   read(from: number, to: number): Float32Array;
+}
+
+/** The same samples read as `sampleShape` (same size: e.g. CSV rows as the images a run was trained on). */
+export function reshapedSource(source: SampleSource, sampleShape: readonly number[]): SampleSource {
+  if (sampleShape.reduce((a, b) => a * b, 1) !== sampleSize(source))
+    throw new RangeError(`samples of shape [${source.sampleShape}] cannot be read as [${sampleShape}]`);
+  return {
+    source: source.source,
+    n: source.n,
+    sampleShape: [...sampleShape],
+    labels: source.labels,
+    classNames: source.classNames,
+    valueRange: source.valueRange,
+    read: (from, to) => source.read(from, to),
+  };
 }
 
 export function checkRange(from: number, to: number, n: number): void {
@@ -25,7 +42,7 @@ export function checkRange(from: number, to: number, n: number): void {
 }
 
 /** A data set already in memory, as a source. */
-export function datasetSource(ds: Dataset): SampleSource {
+export function datasetSource(ds: Dataset, valueRange?: readonly [number, number]): SampleSource {
   const size = sampleSize(ds);
   return {
     source: ds.source,
@@ -33,6 +50,7 @@ export function datasetSource(ds: Dataset): SampleSource {
     sampleShape: ds.sampleShape,
     labels: ds.labels,
     classNames: ds.classNames,
+    valueRange,
     read(from, to) {
       checkRange(from, to, ds.n);
       return ds.x.slice(from * size, to * size);

@@ -59,7 +59,7 @@ function meanAndStd(values: number[]): { mean: number; std: number } {
 }
 
 /** One curve from per-sample score rows (the same statistics pixelFlipping reports). */
-function curveOf(method: string, fractions: number[], perSample: number[][]): FlippingCurve {
+export function curveOf(method: string, fractions: number[], perSample: number[][]): FlippingCurve {
   const n = perSample.length;
   const mean = fractions.map((_, s) => perSample.reduce((a, row) => a + row[s], 0) / n);
   const meanNormalized = fractions.map((_, s) => perSample.reduce((a, row) => a + row[s] / row[0], 0) / n);

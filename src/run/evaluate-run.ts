@@ -7,6 +7,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { mapShape, sampleSize } from '../data/dataset.ts';
+import { batchesOf } from '../data/sample-source.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
@@ -18,6 +19,9 @@ import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 
 export { REFERENCE_KINDS, parseReference, type ReferenceKind };
 
+/** Samples per pixelFlipping call (each with its own random-floor seed, seed + part): the unit of a shard. */
+export const SAMPLES_PER_PART = 10;
+
 export interface FlipSettings {
   reference: ReferenceKind;
   /** side of the flipped square patches (default 2) */
@@ -26,17 +30,18 @@ export interface FlipSettings {
   steps?: number;
   /** seed of the random floor (default 0) */
   seed?: number;
-  /** samples per pixelFlipping call (default 10): the progress granularity */
+  /** samples per pixelFlipping call (default SAMPLES_PER_PART): the progress granularity */
   samplesPerPart?: number;
   onProgress?: (done: number) => void;
 }
 
-/** The mean image of the whole data set. */
+/** The mean image of the whole data set (read a batch at a time). */
 export function meanImage(explainer: RunExplainer): Float32Array {
   const { dataset } = explainer.run;
   const size = sampleSize(dataset);
   const sum = new Float64Array(size);
-  for (let i = 0; i < dataset.n; i++) for (let j = 0; j < size; j++) sum[j] += dataset.x[i * size + j];
+  for (const { x } of batchesOf(dataset, 4096))
+    for (let at = 0; at < x.length; at += size) for (let j = 0; j < size; j++) sum[j] += x[at + j];
   return Float32Array.from(sum, (s) => s / dataset.n);
 }
 
@@ -105,7 +110,10 @@ export async function evaluateOutlierExplanations(
     settings.explanations ??
     explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
   const score = onNetworkInput(explainer, (x) => explainer.network.forward(x));
-  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? SAMPLES_PER_PART).map((rows) => ({
+    rows,
+    score,
+  }));
   const flipping = await flip(explainer, indices, explanations, parts, settings);
   return { indices: [...indices], explanations, flipping };
 }
@@ -146,7 +154,7 @@ export async function evaluateClassifierExplanations(
   const parts: FlipPart[] = [];
   for (const c of [...new Set(explanation.predicted)].sort((a, b) => a - b)) {
     const rows = rowsOf(keep.length).filter((k) => explanation.predicted[k] === c);
-    for (const piece of chunks(rows, settings.samplesPerPart ?? 10))
+    for (const piece of chunks(rows, settings.samplesPerPart ?? SAMPLES_PER_PART))
       parts.push({ rows: piece, score: onNetworkInput(explainer, classLogit(network, c)) });
   }
   const flipping = await flip(explainer, explanation.indices, explanation.methods, parts, settings);

@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { sampleSize, type Dataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/data-spec.ts';
+import { sampleSize } from '../data/dataset.ts';
+import { openSamples } from '../data/data-spec.ts';
+import { reshapedSource, type SampleSource } from '../data/sample-source.ts';
 import { loadModel } from '../features/model-io.ts';
 import type { tf } from '../runtime/runtime.ts';
 import { OneClassSVM } from '../ocsvm/index.ts';
@@ -19,8 +20,11 @@ export interface OpenRun {
 }
 
 export interface OpenRunWithData extends OpenRun {
-  /** the data, its samples shaped as the run was trained (CSV rows may be images) */
-  dataset: Dataset;
+  /**
+   * the data, its samples shaped as the run was trained (CSV rows may be images), read on demand:
+   * CSV files and PNG folders are never held whole
+   */
+  dataset: SampleSource;
   /** the feature network (null for pixel features); the caller disposes it */
   featureModel: tf.LayersModel | null;
 }
@@ -87,13 +91,13 @@ export async function openRunModel(
 
 export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   const run = openRun(dir);
-  const loaded = loadDataset(run.config.data);
+  const loaded = openSamples(run.config.data);
   if (loaded.n !== run.config.nSamples || sampleSize(loaded) !== sampleSize(run.config)) {
     throw new UserError(
       `the data of run ${dir} (${run.config.data}) now has ${loaded.n} samples of shape [${loaded.sampleShape.join(', ')}], not ${run.config.nSamples} of shape [${run.config.sampleShape.join(', ')}]: it changed since training`,
     );
   }
-  const dataset = { ...loaded, sampleShape: [...run.config.sampleShape] };
+  const dataset = reshapedSource(loaded, run.config.sampleShape);
   if (!run.config.featureNetwork) return { ...run, dataset, featureModel: null };
   const featureModel = await loadModel(join(dir, FEATURES_DIR));
   try {

@@ -16,6 +16,8 @@ import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
 import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { UserError } from '../errors.ts';
+import { pickSamples } from '../data/sample-source.ts';
+import { fitSampleIndices } from './fit-sample.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
@@ -97,11 +99,11 @@ export class RunExplainer {
     return new RunExplainer(await openRunWithData(dir), options);
   }
 
-  /** The samples the SVM was fitted on: the normal classes, or all. */
+  /** The samples the SVM was fitted on: the normal classes, or all, or the --max-train subsample of them. */
   fitIndices(): number[] {
-    const { scores, config } = this.run;
-    const normal = config.normal ? new Set(config.normal) : null;
-    return scores.filter((s) => !normal || normal.has(s.label)).map((s) => s.index);
+    const { dataset, config } = this.run;
+    const normal = config.normal ? new Set(config.normal.map((name) => dataset.classNames.indexOf(name))) : null;
+    return fitSampleIndices(dataset.labels, dataset.n, normal, config.svm.maxTrain ?? null, config.seed);
   }
 
   /** Features φ(x) of the chosen samples (every sample by default), rows of the SVM's dimension. */
@@ -123,12 +125,9 @@ export class RunExplainer {
   /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
   readonly compositeOptions: CompositeOptions;
 
-  /** Pixels of the chosen samples, row-major. */
+  /** Pixels of the chosen samples, row-major (read from the data, only these). */
   inputs(indices: readonly number[]): Float32Array {
-    const size = sampleSize(this.run.dataset);
-    const out = new Float32Array(indices.length * size);
-    indices.forEach((i, k) => out.set(this.run.dataset.x.subarray(i * size, (i + 1) * size), k * size));
-    return out;
+    return pickSamples(this.run.dataset, indices).x;
   }
 
   /** The samples the SVM was fitted on and calls inliers (f(x) > 0), for the nearest-neighbour baseline. */

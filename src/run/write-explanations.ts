@@ -3,14 +3,18 @@
  * aside and renamed into place: inputs/ (images), one relevance folder per method, and
  * explain.json (the samples with o(x), decision and Σ R of OC-DTD).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
 import { writeFile } from 'node:fs/promises';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { mapShape } from '../data/dataset.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
 import type { OutlierMethodName } from '../neuralize/method-names.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
+import { SHARD_FILE, formatShardManifest, shardManifest, shardRange, type Shard } from './shard.ts';
 import { RunExplainer, type MethodMaps, type SupportCompression } from './run-explainer.ts';
+
+export const EXPLAIN_FILE = 'explain.json';
 
 export interface ExplainedSample {
   index: number;
@@ -68,7 +72,7 @@ export async function writeExplanationFiles(
     methods: results.map((r) => r.method),
     samples,
   };
-  await writeFile(join(dir, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFile(join(dir, EXPLAIN_FILE), JSON.stringify(summary, null, 2) + '\n');
   return samples;
 }
 
@@ -98,6 +102,8 @@ export interface ExplainRunOptions {
   upscale?: number;
   /** explain with this many k-means prototypes in place of the support vectors */
   compress?: number;
+  /** explain only this slice of the chosen samples, as a partial output for `merge` */
+  shard?: Shard;
   progress?: Progress;
 }
 
@@ -119,7 +125,13 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
       progress.stage(`opening run ${o.run}`);
       const explainer = await RunExplainer.open(o.run, { compress: o.compress });
       try {
-        const indices = o.select(explainer);
+        const chosen = o.select(explainer);
+        const { from, to } = o.shard ? shardRange(chosen.length, o.shard) : { from: 0, to: chosen.length };
+        if (from === to)
+          throw new UserError(
+            `--shard ${o.shard!.index}/${o.shard!.count}: only ${chosen.length} sample(s) to explain, none for this shard; use at most ${chosen.length} shards`,
+          );
+        const indices = chosen.slice(from, to);
         const methods = explainer.usableMethods(o.methods, (line) => progress.note(line));
         const results = await withSteps(
           progress,
@@ -138,6 +150,21 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
           composite: o.composite,
           upscale: o.upscale,
         });
+        if (o.shard) {
+          const job = {
+            run: resolve(o.run),
+            methods,
+            composite: o.composite,
+            gradientSteps: o.gradientSteps ?? null,
+            upscale: o.upscale ?? null,
+            compress: o.compress ?? null,
+            samples: chosen,
+          };
+          await writeFile(
+            join(dir, SHARD_FILE),
+            formatShardManifest(shardManifest('explain', o.shard, chosen.length, job)),
+          );
+        }
         return { samples, methods, threshold: explainer.run.config.svm.threshold, compression: explainer.compression };
       } finally {
         explainer.dispose();
