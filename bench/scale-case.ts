@@ -8,15 +8,12 @@
  * (its α and ρ must equal the two-thread ones); scoring all N on one thread and on two
  * (ParallelScorer, start-up timed apart). libsvm: libsvm-js 3.22 (WebAssembly) fit and predict.
  * Both: ν = 0.1, γ = scale, tol 1e-3. CPU seconds are the whole process's (all threads).
- * stream-fit / stream: scoring a CSV file read in batches, for the peak memory of scoring (see below).
+ * cli: one oc-explain command (train --max-train, score, explain on CSV files of n rows), for the
+ * peak memory of scoring and explaining.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { initRuntime } from '../src/runtime/runtime.ts';
-import { loadCsv } from '../src/data/csv.ts';
-import { openSamples } from '../src/data/data-spec.ts';
-import { pixelExtractor } from '../src/features/extractor.ts';
-import { scoreInBatches, startBatchScorer } from '../src/run/score-stream.ts';
 import { OneClassSVM, resolveGamma } from '../src/ocsvm/index.ts';
 import { ParallelScorer } from '../src/ocsvm/parallel-scorer.ts';
 import { SplitKernelRows } from '../src/ocsvm/split-kernel-rows.ts';
@@ -155,45 +152,19 @@ async function libsvm(): Promise<Record<string, unknown>> {
   return { fit: fit.time, nSV, rho, fitPeakMB: peakMB(), score: score.time };
 }
 
-/** stream-fit CSV MODEL: fit on a CSV file held in memory (the model that 'stream' scores with). */
-async function streamFit(): Promise<Record<string, unknown>> {
-  await initRuntime({ quiet: true });
-  const ds = loadCsv(file);
-  const svm = await new OneClassSVM({ nu: NU, tol: TOL }).fitParallel({ data: ds.x, n: ds.n, d: ds.sampleShape[0] });
-  svm.save(nText);
-  return { nSV: svm.nSupport };
-}
-
 /**
- * stream CSV MODEL OUT: score every row of a CSV file read in batches (openSamples), on two threads,
- * writing index,decision lines to OUT as they come: memory should not grow with the file.
+ * cli ARGS…: one oc-explain command run in this process (src/cli.ts main), for its time and peak
+ * memory (the CLI's own supervising parent process is left out).
  */
-async function stream(): Promise<Record<string, unknown>> {
-  await initRuntime({ quiet: true });
-  const svm = OneClassSVM.load(nText);
-  const scoring = await timed(async () => {
-    const source = openSamples(`csv:${file}`);
-    const scorer = await startBatchScorer(
-      svm,
-      { extractor: pixelExtractor(source.sampleShape), model: null },
-      source.n,
-      2,
-    );
-    const fd = openSync(dText, 'w');
-    try {
-      await scoreInBatches(source, scorer, (from, f) => {
-        writeSync(fd, Array.from(f, (v, k) => `${from + k},${v}\n`).join(''));
-      });
-    } finally {
-      closeSync(fd);
-      await scorer.close();
-    }
-    return source.n;
-  });
-  return { n: scoring.value, stream: scoring.time };
+async function cliCommand(): Promise<Record<string, unknown>> {
+  const { main } = await import('../src/cli.ts');
+  const args = process.argv.slice(3);
+  const run = await timed(() => main(args));
+  if (run.value !== 0) throw new Error(`oc-explain ${args.join(' ')}: exit code ${run.value}`);
+  return { command: args[0], time: run.time };
 }
 
-const roles: Record<string, () => Promise<Record<string, unknown>>> = { ours, libsvm, 'stream-fit': streamFit, stream };
+const roles: Record<string, () => Promise<Record<string, unknown>>> = { ours, libsvm, cli: cliCommand };
 const result = roles[role] ? await roles[role]() : null;
 if (!result) throw new Error(`scale-case: role must be one of ${Object.keys(roles).join(', ')}, got '${role}'`);
 console.log(JSON.stringify({ ...result, peakMB: peakMB() }));

@@ -13,10 +13,11 @@
  *   options: --sizes 10000,50000  --features pixels,cnn  --libsvm-cap SECONDS  --cap SECONDS (ours)
  *            --one-thread-fit-max N (also fit on one thread up to this n; default 20000, 0 = never)
  *            --cache-mb MB (our row cache; default: half the available memory)
- *            --no-stream (skip scoring CSV files read in batches)
+ *            --no-stream (skip the CLI on CSV files)  --stream-sizes 10000,100000 (default: --sizes)
  *
- * Last, the peak memory of scoring: CSV files of n rows (pixels as bytes) scored by a model fitted
- * on the first 10,000, read in batches of 4,096 (src/run/score-stream.ts).
+ * Last, the CLI on CSV files of n rows (pixels as bytes): train --max-train 5000 (the fit stays
+ * the same size), score every row (read in batches of 4,096) and explain the top 20, each command
+ * in its own process for its time and peak memory: scoring and explaining should not grow with n.
  *
  * Every measurement runs in its own child process (bench/scale-case.ts), so that its peak memory
  * (maxRSS) is its own and a run over the cap can be stopped. libsvm-js is not run again at a larger
@@ -47,6 +48,7 @@ const libsvmCap = Number(option('libsvm-cap') ?? (quick ? 180 : 1200));
 const ourCap = Number(option('cap') ?? 3600);
 const oneThreadFitMax = Number(option('one-thread-fit-max') ?? 20000);
 const cacheMB = option('cache-mb');
+const streamSizes = (option('stream-sizes') ?? sizes.join(',')).split(',').map(Number);
 const maxN = Math.max(...sizes);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -162,17 +164,39 @@ function writePixelCsv(path: string, n: number): void {
   }
 }
 
-const streamRows: Array<{ n: number; run: CaseRun }> = [];
+/** train --max-train, score and explain through the CLI on CSV files of n rows: time and peak memory */
+const STREAM_MAX_TRAIN = 5000;
+const streamRows: Array<{ n: number; train: CaseRun; score: CaseRun; explain: CaseRun }> = [];
 if (!process.argv.includes('--no-stream')) {
   const csv = (n: number) => join(OUT, `pixels-${n}.csv`);
-  for (const n of [...new Set([10000, ...sizes])]) if (!existsSync(csv(n))) writePixelCsv(csv(n), n);
-  const model = join(OUT, 'stream-model.json');
-  log('stream: fitting the model on the first 10,000 rows …');
-  const fit = await runCase(['stream-fit', csv(10000), model, ''], ourCap);
-  if (fit.error) throw new Error(`stream-fit: ${fit.error}`);
-  for (const n of sizes) {
-    log(`stream: scoring csv:${csv(n)} in batches …`);
-    streamRows.push({ n, run: await runCase(['stream', csv(n), model, join(OUT, `stream-scores-${n}.csv`)], ourCap) });
+  for (const n of streamSizes) {
+    if (!existsSync(csv(n))) writePixelCsv(csv(n), n);
+    const run = join(OUT, `cli-run-${n}`);
+    const cli = (...args: string[]) => runCase(['cli', ...args], ourCap);
+    log(`cli, n = ${n}: train --max-train ${STREAM_MAX_TRAIN}, score, explain …`);
+    const train = await cli(
+      'train',
+      '--data',
+      `csv:${csv(n)}`,
+      '--features',
+      'pixels',
+      '--max-train',
+      String(STREAM_MAX_TRAIN),
+      '--out',
+      run,
+    );
+    const score = await cli('score', run, '--out', join(OUT, `cli-score-${n}`));
+    const explain = await cli(
+      'explain',
+      run,
+      '--top',
+      '20',
+      '--method',
+      'ocdtd,sa,nn',
+      '--out',
+      join(OUT, `cli-explain-${n}`),
+    );
+    streamRows.push({ n, train, score, explain });
   }
   writeFileSync(join(OUT, 'results.json'), JSON.stringify({ sizes, libsvmCap, ourCap, results, streamRows }, null, 1));
 }
@@ -246,18 +270,30 @@ for (const kind of kinds) {
 if (streamRows.length) {
   lines.push(
     '',
-    '**Scoring a CSV file read in batches** (784 pixels as bytes, model fitted on the first 10,000 rows, two threads, batches of 4,096)',
+    `**The CLI on CSV files of n rows** (784 pixels as bytes; \`train --features pixels --max-train ${STREAM_MAX_TRAIN}\`, \`score\` every row, \`explain --top 20 --method ocdtd,sa,nn\`; seconds / peak MB of each command's process)`,
     '',
-    '| n | CSV file MB | scoring, s | rows/s | peak MB |',
+    '| n | CSV file MB | train --max-train | score (batches of 4,096) | explain top 20 |',
     '|---|---|---|---|---|',
   );
-  for (const { n, run } of streamRows) {
-    const t = wall(run.result, 'stream');
+  const cell = (run: CaseRun) =>
+    run.error
+      ? 'failed'
+      : run.overCap
+        ? `> ${ourCap} s`
+        : `${s(wall(run.result, 'time'))} s / ${mb(run.result?.peakMB)} MB`;
+  for (const { n, train, score, explain } of streamRows) {
     const size = statSync(join(OUT, `pixels-${n}.csv`)).size / 2 ** 20;
     lines.push(
-      `| ${n.toLocaleString('en')} | ${Math.round(size)} | ${s(t)} | ${t ? Math.round(n / t).toLocaleString('en') : '–'} | ${run.error ? 'failed' : mb(run.result?.peakMB)} |`,
+      `| ${n.toLocaleString('en')} | ${Math.round(size)} | ${cell(train)} | ${cell(score)} | ${cell(explain)} |`,
     );
   }
+  for (const { n, train, score, explain } of streamRows)
+    for (const [what, run] of [
+      ['train', train],
+      ['score', score],
+      ['explain', explain],
+    ] as const)
+      if (run.error) lines.push(`- cli, n = ${n}, ${what}: ${run.error}`);
 }
 console.log(lines.join('\n'));
 writeFileSync(join(OUT, 'results.md'), lines.join('\n') + '\n');

@@ -80,10 +80,10 @@ describe('--shard i/k and merge', () => {
     expect(readFileSync(join(root, 'score', 'scores.csv'), 'utf8')).toBe(readFileSync(join(run, 'scores.csv'), 'utf8'));
   });
 
-  it('explain: two parts merge into the one-process folder (NPY, JSON, heat maps, inputs)', async () => {
+  it('explain: two parts (one with OC-DTD on two threads) merge into the one-process folder (NPY, JSON, heat maps, inputs)', async () => {
     const args = ['explain', run, '--top', '5', '--method', 'ocdtd,gi,nn'];
     await ok(...args, '--out', join(root, 'explain'));
-    await ok(...args, '--shard', '1/2', '--out', join(root, 'explain-1'));
+    await ok(...args, '--shard', '1/2', '--threads', '2', '--out', join(root, 'explain-1'));
     await ok(...args, '--shard', '0/2', '--out', join(root, 'explain-0'));
     await ok('merge', join(root, 'explain-0'), join(root, 'explain-1'), '--out', join(root, 'explain-merged'));
     expectSameTree(join(root, 'explain-merged'), join(root, 'explain'));

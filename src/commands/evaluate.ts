@@ -8,7 +8,7 @@ import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
 import { SHARD_FILE, formatShardManifest, parseShard, shardManifest, shardRange } from '../run/shard.ts';
 import type { EvaluationHead } from '../run/evaluation-output.ts';
-import { parseCount, parseIndexList } from './options.ts';
+import { parseCount, parseIndexList, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export const DEFAULT_CLASSIFIER_METHODS =
@@ -52,6 +52,11 @@ export function register(program: Command): void {
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--seed <n>', 'seed of the random floor', '0')
     .option('--json', 'print JSON instead of the area table')
+    .option(
+      '--threads <n>',
+      "OC-DTD on 1 or 2 threads, or auto (two when the work pays for the worker's start-up)",
+      'auto',
+    )
     .option('--out <dir>', "also write evaluation.json (the JSON with every sample's curve) into this folder")
     .option(
       '--shard <i/k>',
@@ -74,6 +79,7 @@ export function register(program: Command): void {
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
       };
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+      const threads = parseThreads(o.threads);
       if (shard && o.out === undefined) throw new UserError('--shard writes a partial output: give --out too');
       if (shard && classifier)
         throw new UserError('--shard works for outlier explanations; --classifier evaluations run in one process');
@@ -152,6 +158,7 @@ export function register(program: Command): void {
               explainer.explain(indices, methods, {
                 composite: o.composite,
                 gradient: settings.gradient,
+                threads,
                 onProgress: update,
               }),
             'sample × method',

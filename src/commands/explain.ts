@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import { checkOutputFolder } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import { parseShard } from '../run/shard.ts';
-import { parseCount, parseIndexList } from './options.ts';
+import { parseCount, parseIndexList, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
@@ -25,6 +25,11 @@ export function register(program: Command): void {
       '--compress <k>',
       'explain with k k-means prototypes in place of the support vectors (faster on large runs; the change of o(x) is reported)',
     )
+    .option(
+      '--threads <n>',
+      "OC-DTD on 1 or 2 threads, or auto (two when the work pays for the worker's start-up)",
+      'auto',
+    )
     .option('--shard <i/k>', 'explain only slice i of k (0 ≤ i < k) of the chosen samples: a partial output for merge')
     .requiredOption(
       '--out <dir>',
@@ -38,6 +43,7 @@ export function register(program: Command): void {
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+      const threads = parseThreads(o.threads);
       checkOutputFolder(o.out, 'explanations', { inputs: [dir] });
       const { progress } = await startRuntime(program);
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
@@ -58,6 +64,7 @@ export function register(program: Command): void {
         upscale,
         compress,
         shard,
+        threads,
         progress,
       });
       const { compression } = result;

@@ -108,7 +108,7 @@ export async function evaluateOutlierExplanations(
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
   const explanations =
     settings.explanations ??
-    explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
+    (await explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient }));
   const score = onNetworkInput(explainer, (x) => explainer.network.forward(x));
   const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? SAMPLES_PER_PART).map((rows) => ({
     rows,

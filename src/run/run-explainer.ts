@@ -14,10 +14,18 @@ import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
 import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
-import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { outlierRelevance, perPixelRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { OcdtdPool } from '../neuralize/ocdtd-pool.ts';
+import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { UserError } from '../errors.ts';
 import { pickSamples } from '../data/sample-source.ts';
 import { fitSampleIndices } from './fit-sample.ts';
+import {
+  SECONDS_PER_DEEP_OCDTD_SAMPLE,
+  SECONDS_PER_OCDTD_SAMPLE,
+  twoThreadsPay,
+  type ThreadChoice,
+} from './threads.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
@@ -28,6 +36,8 @@ export interface ExplainOptions {
   batchSize?: number;
   /** samples × methods done so far, after each method of each batch */
   onProgress?: (done: number) => void;
+  /** OC-DTD on two threads (OcdtdPool): 1, 2, or 'auto' (default: when the work pays for the worker's start-up) */
+  threads?: ThreadChoice;
 }
 
 /** Methods that look at the image itself, not the model: they need samples of shape [H, W, C]. */
@@ -69,6 +79,9 @@ export class RunExplainer {
   /** data-set index of every row of `nearest` */
   private inlierIndices: number[] = [];
 
+  /** the SVM that is explained (the run's, or its compressed stand-in) */
+  private readonly model: OcsvmLike;
+
   /** with the `compress` option: what replacing the support vectors by prototypes changed */
   readonly compression: SupportCompression | null = null;
 
@@ -89,6 +102,7 @@ export class RunExplainer {
         trainingSamples: fitted.length,
       };
     }
+    this.model = model;
     this.neuralized = neuralize(model);
     this.inputShape = this.classifier ? [...this.classifier.inputShape] : [...run.dataset.sampleShape];
     this.network = this.neuralized.network(this.featureNetwork, this.inputShape);
@@ -195,11 +209,23 @@ export class RunExplainer {
     return perPixelMaps(maps, n, this.run.dataset.sampleShape);
   }
 
-  explain(
+  /**
+   * OC-DTD of `n` samples on two threads when that pays (run/threads.ts) and the composite's options
+   * can cross to a worker (numbers: images; vector data's per-feature bounds are tensors); else null.
+   */
+  private async ocdtdPool(n: number, threads: ThreadChoice | undefined): Promise<OcdtdPool | null> {
+    const { low, high } = this.compositeOptions;
+    if (low instanceof tf.Tensor || high instanceof tf.Tensor) return null;
+    const perSample = this.featureNetwork ? SECONDS_PER_DEEP_OCDTD_SAMPLE : SECONDS_PER_OCDTD_SAMPLE;
+    if (!twoThreadsPay(n * perSample, threads)) return null;
+    return OcdtdPool.start(this.model, { features: this.featureNetwork, inputShape: this.inputShape });
+  }
+
+  async explain(
     indices: readonly number[],
     methods: readonly OutlierMethodName[],
     options: ExplainOptions = {},
-  ): MethodMaps[] {
+  ): Promise<MethodMaps[]> {
     const unusable = methods.filter((m) => !this.imageData && IMAGE_ONLY_METHODS.includes(m));
     if (unusable.length > 0)
       throw new UserError(`${unusable.join(', ')} needs images; the samples of run ${this.run.dir} are vectors`);
@@ -217,31 +243,43 @@ export class RunExplainer {
       gradient: options.gradient,
       nearestInlier: methods.includes('nn') ? this.nearestInlier() : undefined,
     };
+    const pool = methods.includes('ocdtd') ? await this.ocdtdPool(indices.length, options.threads) : null;
+    const poolOptions = pool ? (this.compositeOptions as PlainCompositeOptions) : {};
     let done = 0;
-    for (let start = 0; start < indices.length; start += batchSize) {
-      const batch = indices.slice(start, start + batchSize);
-      const x = this.tensorOf(batch);
-      try {
-        // o(x) once per batch: every method explains the same outputs
-        const o = this.network.forward(x);
-        const outlierness = o.dataSync();
-        o.dispose();
-        results.forEach((result) => {
-          // image-only methods see the image, whatever shape the network takes it in
-          const input = IMAGE_ONLY_METHODS.includes(result.method)
-            ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
-            : x;
-          const relevance = outlierRelevance(result.method, ctx, input);
-          if (input !== x) input.dispose();
-          result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
-          result.outlierness.set(outlierness, start);
-          relevance.dispose();
-          done += batch.length;
-          options.onProgress?.(done);
-        });
-      } finally {
-        x.dispose();
+    try {
+      for (let start = 0; start < indices.length; start += batchSize) {
+        const batch = indices.slice(start, start + batchSize);
+        const x = this.tensorOf(batch);
+        try {
+          // o(x) once per batch: every method explains the same outputs
+          const o = this.network.forward(x);
+          const outlierness = o.dataSync();
+          o.dispose();
+          for (const result of results) {
+            // image-only methods see the image, whatever shape the network takes it in
+            const input = IMAGE_ONLY_METHODS.includes(result.method)
+              ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
+              : x;
+            const relevance =
+              pool && result.method === 'ocdtd'
+                ? perPixelRelevance(
+                    (await pool.explain(input, { composite: options.composite, compositeOptions: poolOptions }))
+                      .relevance,
+                  )
+                : outlierRelevance(result.method, ctx, input);
+            if (input !== x) input.dispose();
+            result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
+            result.outlierness.set(outlierness, start);
+            relevance.dispose();
+            done += batch.length;
+            options.onProgress?.(done);
+          }
+        } finally {
+          x.dispose();
+        }
       }
+    } finally {
+      await pool?.close();
     }
     return results;
   }

@@ -12,6 +12,7 @@ import { writeDirAtomic } from '../io/output-folder.ts';
 import type { OutlierMethodName } from '../neuralize/method-names.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import { SHARD_FILE, formatShardManifest, shardManifest, shardRange, type Shard } from './shard.ts';
+import type { ThreadChoice } from './threads.ts';
 import { RunExplainer, type MethodMaps, type SupportCompression } from './run-explainer.ts';
 
 export const EXPLAIN_FILE = 'explain.json';
@@ -104,6 +105,8 @@ export interface ExplainRunOptions {
   compress?: number;
   /** explain only this slice of the chosen samples, as a partial output for `merge` */
   shard?: Shard;
+  /** OC-DTD on 1 or 2 threads, or 'auto' (two when the work pays for the worker's start-up) */
+  threads?: ThreadChoice;
   progress?: Progress;
 }
 
@@ -141,6 +144,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
             explainer.explain(indices, methods, {
               composite: o.composite,
               gradient: { steps: o.gradientSteps },
+              threads: o.threads,
               onProgress: update,
             }),
           'sample × method',
