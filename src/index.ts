@@ -27,6 +27,7 @@ export {
   type PlantOptions,
   type PlantedAnomalies,
 } from './data/planted-anomalies.ts';
+export { loadMaskFolder, parseMaskSpec, type SampleMasks } from './data/mask-folder.ts';
 
 // features
 export {
@@ -62,7 +63,11 @@ export { ParallelScorer } from './ocsvm/parallel-scorer.ts';
 // explanation engine
 export {
   ExplainableNetwork,
+  NETWORK_INPUT,
+  isJoin,
   type ExplainableLayer,
+  type JoinLayer,
+  type NetworkLayer,
   type LayerKind,
   type RelevanceContext,
   type Tensor,
@@ -89,6 +94,8 @@ export {
 } from './explain/gradient-methods.ts';
 export { compositeOptionsForData, disposeBounds } from './explain/data-bounds.ts';
 export { fromLayersModel, SUPPORTED_LAYER_CLASSES } from './explain/from-layers-model.ts';
+export { readOnnxNetwork, fromOnnxModel, SUPPORTED_ONNX_OPERATORS } from './explain/onnx/from-onnx.ts';
+export { decodeOnnx, readOnnxFile, type OnnxModel } from './explain/onnx/onnx-file.ts';
 export {
   explainClassifier,
   explainClassifierSamples,
@@ -115,6 +122,18 @@ export { type OcsvmLike } from './neuralize/ocsvm-like.ts';
 export { ocdtd, type OcdtdOptions, type OcdtdResult } from './neuralize/ocdtd.ts';
 export { OcdtdPool } from './neuralize/ocdtd-pool.ts';
 export {
+  parseOcdtdVariant,
+  variantLabel,
+  OCDTD_VARIANT_NAMES,
+  OCDTD_VARIANT_DESCRIPTIONS,
+  DEFAULT_OCDTD_VARIANT,
+  DEEP_PATHS,
+  type OcdtdVariant,
+  type OcdtdVariantName,
+  type DeepPath,
+} from './neuralize/ocdtd-variant-names.ts';
+export { variantLayers, variantNetwork, type VariantSources, type VariantNetwork } from './neuralize/ocdtd-variants.ts';
+export {
   explainOutliers,
   outlierRelevance,
   OUTLIER_METHOD_NAMES,
@@ -131,11 +150,15 @@ export {
   pixelFlipping,
   normalizedArea,
   areaTable,
+  FLIP_NORMALIZATIONS,
+  type FlipNormalization,
   type PixelFlippingOptions,
   type PixelFlippingResult,
   type FlipReference,
 } from './metrics/pixel-flipping.ts';
 export { rocAuc } from './metrics/roc-auc.ts';
+export { pixelAuc, topMaskPrecision, localisationScores, type LocalisationScores } from './metrics/localization.ts';
+export { gaussianBlur } from './metrics/blur.ts';
 
 // report
 export { renderReportHtml, writeReport, type ReportOptions } from './report/report.ts';

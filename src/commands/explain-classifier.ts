@@ -105,7 +105,10 @@ export function register(program: Command): void {
     .description(
       'explain the logit of a trained classifier for chosen samples, pixel by pixel, with LRP and gradient methods',
     )
-    .requiredOption('--model <path>', 'tfjs layers model (folder with model.json, or the model.json)')
+    .requiredOption(
+      '--model <path>',
+      'an .onnx file (PyTorch, Keras) or a tfjs layers model (folder with model.json, or the model.json)',
+    )
     .requiredOption('--data <spec>', 'data set, e.g. mnist, mnist:0,6, png:DIR, csv:FILE[,shape=HxW[xC]]')
     .option('--index <list>', 'sample indices to explain, e.g. 0,5,17')
     .option('--first <n>', 'explain samples 0…n−1')

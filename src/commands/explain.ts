@@ -3,7 +3,8 @@ import { UserError } from '../errors.ts';
 import { checkOutputFolder } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import { parseShard } from '../run/shard.ts';
-import { parseCount, parseIndexList, parseThreads } from './options.ts';
+import { variantLabel } from '../neuralize/ocdtd-variant-names.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
@@ -19,6 +20,7 @@ export function register(program: Command): void {
       OUTLIER_METHOD_NAMES.join(','),
     )
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
+    .option(OCDTD_OPTION.flags, OCDTD_OPTION.description, OCDTD_OPTION.default)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
     .option(
@@ -40,6 +42,7 @@ export function register(program: Command): void {
       const methods = parseOutlierMethodList(o.method, '--method');
       const top = parseCount(o.top ?? '20', '--top');
       const steps = parseCount(o.igSteps, '--ig-steps');
+      const variant = parseOcdtdOption(o.ocdtd);
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
@@ -60,6 +63,7 @@ export function register(program: Command): void {
             ? parseIndexList(o.index, '--index', run.dataset.n)
             : topOutliers(run.scores, top).map((s) => s.index),
         composite: o.composite,
+        ocdtd: variant,
         gradientSteps: steps,
         upscale,
         compress,
@@ -75,14 +79,18 @@ export function register(program: Command): void {
             `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
         );
       }
+      // a variant explains its own output (o₋, o_κ, the hull distance, …): shown beside the SVM's o(x)
+      const other = variant.name !== 'plain';
       const rows = result.samples.map((s) => [
         String(s.index),
         s.label ?? '',
         s.outlierness.toPrecision(6),
         s.decision.toExponential(4),
+        ...(other ? [s.explained === null ? '' : s.explained.toPrecision(6)] : []),
         s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
       ]);
-      console.log(textTable(['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'], rows));
+      const explainedHeader = other ? [`explained (${variantLabel(variant)})`] : [];
+      console.log(textTable(['index', 'label', 'o(x)', 'decision', ...explainedHeader, 'Σ R (OC-DTD)'], rows));
       console.log(
         `θ = ${result.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${result.methods.length} method(s) written to ${o.out}`,
       );

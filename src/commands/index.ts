@@ -11,6 +11,7 @@ import { register as report } from './report.ts';
 import { register as demo } from './demo.ts';
 import { register as score } from './score.ts';
 import { register as merge } from './merge.ts';
+import { register as benchmark } from './benchmark.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
 export const commands: Array<(program: Command) => void> = [
@@ -26,4 +27,5 @@ export const commands: Array<(program: Command) => void> = [
   clusters,
   report,
   demo,
+  benchmark,
 ];

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train the features, fit the one-class SVM on them and score every sample')
     .requiredOption('--data <spec>', 'mnist, mnist:0,6, png:DIR or csv:FILE[,label=last][,shape=HxW[xC]]')
-    .option('--features <kind>', 'pixels, cnn, mlp or model:PATH', 'cnn')
+    .option('--features <kind>', 'pixels, cnn, mlp or model:PATH (an .onnx file or a tfjs layers model)', 'cnn')
     .option(
       '--layer <name>',
       'layer of the network whose activations are the features (default: the last hidden ReLU layer)',

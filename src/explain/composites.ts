@@ -5,7 +5,7 @@
  */
 import { UserError } from '../errors.ts';
 import { COMPOSITE_NAMES, type CompositeKey } from './method-names.ts';
-import type { ExplainableLayer, ExplainableNetwork, Tensor } from './network.ts';
+import type { ExplainableNetwork, NetworkLayer, Tensor } from './network.ts';
 import {
   alphaBetaRule,
   epsilonRule,
@@ -34,7 +34,7 @@ const WEIGHTED_KINDS = new Set(['dense', 'conv2d']);
 /** The rule of every layer of `network` under `composite` (undefined: the layer's default). */
 export function assignRules(network: ExplainableNetwork, composite: Composite): (Rule | undefined)[] {
   const firstWeighted = network.layers.findIndex((l) => WEIGHTED_KINDS.has(l.kind));
-  return network.layers.map((layer: ExplainableLayer, index) => {
+  return network.layers.map((layer: NetworkLayer, index) => {
     if (composite.byName && Object.hasOwn(composite.byName, layer.name)) return composite.byName[layer.name];
     if (index === firstWeighted && composite.first) return composite.first;
     return composite.byKind?.[layer.kind];

@@ -245,6 +245,15 @@ function integratedGradients(f: ScalarFunction, x: tf.Tensor, options: GradientO
   return { relevance, completenessError: completenessError.dataSync() as Float32Array };
 }
 
+/**
+ * The standard normal noise of SmoothGrad's noisy copy number `copy` (before scaling by σ): one
+ * seed per copy, so that it does not depend on how copies are chunked; never seed 0, which tfjs
+ * reads as "no seed".
+ */
+export function smoothGradNoise(shape: readonly number[], copy: number, seed: number = DEFAULTS.seed): tf.Tensor {
+  return tf.randomNormal([...shape], 0, 1, 'float32', seed * 1_000_003 + copy + 1);
+}
+
 function smoothGrad(f: ScalarFunction, x: tf.Tensor, options: GradientOptions): tf.Tensor {
   const copies = options.samples ?? DEFAULTS.samples;
   const variant = options.variant ?? DEFAULTS.variant;
@@ -256,10 +265,7 @@ function smoothGrad(f: ScalarFunction, x: tf.Tensor, options: GradientOptions): 
   const sigma = tf.mul(range, options.noiseLevel ?? DEFAULTS.noiseLevel);
   const transform = (g: tf.Tensor) => (variant === 'squared' ? tf.square(g) : variant === 'input' ? tf.mul(g, x) : g);
   const sum = accumulate(copies, copiesPerChunk, (start, end) => {
-    // One seed per copy, so the noise does not depend on how copies are chunked.
-    const noise = Array.from({ length: end - start }, (_, j) =>
-      tf.randomNormal(x.shape, 0, 1, 'float32', seed * 1_000_003 + start + j),
-    );
+    const noise = Array.from({ length: end - start }, (_, j) => smoothGradNoise(x.shape, start + j, seed));
     const points = tf.add(tf.expandDims(x, 0), tf.mul(tf.expandDims(sigma, 0), tf.stack(noise)));
     return summedGradients(f, points, transform);
   });

@@ -29,7 +29,8 @@ export type OutputFormat =
   | 'classifier-explanations'
   | 'feature-network'
   | 'relevance-maps'
-  | 'demo';
+  | 'demo'
+  | 'benchmark';
 
 export interface OutputMarker {
   tool: typeof TOOL_NAME;
@@ -100,6 +101,7 @@ const FORMAT_NAMES: Record<OutputFormat, string> = {
   'feature-network': 'a feature network',
   'relevance-maps': 'relevance maps',
   demo: 'a demo',
+  benchmark: 'an anomaly benchmark',
 };
 
 /**

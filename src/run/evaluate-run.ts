@@ -7,10 +7,12 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { mapShape, sampleSize } from '../data/dataset.ts';
-import { batchesOf } from '../data/sample-source.ts';
+import { batchesOf, type SampleSource } from '../data/sample-source.ts';
+import type { ThreadChoice } from './threads.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import type { OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../metrics/pixel-flipping.ts';
 import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
@@ -35,9 +37,8 @@ export interface FlipSettings {
   onProgress?: (done: number) => void;
 }
 
-/** The mean image of the whole data set (read a batch at a time). */
-export function meanImage(explainer: RunExplainer): Float32Array {
-  const { dataset } = explainer.run;
+/** The mean image of a data set (the whole run's, or a benchmark setting's), read a batch at a time. */
+export function meanImage(dataset: SampleSource): Float32Array {
   const size = sampleSize(dataset);
   const sum = new Float64Array(size);
   for (const { x } of batchesOf(dataset, 4096))
@@ -48,7 +49,7 @@ export function meanImage(explainer: RunExplainer): Float32Array {
 /** What a flipped pixel of each chosen sample becomes. */
 export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indices: readonly number[]): FlipReference {
   if (kind === 'zero') return { kind: 'zero' };
-  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer) };
+  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer.run.dataset) };
   return { kind: 'nearest', images: explainer.nearestInlierImages(indices) };
 }
 
@@ -103,12 +104,24 @@ export async function evaluateOutlierExplanations(
   explainer: RunExplainer,
   indices: readonly number[],
   methods: readonly OutlierMethodName[],
-  settings: FlipSettings & { composite?: string; gradient?: GradientOptions; explanations?: MethodMaps[] },
+  settings: FlipSettings & {
+    composite?: string;
+    ocdtd?: OcdtdVariant;
+    gradient?: GradientOptions;
+    explanations?: MethodMaps[];
+    /** OC-DTD on 1 or 2 threads, or 'auto' (RunExplainer.explain) */
+    threads?: ThreadChoice;
+  },
 ): Promise<OutlierEvaluation> {
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
   const explanations =
     settings.explanations ??
-    (await explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient }));
+    (await explainer.explain(indices, methods, {
+      composite: settings.composite,
+      ocdtd: settings.ocdtd,
+      gradient: settings.gradient,
+      threads: settings.threads,
+    }));
   const score = onNetworkInput(explainer, (x) => explainer.network.forward(x));
   const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? SAMPLES_PER_PART).map((rows) => ({
     rows,

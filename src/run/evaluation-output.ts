@@ -5,8 +5,13 @@
  * curves' means and areas are recomputed from the samples' curves, in sample order, as flipping
  * itself computes them).
  */
-import { curveOf } from '../metrics/flip-in-parts.ts';
-import { areaTable, type PixelFlippingResult } from '../metrics/pixel-flipping.ts';
+import {
+  areaTable,
+  flippingCurve,
+  samplesWithoutSpan,
+  type FlipNormalization,
+  type PixelFlippingResult,
+} from '../metrics/pixel-flipping.ts';
 
 export const EVALUATION_FILE = 'evaluation.json';
 
@@ -15,6 +20,8 @@ export interface EvaluationHead {
   mode: 'outliers' | 'classifier';
   score: string;
   composite?: string;
+  /** outliers: the OC-DTD variant explained */
+  ocdtd?: string;
 }
 
 export interface EvaluationRecord extends EvaluationHead {
@@ -22,6 +29,7 @@ export interface EvaluationRecord extends EvaluationHead {
   skipped: number[];
   patchSize: number;
   reference: string;
+  normalize: FlipNormalization;
   fractions: number[];
   areas: ReturnType<typeof areaTable>;
   curves: Array<{ method: string; meanNormalized: number[]; areas: number[]; perSample?: number[][] }>;
@@ -41,6 +49,7 @@ export function evaluationRecord(
     skipped,
     patchSize: flipping.patchSize,
     reference: flipping.reference,
+    normalize: flipping.normalize,
     fractions: flipping.fractions,
     areas: areaTable(flipping),
     curves: flipping.curves.map((c) => ({
@@ -61,10 +70,11 @@ export function mergeEvaluationRecords(parts: readonly EvaluationRecord[]): Eval
   const first = parts[0];
   const fractions = first.fractions;
   const curves = first.curves.map(({ method }, m) =>
-    curveOf(
+    flippingCurve(
       method,
       fractions,
       parts.flatMap((p) => p.curves[m].perSample!),
+      first.normalize,
     ),
   );
   const nSamples = curves[0].perSample.length;
@@ -73,10 +83,13 @@ export function mergeEvaluationRecords(parts: readonly EvaluationRecord[]): Eval
     curves,
     patchSize: first.patchSize,
     reference: first.reference as PixelFlippingResult['reference'],
+    normalize: first.normalize,
     nSamples,
+    withoutSpan: samplesWithoutSpan(curves[0]),
   };
   const head: EvaluationHead = { run: first.run, mode: first.mode, score: first.score };
   if (first.composite !== undefined) head.composite = first.composite;
+  if (first.ocdtd !== undefined) head.ocdtd = first.ocdtd;
   return evaluationRecord(
     head,
     parts.flatMap((p) => p.samples),

@@ -18,7 +18,9 @@ import type { GradientOptions, SmoothGradVariant } from '../explain/gradient-met
 import type { ExplainableNetwork } from '../explain/network.ts';
 import { methodFolderName, writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
-import { datasetForModel } from './feature-model.ts';
+import { datasetForModel, datasetForShape } from './feature-model.ts';
+import { isOnnxPath } from './explainable-model.ts';
+import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 
 export interface ExplainClassifierOptions {
@@ -97,14 +99,24 @@ export async function explainClassifierToFolder(o: ExplainClassifierOptions): Pr
     async (dir) => {
       progress.stage(`loading ${o.data} and ${o.model}`);
       const loaded = loadDataset(spec);
-      const model = await loadModel(o.model);
       let ds: Dataset;
       let network: ExplainableNetwork;
-      try {
-        ds = datasetForModel(loaded, model, `model ${o.model}`);
-        network = fromLayersModel(model);
-      } finally {
-        model.dispose(); // the explainable network holds its own copies of the weights
+      if (isOnnxPath(o.model)) {
+        network = readOnnxNetwork(o.model);
+        try {
+          ds = datasetForShape(loaded, network.inputShape, `model ${o.model}`);
+        } catch (e) {
+          network.dispose();
+          throw e;
+        }
+      } else {
+        const model = await loadModel(o.model);
+        try {
+          ds = datasetForModel(loaded, model, `model ${o.model}`);
+          network = fromLayersModel(model);
+        } finally {
+          model.dispose(); // the explainable network holds its own copies of the weights
+        }
       }
       const indices = o.select(ds);
       const inputShape = [...network.inputShape];

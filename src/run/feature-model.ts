@@ -23,14 +23,18 @@ export function modelInputShape(model: tf.LayersModel, label: string): number[] 
  * model's input shape when that is an image ([H, W, C], or [H, W] with one channel).
  */
 export function datasetForModel(ds: Dataset, model: tf.LayersModel, label: string): Dataset {
-  const inputShape = modelInputShape(model, label);
+  return datasetForShape(ds, modelInputShape(model, label), label);
+}
+
+/** `ds` as a network with per-sample input shape `inputShape` takes it (see datasetForModel). */
+export function datasetForShape(ds: Dataset, inputShape: readonly number[], label: string): Dataset {
   const size = inputShape.reduce((a, b) => a * b, 1);
   if (size !== sampleSize(ds))
     throw new UserError(
       `${label} takes inputs of shape [${inputShape.join(', ')}] (${size} values), but ${ds.source} has samples of shape [${ds.sampleShape.join(', ')}] (${sampleSize(ds)} values)`,
     );
   if (ds.sampleShape.length === 3 || inputShape.length < 2 || inputShape.length > 3) return ds;
-  return { ...ds, sampleShape: inputShape.length === 3 ? inputShape : [...inputShape, 1] };
+  return { ...ds, sampleShape: inputShape.length === 3 ? [...inputShape] : [...inputShape, 1] };
 }
 
 /** The model can be explained from its input up to `layer` (the features) and to its output; else a UserError naming why. */

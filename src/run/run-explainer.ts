@@ -6,7 +6,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { isImageSet, mapShape, perPixelMaps, sampleSize } from '../data/dataset.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
-import type { ExplainableNetwork } from '../explain/network.ts';
+import { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
@@ -14,6 +14,13 @@ import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
 import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
+import {
+  DEFAULT_OCDTD_VARIANT,
+  parseOcdtdVariant,
+  variantLabel,
+  type OcdtdVariant,
+} from '../neuralize/ocdtd-variant-names.ts';
+import { variantNetwork, type VariantNetwork, type VariantSources } from '../neuralize/ocdtd-variants.ts';
 import { outlierRelevance, perPixelRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { OcdtdPool } from '../neuralize/ocdtd-pool.ts';
 import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
@@ -31,6 +38,8 @@ import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 export interface ExplainOptions {
   /** composite below the features for OC-DTD (default deep-taylor) */
   composite?: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
   gradient?: GradientOptions;
   /** samples per batch (bounds memory) */
   batchSize?: number;
@@ -49,6 +58,8 @@ export interface MethodMaps {
   maps: Float32Array;
   /** o(x) per sample */
   outlierness: Float32Array;
+  /** ocdtd: the output its variant explains (o(x) itself for plain; o₋, o_κ, the hull distance, …) */
+  explained?: Float32Array;
 }
 
 export interface RunExplainerOptions {
@@ -74,20 +85,22 @@ export class RunExplainer {
   /** the whole classifier read from the feature model (owns the layer weights), or null for pixels */
   private readonly classifier: ExplainableNetwork | null;
   private nearest: NearestInlier | null = null;
+  /** the (possibly compressed) SVM that `neuralized` rewrites */
+  private readonly model: OcsvmLike;
+  /** variant label → its network, built on first use */
+  private readonly variants = new Map<string, VariantNetwork>();
   /** one sample as the networks take it: the feature network's input shape, or the data's sample shape */
   readonly inputShape: number[];
   /** data-set index of every row of `nearest` */
   private inlierIndices: number[] = [];
-
-  /** the SVM that is explained (the run's, or its compressed stand-in) */
-  private readonly model: OcsvmLike;
 
   /** with the `compress` option: what replacing the support vectors by prototypes changed */
   readonly compression: SupportCompression | null = null;
 
   private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
-    this.classifier = run.featureModel ? fromLayersModel(run.featureModel) : null;
+    const features = run.featureModel;
+    this.classifier = features instanceof ExplainableNetwork ? features : features ? fromLayersModel(features) : null;
     let model: OcsvmLike = run.svm;
     if (options.compress !== undefined) {
       const fitted = this.fitIndices();
@@ -154,6 +167,37 @@ export class RunExplainer {
     return this.nearest;
   }
 
+  /** The network of an OC-DTD variant (the exact one for plain), built once. */
+  ocdtdNetwork(variant: OcdtdVariant): ExplainableNetwork {
+    if (variant.name === 'plain') return this.network;
+    const label = variantLabel(variant);
+    let built = this.variants.get(label);
+    if (!built) {
+      const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
+      if (needsImages && variant.prototypes !== 'inliers' && this.compression) {
+        throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
+      }
+      built = variantNetwork(this.model, variant, this.featureNetwork, this.inputShape, this.variantSources(variant));
+      this.variants.set(label, built);
+    }
+    return built.network;
+  }
+
+  /** The prototypes a variant's network is built from (training inliers, their images, the support vectors' images). */
+  private variantSources(variant: OcdtdVariant): VariantSources {
+    this.nearestInlier(); // finds the training inliers
+    const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
+    const fitted = this.fitIndices();
+    return {
+      inliers: variant.prototypes === 'inliers' ? this.features(this.inlierIndices) : undefined,
+      inlierImages: needsImages ? this.inputs(this.inlierIndices) : undefined,
+      supportImages:
+        needsImages && variant.prototypes !== 'inliers'
+          ? this.inputs(Array.from(this.run.svm.supportIndices, (j) => fitted[j]))
+          : undefined,
+    };
+  }
+
   /** Data-set index of the nearest training inlier (in pixel space) of each chosen sample. */
   nearestInlierIndices(indices: readonly number[]): number[] {
     const nearest = this.nearestInlier();
@@ -213,12 +257,21 @@ export class RunExplainer {
    * OC-DTD of `n` samples on two threads when that pays (run/threads.ts) and the composite's options
    * can cross to a worker (numbers: images; vector data's per-feature bounds are tensors); else null.
    */
-  private async ocdtdPool(n: number, threads: ThreadChoice | undefined): Promise<OcdtdPool | null> {
+  private async ocdtdPool(
+    variant: OcdtdVariant,
+    n: number,
+    threads: ThreadChoice | undefined,
+  ): Promise<OcdtdPool | null> {
     const { low, high } = this.compositeOptions;
     if (low instanceof tf.Tensor || high instanceof tf.Tensor) return null;
     const perSample = this.featureNetwork ? SECONDS_PER_DEEP_OCDTD_SAMPLE : SECONDS_PER_OCDTD_SAMPLE;
     if (!twoThreadsPay(n * perSample, threads)) return null;
-    return OcdtdPool.start(this.model, { features: this.featureNetwork, inputShape: this.inputShape });
+    return OcdtdPool.start(this.model, {
+      features: this.featureNetwork,
+      inputShape: this.inputShape,
+      // every thread builds the network of the variant explained on one thread (ocdtdNetwork)
+      variant: variant.name === 'plain' ? undefined : { variant, sources: this.variantSources(variant) },
+    });
   }
 
   async explain(
@@ -231,19 +284,23 @@ export class RunExplainer {
       throw new UserError(`${unusable.join(', ')} needs images; the samples of run ${this.run.dir} are vectors`);
     const [height, width] = mapShape(this.run.dataset.sampleShape);
     const batchSize = options.batchSize ?? 256;
-    const results = methods.map((method) => ({
+    const variant = options.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT);
+    const ocdtd = methods.includes('ocdtd') ? this.ocdtdNetwork(variant) : undefined;
+    const results: MethodMaps[] = methods.map((method) => ({
       method,
       maps: new Float32Array(indices.length * height * width),
       outlierness: new Float32Array(indices.length),
+      ...(method === 'ocdtd' ? { explained: new Float32Array(indices.length) } : {}),
     }));
     const ctx = {
       network: this.network,
+      ocdtd,
       composite: options.composite,
       compositeOptions: this.compositeOptions,
       gradient: options.gradient,
       nearestInlier: methods.includes('nn') ? this.nearestInlier() : undefined,
     };
-    const pool = methods.includes('ocdtd') ? await this.ocdtdPool(indices.length, options.threads) : null;
+    const pool = methods.includes('ocdtd') ? await this.ocdtdPool(variant, indices.length, options.threads) : null;
     const poolOptions = pool ? (this.compositeOptions as PlainCompositeOptions) : {};
     let done = 0;
     try {
@@ -271,6 +328,11 @@ export class RunExplainer {
             result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
             result.outlierness.set(outlierness, start);
             relevance.dispose();
+            if (result.explained) {
+              const out = ocdtd === this.network ? null : ocdtd!.forward(x);
+              result.explained.set(out ? out.dataSync() : outlierness, start);
+              out?.dispose();
+            }
             done += batch.length;
             options.onProgress?.(done);
           }
@@ -286,9 +348,10 @@ export class RunExplainer {
 
   dispose(): void {
     disposeBounds(this.compositeOptions);
+    this.variants.forEach((v) => v.dispose());
     this.nearest?.dispose();
     this.neuralized.dispose();
     this.classifier?.dispose();
-    this.run.featureModel?.dispose();
+    if (!(this.run.featureModel instanceof ExplainableNetwork)) this.run.featureModel?.dispose();
   }
 }

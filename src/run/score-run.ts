@@ -14,10 +14,12 @@ import { UserError } from '../errors.ts';
 import { sampleSize } from '../data/dataset.ts';
 import { absoluteDataSpec, dataSpecPaths, openSamples, parseDataSpec } from '../data/data-spec.ts';
 import { networkExtractor, pixelExtractor } from '../features/extractor.ts';
+import { ExplainableNetwork } from '../explain/network.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
+import { ONNX_MODEL_FILE, explainableExtractor } from './explainable-model.ts';
 import { openRunModel } from './open-run.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
-import { SCORES_FILE } from './run-config.ts';
+import { FEATURES_DIR, SCORES_FILE } from './run-config.ts';
 import { scoreInBatches, startBatchScorer } from './score-stream.ts';
 import { SCORES_HEADER, formatScoreRows } from './scores-csv.ts';
 import { SHARD_FILE, formatShardManifest, shardManifest, shardRange, type Shard } from './shard.ts';
@@ -65,9 +67,13 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
             `${source.source} has samples of shape [${source.sampleShape.join(', ')}] (${sampleSize(source)} values), but run ${o.run} was trained on [${config.sampleShape.join(', ')}]`,
           );
         const { from, to } = o.shard ? shardRange(source.n, o.shard) : { from: 0, to: source.n };
-        const extractor = model
-          ? networkExtractor(model, { layer: config.featureLayer ?? undefined })
-          : pixelExtractor(config.sampleShape);
+        const layer = config.featureLayer ?? undefined;
+        const extractor =
+          model instanceof ExplainableNetwork
+            ? explainableExtractor(model, { layer, label: `${FEATURES_DIR}/${ONNX_MODEL_FILE}` })
+            : model
+              ? networkExtractor(model, { layer })
+              : pixelExtractor(config.sampleShape);
         const summary: ScoreSummary = {
           format: SCORE_FORMAT,
           version: 1,
@@ -76,7 +82,13 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
           nSamples: source.n,
           nOutliers: 0,
         };
-        const scorer = await startBatchScorer(svm, { extractor, model }, to - from, o.threads);
+        const scorer = await startBatchScorer(
+          svm,
+          // an ONNX network's features stay on this thread (the feature worker runs tfjs models)
+          { extractor, model: model instanceof ExplainableNetwork ? null : model },
+          to - from,
+          o.threads,
+        );
         const fd = openSync(join(dir, SCORES_FILE), 'w');
         try {
           writeSync(fd, SCORES_HEADER);

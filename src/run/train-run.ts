@@ -2,7 +2,7 @@
  * `oc-explain train`: data → features → one-class SVM → a score for every sample, written as one
  * run folder (built under a temporary name, created before the work, and renamed when complete).
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
@@ -19,7 +19,9 @@ import { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
-import { assertExplainable, datasetForModel } from './feature-model.ts';
+import { assertExplainable, datasetForModel, datasetForShape } from './feature-model.ts';
+import { ONNX_MODEL_FILE, explainableExtractor, isOnnxPath } from './explainable-model.ts';
+import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import {
   CONFIG_FILE,
@@ -109,11 +111,34 @@ interface Features {
   dataset: Dataset;
   extractor: FeatureExtractor;
   model: tf.LayersModel | null;
+  /** an ONNX feature network: its file is copied into the run, `release` frees the network */
+  onnxPath?: string;
+  release?: () => void;
   network: RunConfig['featureNetwork'];
 }
 
+/** Features from an .onnx file: read as an explainable network, so it is explainable by construction. */
+function onnxFeatures(ds: Dataset, o: TrainRunOptions, path: string): Features {
+  const network = readOnnxNetwork(path);
+  try {
+    return {
+      dataset: datasetForShape(ds, network.inputShape, o.features),
+      extractor: explainableExtractor(network, { layer: o.featureLayer, label: o.features }),
+      model: null,
+      onnxPath: path,
+      release: () => network.dispose(),
+      network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 },
+    };
+  } catch (e) {
+    network.dispose();
+    throw e;
+  }
+}
+
 async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress): Promise<Features> {
-  const model = await loadModel(o.features.slice('model:'.length));
+  const path = o.features.slice('model:'.length);
+  if (isOnnxPath(path)) return onnxFeatures(ds, o, path);
+  const model = await loadModel(path);
   try {
     const dataset = datasetForModel(ds, model, o.features);
     if (dataset !== ds)
@@ -309,6 +334,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
         };
         progress.stage(`writing the run`);
         if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
+        if (features.onnxPath) {
+          await mkdir(join(dir, FEATURES_DIR), { recursive: true });
+          await copyFile(features.onnxPath, join(dir, FEATURES_DIR, ONNX_MODEL_FILE));
+        }
         svm.save(join(dir, OCSVM_FILE));
         await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));
         await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
@@ -316,6 +345,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
       } finally {
         features.extractor.dispose();
         features.model?.dispose();
+        features.release?.();
       }
     },
     { inputs: [...dataSpecPaths(spec), ...modelPath] },

@@ -3,6 +3,12 @@
  * aside and renamed into place: inputs/ (images), one relevance folder per method, and
  * explain.json (the samples with o(x), decision and Σ R of OC-DTD).
  */
+import {
+  DEFAULT_OCDTD_VARIANT,
+  parseOcdtdVariant,
+  variantLabel,
+  type OcdtdVariant,
+} from '../neuralize/ocdtd-variant-names.ts';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { writeFile } from 'node:fs/promises';
@@ -22,7 +28,9 @@ export interface ExplainedSample {
   label: string | null;
   outlierness: number;
   decision: number;
-  /** Σ R of the OC-DTD map (= o(x) up to the composite's conservation), when OC-DTD was run */
+  /** the output the OC-DTD variant explains (o(x) itself for plain), when OC-DTD was run */
+  explained: number | null;
+  /** Σ R of the OC-DTD map (= the explained output up to the composite's conservation), when OC-DTD was run */
   ocdtdSum: number | null;
 }
 
@@ -39,6 +47,7 @@ export function describeExplained(
     label: scores[index].label || null,
     outlierness: results[0].outlierness[k],
     decision: scores[index].decision,
+    explained: ocdtd?.explained ? ocdtd.explained[k] : null,
     ocdtdSum: ocdtd
       ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0)
       : null,
@@ -51,7 +60,7 @@ export async function writeExplanationFiles(
   explainer: RunExplainer,
   indices: number[],
   results: readonly MethodMaps[],
-  info: { composite: string; upscale?: number },
+  info: { composite: string; ocdtd?: string; upscale?: number },
 ): Promise<ExplainedSample[]> {
   const { dataset, config } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
@@ -70,6 +79,7 @@ export async function writeExplanationFiles(
     run: explainer.run.dir,
     threshold: config.svm.threshold,
     composite: info.composite,
+    ocdtd: info.ocdtd ?? null,
     methods: results.map((r) => r.method),
     samples,
   };
@@ -99,6 +109,8 @@ export interface ExplainRunOptions {
   /** the samples to explain, from the opened run */
   select: (explainer: RunExplainer) => number[];
   composite: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
   gradientSteps?: number;
   upscale?: number;
   /** explain with this many k-means prototypes in place of the support vectors */
@@ -143,6 +155,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
           (update) =>
             explainer.explain(indices, methods, {
               composite: o.composite,
+              ocdtd: o.ocdtd,
               gradient: { steps: o.gradientSteps },
               threads: o.threads,
               onProgress: update,
@@ -152,6 +165,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
         progress.stage(`writing ${o.out}`);
         const samples = await writeExplanationFiles(dir, explainer, indices, results, {
           composite: o.composite,
+          ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
           upscale: o.upscale,
         });
         if (o.shard) {
@@ -159,6 +173,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
             run: resolve(o.run),
             methods,
             composite: o.composite,
+            ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
             gradientSteps: o.gradientSteps ?? null,
             upscale: o.upscale ?? null,
             compress: o.compress ?? null,
