@@ -38,9 +38,10 @@ const backend = await initRuntime({ quiet: true });
 const explainer = await RunExplainer.open(dir);
 try {
   const indices = topOutliers(explainer.run.scores, top).map((s) => s.index);
-  const methods = COMPOSITES.map((composite) => {
+  const methods: Array<{ method: string; relevance: Float32Array }> = [];
+  for (const composite of COMPOSITES) {
     const start = performance.now();
-    const [result] = explainer.explain(indices, ['ocdtd'], { composite });
+    const [result] = await explainer.explain(indices, ['ocdtd'], { composite });
     const seconds = (performance.now() - start) / 1000;
     const sums = Array.from(
       { length: indices.length },
@@ -50,8 +51,8 @@ try {
     console.error(
       `${composite}: ${seconds.toFixed(2)} s for ${indices.length} samples, mean Σ R / o(x) = ${meanRatio.toFixed(4)}`,
     );
-    return { method: composite, relevance: result.maps };
-  });
+    methods.push({ method: composite, relevance: result.maps });
+  }
   const start = performance.now();
   const flipping = await flipInParts(
     chunks(

@@ -14,11 +14,12 @@ export { initRuntime, activeBackend, BACKENDS, type BackendName } from './runtim
 
 // data
 export { type Dataset, sampleSize, isImageSet, mapShape } from './data/dataset.ts';
-export { parseDataSpec, loadDataset, DATA_SPEC_FORMS, type DataSpec } from './data/data-spec.ts';
+export { parseDataSpec, loadDataset, openSamples, DATA_SPEC_FORMS, type DataSpec } from './data/data-spec.ts';
+export { batchesOf, pickSamples, datasetSource, type SampleSource } from './data/sample-source.ts';
 export { loadMnist, type MnistOptions } from './data/mnist.ts';
 export { loadCsv, type CsvOptions } from './data/csv.ts';
 export { loadPngFolder } from './data/png-folder.ts';
-export { trainTestSplit, subset, shuffleIndices, takePerClass } from './data/split.ts';
+export { trainTestSplit, subset, shuffleIndices, takePerClass, stratifiedSubsample } from './data/split.ts';
 export { mulberry32 } from './data/random.ts';
 export {
   plantAnomalies,
@@ -120,7 +121,7 @@ export {
 } from './neuralize/neuralize.ts';
 export { type OcsvmLike } from './neuralize/ocsvm-like.ts';
 export { ocdtd, type OcdtdOptions, type OcdtdResult } from './neuralize/ocdtd.ts';
-export { OcdtdPool } from './neuralize/ocdtd-pool.ts';
+export { OcdtdPool, type OcdtdPoolOptions, type PoolVariant } from './neuralize/ocdtd-pool.ts';
 export {
   parseOcdtdVariant,
   variantLabel,

@@ -1,13 +1,13 @@
 /**
- * ParallelScorer (main thread + worker threads) scores like OneClassSVM in one thread and like an
- * explicit float64 sum Σ α_i k(sv_i, x) − ρ, keeps the order of the rows across its slices, leaves
+ * ParallelScorer (main thread + worker threads) scores like OneClassSVM in one thread (bit for bit)
+ * and like an explicit float64 sum Σ α_i k(sv_i, x) − ρ, keeps the order of the rows across its slices, leaves
  * no tensors behind and refuses work once closed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
 import { initRuntime, tf } from '../src/runtime/runtime.ts';
 import { OneClassSVM, kernelValue } from '../src/ocsvm/index.ts';
-import { ParallelScorer } from '../src/ocsvm/parallel-scorer.ts';
+import { ParallelScorer, SCORE_CHUNK } from '../src/ocsvm/parallel-scorer.ts';
 import { loadMnistPixels } from './support/mnist-pixels.ts';
 
 const d = 784;
@@ -52,6 +52,15 @@ describe('ParallelScorer', () => {
     for (let r = 0; r < query.n; r++) expect(scores[r] - svm.rho).toBeCloseTo(parallel[r], 9);
     // both signs occur, so a swapped slice would show
     expect(parallel.some((v) => v > 0) && parallel.some((v) => v < 0)).toBe(true);
+  });
+
+  it('scores rows in many claimed chunks exactly as one thread does, in order', async () => {
+    // 1,300 rows: chunks of SCORE_CHUNK rows, the last one partial, claimed by whichever thread is free
+    const many = { data: loadMnistPixels(1700).data.slice(400 * d), n: 1300, d };
+    expect(many.n).toBeGreaterThan(2 * SCORE_CHUNK);
+    const single = svm.decisionFunction(many);
+    for (let repeat = 0; repeat < 3; repeat++)
+      expect(Array.from(await scorer.decisionFunction(many))).toEqual(Array.from(single));
   });
 
   it('scores fewer rows than threads, and nothing', async () => {

@@ -5,26 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OneClassSVM, kernelValue, type KernelName } from '../src/ocsvm/index.ts';
+import { gaussianData, type Data } from './support/solver-cases.ts';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function gaussianData(n: number, d: number, seed: number): { data: Float32Array; n: number; d: number } {
-  const rnd = lcg(seed);
-  const data = new Float32Array(n * d);
-  for (let t = 0; t < n * d; t++) {
-    const u = Math.max(rnd(), 1e-12);
-    data[t] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd()) * (t % d === 0 ? 2 : 1);
-  }
-  return { data, n, d };
-}
-
-function gram(kernel: KernelName, gamma: number, x: { data: Float32Array; n: number; d: number }): number[][] {
+function gram(kernel: KernelName, gamma: number, x: Data): number[][] {
   const K: number[][] = [];
   for (let i = 0; i < x.n; i++) {
     K.push([]);

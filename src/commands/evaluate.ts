@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
 import { FLIP_NORMALIZATIONS, parseNormalization } from '../metrics/flip-normalization.ts';
+import { SHARD_FILE, formatShardManifest, parseShard, shardManifest, shardRange } from '../run/shard.ts';
+import type { EvaluationHead } from '../run/evaluation-output.ts';
 import { parseMaskSpec } from '../data/mask-folder.ts';
-import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
+import { variantLabel } from '../neuralize/ocdtd-variant-names.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export const DEFAULT_CLASSIFIER_METHODS =
@@ -58,6 +64,16 @@ export function register(program: Command): void {
       'png:DIR — ground-truth masks named by sample index (12.png): score the outlier explanations of those samples against them (pixel ROC AUC, top-|mask| precision) instead of flipping',
     )
     .option('--json', 'print JSON instead of the area table')
+    .option(
+      '--threads <n>',
+      "OC-DTD on 1 or 2 threads, or auto (two when the work pays for the worker's start-up)",
+      'auto',
+    )
+    .option('--out <dir>', "also write evaluation.json (the JSON with every sample's curve) into this folder")
+    .option(
+      '--shard <i/k>',
+      'flip only slice i of k (0 ≤ i < k) of the samples (whole parts of 10): a partial output in --out for merge',
+    )
     .action(async (dir: string, o, command: Command) => {
       const classifier = Boolean(o.classifier);
       if (o.index !== undefined && command.getOptionValueSource('top') === 'cli')
@@ -77,17 +93,28 @@ export function register(program: Command): void {
         seed: parseCount(o.seed, '--seed', 0),
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
       };
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+      const threads = parseThreads(o.threads);
+      if (shard && o.out === undefined) throw new UserError('--shard writes a partial output: give --out too');
+      if (shard && classifier)
+        throw new UserError('--shard works for outlier explanations; --classifier evaluations run in one process');
       if (
         o.masks !== undefined &&
         (classifier || o.index !== undefined || command.getOptionValueSource('top') === 'cli')
       )
         throw new UserError('--masks chooses the samples itself: drop --classifier, --top and --index');
+      if (o.masks !== undefined && (shard || o.out !== undefined))
+        throw new UserError('--masks scores against masks in one process: drop --shard and --out');
       const maskDir = o.masks === undefined ? null : parseMaskSpec(o.masks);
+      if (o.out !== undefined) checkOutputFolder(o.out, 'evaluation', { inputs: [dir] });
       const { progress } = await startRuntime(program);
       const { parseClassifierMethods } = await import('../explain/classifier-methods.ts');
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
       const { areaTable } = await import('../metrics/pixel-flipping.ts');
-      const { evaluateClassifierExplanations, evaluateOutlierExplanations } = await import('../run/evaluate-run.ts');
+      const { SAMPLES_PER_PART, evaluateClassifierExplanations, evaluateOutlierExplanations } =
+        await import('../run/evaluate-run.ts');
+      const { EVALUATION_FILE, evaluationRecord, formatEvaluationFile } = await import('../run/evaluation-output.ts');
+      const { writeDirAtomic } = await import('../io/output-folder.ts');
       const { withSteps } = await import('../run/progress.ts');
       const { RunExplainer } = await import('../run/run-explainer.ts');
       const { topOutliers } = await import('../run/scores-csv.ts');
@@ -106,7 +133,7 @@ export function register(program: Command): void {
           const [height, width] = mapShape(explainer.run.dataset.sampleShape);
           const masks = loadMaskFolder(maskDir, { height, width, n: explainer.run.dataset.n });
           const methods = explainer.usableMethods(outlierMethods, (line) => progress.note(line));
-          const evaluation = evaluateAgainstMasks(explainer, masks, methods, {
+          const evaluation = await evaluateAgainstMasks(explainer, masks, methods, {
             composite: o.composite,
             ocdtd,
             gradient: settings.gradient,
@@ -132,12 +159,21 @@ export function register(program: Command): void {
         }
         if (!explainer.imageData && command.getOptionValueSource('patch') === 'cli' && settings.patchSize !== 1)
           progress.note(`--patch ${settings.patchSize} ignored: the samples are vectors, flipped one value at a time`);
-        const indices =
+        const chosen =
           o.index !== undefined
             ? parseIndexList(o.index, '--index', dataset.n)
             : classifier
               ? Array.from({ length: Math.min(top, dataset.n) }, (_, i) => i)
               : topOutliers(scores, top).map((s) => s.index);
+        // a shard flips whole parts of SAMPLES_PER_PART samples, its random floor seeded as in one process
+        const parts = Math.ceil(chosen.length / SAMPLES_PER_PART);
+        const part = shard ? shardRange(parts, shard) : { from: 0, to: parts };
+        if (part.from === part.to)
+          throw new UserError(
+            `--shard ${shard!.index}/${shard!.count}: ${chosen.length} sample(s) make ${parts} part(s) of ${SAMPLES_PER_PART}, none for this shard; use at most ${parts} shards`,
+          );
+        const indices = chosen.slice(part.from * SAMPLES_PER_PART, part.to * SAMPLES_PER_PART);
+        settings.seed += part.from;
         let flipping: PixelFlippingResult;
         let samples: Array<Record<string, unknown>>;
         let skipped: number[] = [];
@@ -171,6 +207,7 @@ export function register(program: Command): void {
                 composite: o.composite,
                 ocdtd,
                 gradient: settings.gradient,
+                threads,
                 onProgress: update,
               }),
             'sample × method',
@@ -186,23 +223,35 @@ export function register(program: Command): void {
             decision: scores[index].decision,
           }));
         }
-        if (o.json) {
-          const what = classifier
-            ? { mode: 'classifier', score: 'predicted logit' }
-            : { mode: 'outliers', score: 'o(x)', composite: o.composite };
-          const curves = {
-            patchSize: flipping.patchSize,
-            reference: flipping.reference,
-            normalize: flipping.normalize,
-            fractions: flipping.fractions,
-            areas: areaTable(flipping),
-            curves: flipping.curves.map((c) => ({
-              method: c.method,
-              meanNormalized: c.meanNormalized,
-              areas: c.areas,
-            })),
+        const head: EvaluationHead = classifier
+          ? { run: dir, mode: 'classifier', score: 'predicted logit' }
+          : { run: dir, mode: 'outliers', score: 'o(x)', composite: o.composite, ocdtd: variantLabel(ocdtd) };
+        if (o.out !== undefined) {
+          const record = evaluationRecord(head, samples, skipped, flipping, true);
+          const job = {
+            run: resolve(dir),
+            ...settings,
+            seed: settings.seed - part.from,
+            methods: outlierMethods,
+            ocdtd: variantLabel(ocdtd),
+            samples: chosen,
           };
-          console.log(JSON.stringify({ run: dir, ...what, samples, skipped, ...curves }, null, 2));
+          await writeDirAtomic(
+            o.out,
+            'evaluation',
+            async (out) => {
+              await writeFile(join(out, EVALUATION_FILE), formatEvaluationFile(record));
+              if (shard)
+                await writeFile(
+                  join(out, SHARD_FILE),
+                  formatShardManifest(shardManifest('evaluate', shard, parts, job)),
+                );
+            },
+            { inputs: [dir] },
+          );
+        }
+        if (o.json) {
+          console.log(JSON.stringify(evaluationRecord(head, samples, skipped, flipping, false), null, 2));
           return;
         }
         console.log(areaTableText(areaTable(flipping)));

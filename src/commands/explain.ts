@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { checkOutputFolder } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
+import { parseShard } from '../run/shard.ts';
 import { variantLabel } from '../neuralize/ocdtd-variant-names.ts';
-import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
@@ -26,6 +27,12 @@ export function register(program: Command): void {
       '--compress <k>',
       'explain with k k-means prototypes in place of the support vectors (faster on large runs; the change of o(x) is reported)',
     )
+    .option(
+      '--threads <n>',
+      "OC-DTD on 1 or 2 threads, or auto (two when the work pays for the worker's start-up)",
+      'auto',
+    )
+    .option('--shard <i/k>', 'explain only slice i of k (0 ≤ i < k) of the chosen samples: a partial output for merge')
     .requiredOption(
       '--out <dir>',
       'folder to write (one sub-folder per method; a new or empty folder, or an earlier explain output)',
@@ -38,6 +45,8 @@ export function register(program: Command): void {
       const variant = parseOcdtdOption(o.ocdtd);
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+      const threads = parseThreads(o.threads);
       checkOutputFolder(o.out, 'explanations', { inputs: [dir] });
       const { progress } = await startRuntime(program);
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
@@ -58,6 +67,8 @@ export function register(program: Command): void {
         gradientSteps: steps,
         upscale,
         compress,
+        shard,
+        threads,
         progress,
       });
       const { compression } = result;

@@ -9,6 +9,8 @@ import { register as evaluate } from './evaluate.ts';
 import { register as clusters } from './clusters.ts';
 import { register as report } from './report.ts';
 import { register as demo } from './demo.ts';
+import { register as score } from './score.ts';
+import { register as merge } from './merge.ts';
 import { register as benchmark } from './benchmark.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
@@ -16,6 +18,8 @@ export const commands: Array<(program: Command) => void> = [
   info,
   train,
   outliers,
+  score,
+  merge,
   explain,
   explainClassifier,
   trainFeatures,

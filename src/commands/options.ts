@@ -1,6 +1,7 @@
 /** Parsing of CLI option values: each failure names the option and what it allows. */
 import { UserError } from '../errors.ts';
 import type { GammaOption } from '../ocsvm/index.ts';
+import type { ThreadChoice } from '../run/threads.ts';
 import {
   DEFAULT_OCDTD_VARIANT,
   OCDTD_VARIANT_NAMES,
@@ -53,4 +54,11 @@ export function parseIndexList(value: string, option: string, n: number): number
       throw new UserError(`${option}: '${part}' is not a sample index in 0…${n - 1}`);
     return i;
   });
+}
+
+/** --threads: 1, 2 or auto (two when the work pays for a worker's start-up). */
+export function parseThreads(value: string): ThreadChoice {
+  if (value === 'auto') return 'auto';
+  if (value === '1' || value === '2') return Number(value) as 1 | 2;
+  throw new UserError(`--threads must be 1, 2 or auto (got '${value}')`);
 }

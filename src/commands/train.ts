@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkOutputFolder } from '../io/output-folder.ts';
 import { checkTrainChoices } from '../run/train-options.ts';
-import { parseGammaOption, parseNu, parseCount } from './options.ts';
+import { parseGammaOption, parseNu, parseCount, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
@@ -22,6 +22,11 @@ export function register(program: Command): void {
       '--normal <classes>',
       'comma-separated classes that are normal: the SVM is fitted on them, the rest count as anomalies',
     )
+    .option(
+      '--max-train <n>',
+      'fit the SVM on a seeded class-stratified subsample of at most n of its samples; every sample is still scored',
+    )
+    .option('--threads <n>', "1, 2, or auto (two where the work pays for the worker's start-up)", 'auto')
     .option('--seed <n>', 'seed of every random choice', '0')
     .requiredOption('--out <dir>', 'run folder to write (a new or empty folder, or an earlier run)')
     .action(async (o) => {
@@ -38,6 +43,8 @@ export function register(program: Command): void {
               .split(',')
               .map((s: string) => s.trim())
           : undefined,
+        maxTrain: o.maxTrain === undefined ? undefined : parseCount(o.maxTrain, '--max-train', 2),
+        threads: parseThreads(o.threads),
         seed: parseCount(o.seed, '--seed', 0),
         out: o.out as string,
       };
@@ -50,7 +57,7 @@ export function register(program: Command): void {
       const svm = config.svm;
       console.log(`run written to ${o.out}`);
       console.log(
-        `${config.nSamples} samples, ${svm.nSupport} support vectors, ρ = ${svm.rho.toPrecision(6)}, γ = ${svm.gamma.toPrecision(6)}, fit in ${svm.fitSeconds.toFixed(2)} s`,
+        `${config.nSamples} samples (${svm.nFit} fitted), ${svm.nSupport} support vectors, ρ = ${svm.rho.toPrecision(6)}, γ = ${svm.gamma.toPrecision(6)}, fit in ${svm.fitSeconds.toFixed(2)} s`,
       );
       console.log(`${config.nOutliers} samples have a negative decision value (outliers)`);
       if (config.rocAuc !== null)

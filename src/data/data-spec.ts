@@ -5,9 +5,10 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
-import { loadCsv } from './csv.ts';
+import { loadCsv, openCsv } from './csv.ts';
 import { loadMnist } from './mnist.ts';
-import { loadPngFolder } from './png-folder.ts';
+import { loadPngFolder, openPngFolder } from './png-folder.ts';
+import { datasetSource, type SampleSource } from './sample-source.ts';
 
 export const DATA_SPEC_FORMS: readonly string[] = [
   'mnist                      all ten MNIST digits',
@@ -143,6 +144,27 @@ export function loadDataset(spec: string | DataSpec): Dataset {
       return loadPngFolder(parsed.dir);
     case 'csv':
       return loadCsv(parsed.file, {
+        label: parsed.label ?? undefined,
+        header: parsed.header ?? undefined,
+        shape: parsed.shape ?? undefined,
+      });
+  }
+}
+
+/**
+ * Parse (if needed) and open a data set for reading in batches: CSV files and PNG folders are
+ * checked in one pass and read from disk range by range, never held whole (the embedded MNIST is
+ * small and loaded).
+ */
+export function openSamples(spec: string | DataSpec): SampleSource {
+  const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
+  switch (parsed.kind) {
+    case 'mnist':
+      return datasetSource(loadDataset(parsed), [0, 1]);
+    case 'png':
+      return openPngFolder(parsed.dir);
+    case 'csv':
+      return openCsv(parsed.file, {
         label: parsed.label ?? undefined,
         header: parsed.header ?? undefined,
         shape: parsed.shape ?? undefined,

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { CONTROL } from './csv.ts';
 import { describeFsError } from '../io/fs-error.ts';
-import { readPng, type PngImage } from '../io/png.ts';
+import { readPng, readPngHeader, type PngImage } from '../io/png.ts';
 import type { Dataset } from './dataset.ts';
+import { checkRange, type SampleSource } from './sample-source.ts';
 
 const isPng = (name: string) => /\.png$/i.test(name) && !name.startsWith('.');
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -78,17 +79,56 @@ function findImages(dir: string): { files: string[]; labels: number[] | null; cl
   return { files: top.pngs.map((name) => join(dir, name)), labels: null, classNames: [] };
 }
 
+function checkSameSize(
+  file: string,
+  size: { width: number; height: number },
+  firstFile: string,
+  first: { width: number; height: number },
+): void {
+  if (size.width !== first.width || size.height !== first.height) {
+    throw new UserError(
+      `image ${file} is ${size.width}×${size.height} but ${firstFile} is ${first.width}×${first.height}: all images must have one size`,
+    );
+  }
+}
+
+/**
+ * The images of a folder without holding them: their headers are checked now (one size, grey or
+ * colour), any range of images is decoded when asked.
+ */
+export function openPngFolder(dir: string): SampleSource {
+  const { files, labels, classNames } = findImages(dir);
+  const headers = files.map((file) => readPngHeader(file));
+  headers.forEach((h, k) => checkSameSize(files[k], h, files[0], headers[0]));
+  const { width, height } = headers[0];
+  const channels = headers.some((h) => h.colour) ? 3 : 1;
+  const size = width * height * channels;
+  return {
+    source: `png:${dir}`,
+    n: files.length,
+    sampleShape: [height, width, channels],
+    labels: labels ? Int32Array.from(labels) : null,
+    classNames,
+    valueRange: [0, 1],
+    read(from, to) {
+      checkRange(from, to, files.length);
+      const x = new Float32Array((to - from) * size);
+      for (let k = from; k < to; k++) {
+        const image = readPng(files[k]);
+        checkSameSize(files[k], image, files[0], headers[0]);
+        writeSample(image, channels, x.subarray((k - from) * size, (k - from + 1) * size));
+      }
+      return x;
+    },
+  };
+}
+
 export function loadPngFolder(dir: string): Dataset {
   const { files, labels, classNames } = findImages(dir);
   const images: PngImage[] = [];
   for (const file of files) {
     const image = readPng(file);
-    const first = images[0];
-    if (first && (image.width !== first.width || image.height !== first.height)) {
-      throw new UserError(
-        `image ${file} is ${image.width}×${image.height} but ${files[0]} is ${first.width}×${first.height}: all images must have one size`,
-      );
-    }
+    if (images.length > 0) checkSameSize(file, image, files[0], images[0]);
     images.push(image);
   }
   const { width, height } = images[0];

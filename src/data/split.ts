@@ -84,3 +84,38 @@ export function takePerClass(ds: Dataset, perClass: number, seed?: number): Data
     kept.sort((a, b) => a - b),
   );
 }
+
+/**
+ * A seeded, class-stratified choice of `size` of the `labels.length` samples (positions, ascending):
+ * class c with n_c samples gets ⌊size·n_c/n⌋, and the classes with the largest remainders
+ * (size·n_c mod n; ties to the lower class index) one more each until the quotas sum to `size`;
+ * within each class, in class order, the first quota of a Fisher–Yates shuffle of its positions by
+ * one mulberry32(seed) stream. Unlabelled data (labels null) is one class of `n` samples. All
+ * samples when size ≥ n.
+ */
+export function stratifiedSubsample(
+  labels: ArrayLike<number> | null,
+  n: number,
+  size: number,
+  seed: number,
+): Int32Array {
+  if (!Number.isInteger(size) || size < 1)
+    throw new UserError(`subsample size must be a positive whole number, got ${size}`);
+  if (size >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  const groups: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const c = labels ? labels[i] : 0;
+    while (groups.length <= c) groups.push([]);
+    groups[c].push(i);
+  }
+  const quota = groups.map((g) => Math.floor((size * g.length) / n));
+  const byRemainder = groups
+    .map((g, c) => ({ c, remainder: (size * g.length) % n }))
+    .sort((a, b) => b.remainder - a.remainder || a.c - b.c);
+  let missing = size - quota.reduce((a, b) => a + b, 0);
+  for (let k = 0; missing > 0; k++, missing--) quota[byRemainder[k].c]++;
+  const random = mulberry32(seed);
+  const chosen: number[] = [];
+  groups.forEach((g, c) => chosen.push(...shuffleInPlace([...g], random).slice(0, quota[c])));
+  return Int32Array.from(chosen.sort((a, b) => a - b));
+}

@@ -51,6 +51,10 @@ export interface RelevanceFiles {
   samples: SampleSummary[];
 }
 
+export const RELEVANCE_NPY = 'relevance.npy';
+export const RELEVANCE_JSON = 'relevance.json';
+export const INPUTS_DIR = 'inputs';
+
 /** A method name as a folder name: 'lrp:epsilon-plus-flat' → 'lrp-epsilon-plus-flat'. */
 export function methodFolderName(method: string): string {
   const name = method.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
@@ -129,21 +133,21 @@ export async function writeRelevanceBatch(
   const json = {
     method,
     shape: [indices.length, height, width],
-    npy: 'relevance.npy',
+    npy: RELEVANCE_NPY,
     colourScale: 'symmetric per image: ±max|R| of each map',
     ...(batch.info ? { info: batch.info } : {}),
     samples: records,
   };
   await writeDirAtomic(dir, 'relevance-maps', async (tmp) => {
-    await writeNpy(join(tmp, 'relevance.npy'), maps, [indices.length, height, width]);
-    await writeFileAtomic(join(tmp, 'relevance.json'), JSON.stringify(json) + '\n');
+    await writeNpy(join(tmp, RELEVANCE_NPY), maps, [indices.length, height, width]);
+    await writeFileAtomic(join(tmp, RELEVANCE_JSON), JSON.stringify(json) + '\n');
     for (let n = 0; n < indices.length; n++) {
       const image = renderRelevance(maps.subarray(n * pixels, (n + 1) * pixels), height, width, { upscale });
       await writeImage(join(tmp, samples[n].png), image);
     }
     await writeImage(join(tmp, 'colour-bar.png'), renderColourBar(256, 16));
   });
-  return { dir, npy: 'relevance.npy', json: 'relevance.json', samples };
+  return { dir, npy: RELEVANCE_NPY, json: RELEVANCE_JSON, samples };
 }
 
 function writeImage(path: string, image: RgbaImage): Promise<void> {
@@ -168,7 +172,7 @@ export async function writeInputImages(
   const upscale = options.upscale ?? defaultUpscale(sampleShape[1]);
   const paths: string[] = [];
   for (let n = 0; n < indices.length; n++) {
-    const path = join(outDir, 'inputs', `sample-${indices[n]}.png`);
+    const path = join(outDir, INPUTS_DIR, `sample-${indices[n]}.png`);
     await writeImage(path, renderInput(x.subarray(n * size, (n + 1) * size), sampleShape, { upscale }));
     paths.push(path);
   }

@@ -22,7 +22,9 @@ export const MARKER_FILE = 'oc-explain-output.json';
 /** What a folder written by the tool holds. */
 export type OutputFormat =
   | 'run'
+  | 'scores'
   | 'explanations'
+  | 'evaluation'
   | 'clusters'
   | 'classifier-explanations'
   | 'feature-network'
@@ -91,6 +93,8 @@ export function normaliseOutputPath(given: string, options: OutputFolderOptions 
 
 const FORMAT_NAMES: Record<OutputFormat, string> = {
   run: 'a run',
+  scores: 'scores',
+  evaluation: 'a pixel-flipping evaluation',
   explanations: 'outlier explanations',
   clusters: 'cluster explanations',
   'classifier-explanations': 'classifier explanations',

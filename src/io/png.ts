@@ -1,5 +1,5 @@
 /** PNG files via pngjs: read any PNG into 8-bit channels, write RGBA atomically. */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -66,4 +66,30 @@ export async function writePng(path: string, width: number, height: number, rgba
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.length);
   await writeFileAtomic(path, PNG.sync.write(png));
+}
+
+/**
+ * Width, height and whether the image has colour, from the first 26 bytes of `path` (signature and
+ * IHDR chunk): enough to check a folder of images before decoding any.
+ */
+export function readPngHeader(path: string): { width: number; height: number; colour: boolean } {
+  const head = Buffer.alloc(26);
+  let got: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      got = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new UserError(`cannot read PNG image ${path}: ${describeFsError(e)}`);
+  }
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (got < head.length || signature.some((b, k) => head[k] !== b) || head.toString('latin1', 12, 16) !== 'IHDR')
+    throw new UserError(
+      `cannot read PNG image ${path}: it is not a PNG image (no PNG signature and header at its start)`,
+    );
+  // colour type bit 1: RGB or palette (palette images are read as RGB)
+  return { width: head.readUInt32BE(16), height: head.readUInt32BE(20), colour: (head[25] & 2) !== 0 };
 }

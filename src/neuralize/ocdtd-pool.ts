@@ -1,8 +1,9 @@
 /**
  * OC-DTD on several cores: a worker pool (explain/worker-pool.ts), each worker with its own
- * neuralized network (rebuilt from the SVM's numbers and the feature network's spec), explains
- * slices of the batch while the main thread explains the first slice itself. Composites cross the
- * thread boundary by name (numeric options only).
+ * neuralized network — the SVM's, or an OC-DTD variant's (ocdtd-variants.ts), rebuilt from the
+ * SVM's numbers, the variant's prototypes and the feature network's spec by the same function as
+ * on the main thread — explains slices of the batch while the main thread explains the first slice
+ * itself. Composites cross the thread boundary by name (numeric options only).
  */
 import { tf } from '../runtime/runtime.ts';
 import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
@@ -12,6 +13,8 @@ import { WorkerPool, workerCount, workerScript } from '../runtime/worker-pool.ts
 import { neuralize, type NeuralizedOcsvm, type PoolingKind } from './neuralize.ts';
 import { ocdtd, type OcdtdResult } from './ocdtd.ts';
 import type { OcsvmLike } from './ocsvm-like.ts';
+import type { OcdtdVariant } from './ocdtd-variant-names.ts';
+import { variantNetwork, type VariantSources } from './ocdtd-variants.ts';
 
 /** The SVM as plain numbers (structured-clonable). */
 export interface PlainOcsvm extends OcsvmLike {
@@ -23,6 +26,13 @@ export interface OcdtdWorkerInit {
   pooling: PoolingKind;
   inputShape: number[];
   features: NetworkSpec | null;
+  variant: PoolVariant | null;
+}
+
+/** An OC-DTD variant with the prototypes its network is built from (typed arrays: structured-clonable). */
+export interface PoolVariant {
+  variant: OcdtdVariant;
+  sources: VariantSources;
 }
 
 export interface OcdtdJob {
@@ -45,6 +55,8 @@ export interface OcdtdPoolOptions {
   features?: ExplainableNetwork | null;
   /** shape of one input sample */
   inputShape: readonly number[];
+  /** explain this OC-DTD variant's output instead of the SVM's o(x) (`pooling` then has no effect) */
+  variant?: PoolVariant;
 }
 
 export interface PoolExplainOcdtdOptions {
@@ -65,29 +77,53 @@ const plain = (model: OcsvmLike): PlainOcsvm => ({
   supportVectors: Float32Array.from(model.supportVectors),
 });
 
+/** A thread's network from input to the explained output, and what frees its own layers (not the feature network's). */
+export interface ExplainedNetwork {
+  network: ExplainableNetwork;
+  dispose(): void;
+}
+
+/** The network one thread explains: the neuralized SVM, or the variant's network. */
+export function explainedNetwork(
+  model: OcsvmLike,
+  features: ExplainableNetwork | null,
+  inputShape: readonly number[],
+  pooling: PoolingKind,
+  variant: PoolVariant | null,
+): ExplainedNetwork {
+  if (variant) return variantNetwork(model, variant.variant, features, inputShape, variant.sources);
+  const neuralized: NeuralizedOcsvm = neuralize(model, { pooling });
+  return { network: neuralized.network(features, inputShape), dispose: () => neuralized.dispose() };
+}
+
 export class OcdtdPool {
   private constructor(
-    /** the main thread's own neuralized SVM and network (disposed by close) */
-    readonly neuralized: NeuralizedOcsvm,
-    readonly network: ExplainableNetwork,
+    /** the main thread's own network (its layers disposed by close) */
+    private readonly own: ExplainedNetwork,
     private readonly pool: WorkerPool<OcdtdWorkerInit, OcdtdJob, OcdtdJobResult>,
   ) {}
+
+  /** the network the main thread explains its slice with */
+  get network(): ExplainableNetwork {
+    return this.own.network;
+  }
 
   static async start(model: OcsvmLike, options: OcdtdPoolOptions): Promise<OcdtdPool> {
     const count = workerCount(options.workers, 'OC-DTD pool');
     const pooling = options.pooling ?? 'soft';
-    const neuralized = neuralize(model, { pooling });
-    const network = neuralized.network(options.features ?? null, options.inputShape);
+    const variant = options.variant ?? null;
+    const own = explainedNetwork(model, options.features ?? null, options.inputShape, pooling, variant);
     const init: OcdtdWorkerInit = {
       model: plain(model),
       pooling,
       inputShape: [...options.inputShape],
       features: options.features ? networkToSpec(options.features) : null,
+      variant,
     };
     try {
-      return new OcdtdPool(neuralized, network, await WorkerPool.start(WORKER_SCRIPT, count, init));
+      return new OcdtdPool(own, await WorkerPool.start(WORKER_SCRIPT, count, init));
     } catch (e) {
-      neuralized.dispose();
+      own.dispose();
       throw e;
     }
   }
@@ -118,9 +154,9 @@ export class OcdtdPool {
     return { relevance, outlierness };
   }
 
-  /** Stops the workers and frees the main thread's neuralized layers (not the feature network). */
+  /** Stops the workers and frees the main thread's own layers (not the feature network). */
   async close(): Promise<void> {
     await this.pool.close();
-    this.neuralized.dispose();
+    this.own.dispose();
   }
 }

@@ -96,7 +96,11 @@ export const OUTLIER_METHODS: Readonly<Record<OutlierMethodName, OutlierMethod>>
 
 /** Per-pixel relevance of x (summed over channels) by one method, without batching; the caller disposes it. */
 export function outlierRelevance(name: OutlierMethodName, ctx: OutlierExplanationContext, x: Tensor): Tensor {
-  const perValue = OUTLIER_METHODS[name].explain(ctx, x);
+  return perPixelRelevance(OUTLIER_METHODS[name].explain(ctx, x));
+}
+
+/** Relevance per value as relevance per pixel: images [N, H, W, C] summed over C (and disposed); other shapes as they are. */
+export function perPixelRelevance(perValue: Tensor): Tensor {
   if (perValue.rank !== 4) return perValue;
   const relevance = tf.tidy(() => sumChannels(perValue));
   perValue.dispose();

@@ -34,6 +34,17 @@ export interface KernelBlockOptions {
   sparse?: boolean;
   /** use the tfjs matrix product (Gaussian only); default: when the wasm or native backend is active */
   gemm?: boolean;
+  /**
+   * the GEMM path's centre, default that of the reference set: a block over part of a data set
+   * given the whole set's centre computes the same kernel values, bit for bit, as a block over all of it
+   */
+  centre?: GemmCentre;
+}
+
+/** Where the GEMM path centres both sides: the reference mean, and the features that vary over the reference. */
+export interface GemmCentre {
+  mean: Float64Array;
+  varying: Int32Array;
 }
 
 /** Whether tfjs runs on a backend whose matMul beats the JS loops. */
@@ -43,15 +54,11 @@ export function fastGemmAvailable(): boolean {
 }
 
 /** The reference set as the GEMM path uses it. */
-interface GemmReference {
+interface GemmReference extends GemmCentre {
   /** centred varying features: n × dv */
   tensor: tf.Tensor2D;
-  /** the centre (per feature) */
-  mean: Float64Array;
   /** squared norms of the centred reference rows */
   norms: Float64Array;
-  /** features that vary over the reference set */
-  varying: Int32Array;
 }
 
 export class KernelBlock {
@@ -62,6 +69,7 @@ export class KernelBlock {
   private gemmRef: GemmReference | null = null;
   private refT: Float32Array | null = null;
   private readonly acc: Float64Array;
+  private readonly centre: GemmCentre | null;
 
   constructor(
     readonly ref: Matrix,
@@ -70,8 +78,9 @@ export class KernelBlock {
     options: KernelBlockOptions = {},
   ) {
     this.n = ref.n;
-    this.sparse = options.sparse ?? zeroFraction(ref) > SPARSE_ZERO_FRACTION;
+    this.sparse = options.sparse ?? prefersSparse(ref);
     this.gemm = kernel === 'rbf' && (options.gemm ?? fastGemmAvailable());
+    this.centre = options.centre ?? null;
     this.refNorms = rowNorms(ref, kernel);
     this.acc = new Float64Array(ref.n);
   }
@@ -140,25 +149,11 @@ export class KernelBlock {
   }
 
   /**
-   * Centre the reference rows on their mean and upload them as a tensor. Features that are
-   * constant over the reference set (e.g. MNIST's blank border pixels) centre to exactly 0 and
-   * add nothing to x·u: they stay out of the product (they still count in ‖x‖²).
+   * Centre the reference rows (see gemmCentre) and upload their varying features as a tensor.
    */
   private prepareGemm(): GemmReference {
     const { data, n, d } = this.ref;
-    const mean = new Float64Array(d);
-    const varying: number[] = [];
-    for (let k = 0; k < d; k++) {
-      let s = 0;
-      let constant = true;
-      for (let j = 0; j < n; j++) {
-        s += data[j * d + k];
-        if (data[j * d + k] !== data[k]) constant = false;
-      }
-      mean[k] = constant ? data[k] : s / n;
-      if (!constant) varying.push(k);
-    }
-    if (varying.length === 0) varying.push(0); // all rows equal: a zero column keeps shapes valid
+    const { mean, varying } = this.centre ?? gemmCentre(this.ref);
     const dv = varying.length;
     const centred = new Float32Array(n * dv);
     const norms = new Float64Array(n);
@@ -171,7 +166,7 @@ export class KernelBlock {
       }
       norms[j] = s;
     }
-    return { tensor: tf.tensor2d(centred, [n, dv]), mean, norms, varying: Int32Array.from(varying) };
+    return { tensor: tf.tensor2d(centred, [n, dv]), mean, norms, varying };
   }
 
   private transposed(): Float32Array {
@@ -368,16 +363,40 @@ export class KernelBlock {
   }
 }
 
+/**
+ * The reference mean, and the features that are not constant over the reference set (e.g. MNIST's
+ * blank border pixels: they centre to exactly 0 and add nothing to x·u, so they stay out of the
+ * product; they still count in ‖x‖²).
+ */
+export function gemmCentre(ref: Matrix): GemmCentre {
+  const { data, n, d } = ref;
+  const mean = new Float64Array(d);
+  const varying: number[] = [];
+  for (let k = 0; k < d; k++) {
+    let s = 0;
+    let constant = true;
+    for (let j = 0; j < n; j++) {
+      s += data[j * d + k];
+      if (data[j * d + k] !== data[k]) constant = false;
+    }
+    mean[k] = constant ? data[k] : s / n;
+    if (!constant) varying.push(k);
+  }
+  if (varying.length === 0) varying.push(0); // all rows equal: a zero column keeps shapes valid
+  return { mean, varying: Int32Array.from(varying) };
+}
+
 function squaredNorm(data: Float32Array, offset: number, d: number): number {
   let s = 0;
   for (let k = offset; k < offset + d; k++) s += data[k] * data[k];
   return s;
 }
 
-function zeroFraction(m: Matrix): number {
+/** Whether the JS paths take the sparse route for this reference set (by its fraction of zeros). */
+export function prefersSparse(m: Matrix): boolean {
   let zeros = 0;
   for (let t = 0; t < m.data.length; t++) if (m.data[t] === 0) zeros++;
-  return m.data.length ? zeros / m.data.length : 0;
+  return m.data.length > 0 && zeros / m.data.length > SPARSE_ZERO_FRACTION;
 }
 
 /** ‖u‖² per row for the Gaussian, ‖u‖₁ for the Laplacian (float64). */

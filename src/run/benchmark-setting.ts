@@ -6,6 +6,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { mulberry32 } from '../data/random.ts';
+import { datasetSource } from '../data/sample-source.ts';
 import type { AnomalyType } from '../data/planted-anomalies.ts';
 import { ExplainableNetwork } from '../explain/network.ts';
 import { OneClassSVM, type GammaOption } from '../ocsvm/index.ts';
@@ -226,7 +227,7 @@ export async function evaluateSetting(
         );
         const flipReference: FlipReference =
           reference === 'mean'
-            ? { kind: 'mean', image: meanImage(ds) }
+            ? { kind: 'mean', image: meanImage(datasetSource(ds)) }
             : { kind: 'blurred', images: gaussianBlur(values, [height, width, channels]) };
         const methods = [...maps.keys()]
           .filter((m) => m !== RANDOM_METHOD)

@@ -6,7 +6,9 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { mapShape, sampleSize, type Dataset } from '../data/dataset.ts';
+import { mapShape, sampleSize } from '../data/dataset.ts';
+import { batchesOf, type SampleSource } from '../data/sample-source.ts';
+import type { ThreadChoice } from './threads.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
@@ -21,6 +23,9 @@ import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 
 export { REFERENCE_KINDS, parseReference, type ReferenceKind };
 
+/** Samples per pixelFlipping call (each with its own random-floor seed, seed + part): the unit of a shard. */
+export const SAMPLES_PER_PART = 10;
+
 export interface FlipSettings {
   reference: ReferenceKind;
   /** 'start' (default) or 'span': what a curve is scaled by before its area is taken */
@@ -31,16 +36,17 @@ export interface FlipSettings {
   steps?: number;
   /** seed of the random floor (default 0) */
   seed?: number;
-  /** samples per pixelFlipping call (default 10): the progress granularity */
+  /** samples per pixelFlipping call (default SAMPLES_PER_PART): the progress granularity */
   samplesPerPart?: number;
   onProgress?: (done: number) => void;
 }
 
-/** The mean image of a data set (the whole run's, or a benchmark setting's). */
-export function meanImage(dataset: Dataset): Float32Array {
+/** The mean image of a data set (the whole run's, or a benchmark setting's), read a batch at a time. */
+export function meanImage(dataset: SampleSource): Float32Array {
   const size = sampleSize(dataset);
   const sum = new Float64Array(size);
-  for (let i = 0; i < dataset.n; i++) for (let j = 0; j < size; j++) sum[j] += dataset.x[i * size + j];
+  for (const { x } of batchesOf(dataset, 4096))
+    for (let at = 0; at < x.length; at += size) for (let j = 0; j < size; j++) sum[j] += x[at + j];
   return Float32Array.from(sum, (s) => s / dataset.n);
 }
 
@@ -120,19 +126,25 @@ export async function evaluateOutlierExplanations(
     ocdtd?: OcdtdVariant;
     gradient?: GradientOptions;
     explanations?: MethodMaps[];
+    /** OC-DTD on 1 or 2 threads, or 'auto' (RunExplainer.explain) */
+    threads?: ThreadChoice;
   },
 ): Promise<OutlierEvaluation> {
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
   checkReference(explainer, settings.reference);
   const explanations =
     settings.explanations ??
-    explainer.explain(indices, methods, {
+    (await explainer.explain(indices, methods, {
       composite: settings.composite,
       ocdtd: settings.ocdtd,
       gradient: settings.gradient,
-    });
+      threads: settings.threads,
+    }));
   const score = onNetworkInput(explainer, (x) => explainer.network.forward(x));
-  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? SAMPLES_PER_PART).map((rows) => ({
+    rows,
+    score,
+  }));
   const flipping = await flip(explainer, indices, explanations, parts, settings);
   return { indices: [...indices], explanations, flipping };
 }
@@ -174,7 +186,7 @@ export async function evaluateClassifierExplanations(
   const parts: FlipPart[] = [];
   for (const c of [...new Set(explanation.predicted)].sort((a, b) => a - b)) {
     const rows = rowsOf(keep.length).filter((k) => explanation.predicted[k] === c);
-    for (const piece of chunks(rows, settings.samplesPerPart ?? 10))
+    for (const piece of chunks(rows, settings.samplesPerPart ?? SAMPLES_PER_PART))
       parts.push({ rows: piece, score: onNetworkInput(explainer, classLogit(network, c)) });
   }
   const flipping = await flip(explainer, explanation.indices, explanation.methods, parts, settings);

@@ -32,18 +32,18 @@ export interface MaskEvaluation {
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-export function evaluateAgainstMasks(
+export async function evaluateAgainstMasks(
   explainer: RunExplainer,
   masks: SampleMasks,
   methods: readonly OutlierMethodName[],
   options: ExplainOptions & { seed?: number } = {},
-): MaskEvaluation {
+): Promise<MaskEvaluation> {
   const [height, width] = mapShape(explainer.run.dataset.sampleShape);
   if (height !== masks.height || width !== masks.width) {
     throw new UserError(`the masks are ${masks.width}×${masks.height}; the run's maps are ${width}×${height}`);
   }
   const pixels = height * width;
-  const explanations = explainer.explain(masks.indices, methods, options);
+  const explanations = await explainer.explain(masks.indices, methods, options);
   const random = mulberry32(options.seed ?? 0);
   const floor = Float32Array.from({ length: masks.indices.length * pixels }, () => random());
   const scores = [

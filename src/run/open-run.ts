@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { sampleSize, type Dataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/data-spec.ts';
+import { sampleSize } from '../data/dataset.ts';
+import { openSamples } from '../data/data-spec.ts';
+import { reshapedSource, type SampleSource } from '../data/sample-source.ts';
 import { loadModel } from '../features/model-io.ts';
 import { tf } from '../runtime/runtime.ts';
 import { OneClassSVM } from '../ocsvm/index.ts';
@@ -21,11 +22,17 @@ export interface OpenRun {
   scores: SampleScore[];
 }
 
+/** A run's feature network: a tfjs model, an ONNX file read as an explainable network, or none (pixels). */
+export type FeatureModel = tf.LayersModel | ExplainableNetwork | null;
+
 export interface OpenRunWithData extends OpenRun {
-  /** the data, its samples shaped as the run was trained (CSV rows may be images) */
-  dataset: Dataset;
+  /**
+   * the data, its samples shaped as the run was trained (CSV rows may be images), read on demand:
+   * CSV files and PNG folders are never held whole
+   */
+  dataset: SampleSource;
   /** the feature network (null for pixel features): a tfjs model, or an ONNX file read as an explainable network; the caller disposes it */
-  featureModel: tf.LayersModel | ExplainableNetwork | null;
+  featureModel: FeatureModel;
 }
 
 const mismatch = (dir: string, what: string) =>
@@ -79,33 +86,55 @@ function checkFeatureNetwork(dir: string, config: RunConfig, network: Explainabl
     );
 }
 
+/** The run's feature network (null for pixel features), checked against its description. */
+async function openFeatureModel(dir: string, config: RunConfig): Promise<FeatureModel> {
+  if (!config.featureNetwork) return null;
+  const onnx = join(dir, FEATURES_DIR, ONNX_MODEL_FILE);
+  if (existsSync(onnx)) {
+    const network = readOnnxNetwork(onnx);
+    try {
+      checkFeatureNetwork(dir, config, network);
+    } catch (e) {
+      network.dispose();
+      throw e;
+    }
+    return network;
+  }
+  const featureModel = await loadModel(join(dir, FEATURES_DIR));
+  try {
+    checkFeatureModel(dir, config, featureModel);
+  } catch (e) {
+    featureModel.dispose();
+    throw e;
+  }
+  return featureModel;
+}
+
+/**
+ * What scoring new samples needs of a run, and no more (not its scores nor its data): the
+ * description, the SVM and the feature network (null for pixels; the caller disposes it), checked
+ * to fit together.
+ */
+export async function openRunModel(
+  dir: string,
+): Promise<{ config: RunConfig; svm: OneClassSVM; featureModel: FeatureModel }> {
+  if (!existsSync(dir))
+    throw new UserError(`run folder ${dir} does not exist (make one with 'oc-explain train --out ${dir}')`);
+  const config = readRunConfig(dir);
+  const svm = OneClassSVM.load(join(dir, OCSVM_FILE));
+  if (svm.d !== config.featureDim)
+    throw mismatch(dir, `${OCSVM_FILE} was fitted on ${svm.d} features, config.json names ${config.featureDim}`);
+  return { config, svm, featureModel: await openFeatureModel(dir, config) };
+}
+
 export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   const run = openRun(dir);
-  const loaded = loadDataset(run.config.data);
+  const loaded = openSamples(run.config.data);
   if (loaded.n !== run.config.nSamples || sampleSize(loaded) !== sampleSize(run.config)) {
     throw new UserError(
       `the data of run ${dir} (${run.config.data}) now has ${loaded.n} samples of shape [${loaded.sampleShape.join(', ')}], not ${run.config.nSamples} of shape [${run.config.sampleShape.join(', ')}]: it changed since training`,
     );
   }
-  const dataset = { ...loaded, sampleShape: [...run.config.sampleShape] };
-  if (!run.config.featureNetwork) return { ...run, dataset, featureModel: null };
-  const onnx = join(dir, FEATURES_DIR, ONNX_MODEL_FILE);
-  if (existsSync(onnx)) {
-    const network = readOnnxNetwork(onnx);
-    try {
-      checkFeatureNetwork(dir, run.config, network);
-    } catch (e) {
-      network.dispose();
-      throw e;
-    }
-    return { ...run, dataset, featureModel: network };
-  }
-  const featureModel = await loadModel(join(dir, FEATURES_DIR));
-  try {
-    checkFeatureModel(dir, run.config, featureModel);
-  } catch (e) {
-    featureModel.dispose();
-    throw e;
-  }
-  return { ...run, dataset, featureModel };
+  const dataset = reshapedSource(loaded, run.config.sampleShape);
+  return { ...run, dataset, featureModel: await openFeatureModel(dir, run.config) };
 }

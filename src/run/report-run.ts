@@ -242,16 +242,16 @@ export async function buildRunReport(explainer: RunExplainer, o: ReportRunOption
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
     clusters: await clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
-    masks: o.masks ? maskPart(explainer, o.masks, o) : null,
+    masks: o.masks ? await maskPart(explainer, o.masks, o) : null,
   };
 }
 
-function maskPart(explainer: RunExplainer, masks: SampleMasks, o: ReportRunOptions): MaskScores {
+async function maskPart(explainer: RunExplainer, masks: SampleMasks, o: ReportRunOptions): Promise<MaskScores> {
   (o.progress ?? SILENT_PROGRESS).stage(
     `scoring the outlier explanations of ${masks.indices.length} samples against their masks`,
   );
   const methods = explainer.usableMethods(o.methods, (o.progress ?? SILENT_PROGRESS).note);
-  const evaluation = evaluateAgainstMasks(explainer, masks, methods, {
+  const evaluation = await evaluateAgainstMasks(explainer, masks, methods, {
     composite: o.composite,
     ocdtd: o.ocdtd,
     gradient: o.gradient,

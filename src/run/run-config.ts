@@ -43,6 +43,8 @@ export interface RunConfig {
     gamma: number;
     rho: number;
     nFit: number;
+    /** --max-train: the SVM was fitted on a seeded class-stratified subsample of this many candidates (see fit-sample.ts); null: on all */
+    maxTrain: number | null;
     nSupport: number;
     fitSeconds: number;
     /** outlierness threshold θ = −(1/γ) log(ρ/(νl)): o(x) > θ ⇔ outlier */

@@ -20,9 +20,19 @@ import {
   variantLabel,
   type OcdtdVariant,
 } from '../neuralize/ocdtd-variant-names.ts';
-import { variantNetwork, type VariantNetwork } from '../neuralize/ocdtd-variants.ts';
-import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { variantNetwork, type VariantNetwork, type VariantSources } from '../neuralize/ocdtd-variants.ts';
+import { outlierRelevance, perPixelRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { OcdtdPool } from '../neuralize/ocdtd-pool.ts';
+import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { UserError } from '../errors.ts';
+import { pickSamples } from '../data/sample-source.ts';
+import { fitSampleIndices } from './fit-sample.ts';
+import {
+  SECONDS_PER_DEEP_OCDTD_SAMPLE,
+  SECONDS_PER_OCDTD_SAMPLE,
+  twoThreadsPay,
+  type ThreadChoice,
+} from './threads.ts';
 import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
@@ -35,6 +45,8 @@ export interface ExplainOptions {
   batchSize?: number;
   /** samples × methods done so far, after each method of each batch */
   onProgress?: (done: number) => void;
+  /** OC-DTD on two threads (OcdtdPool): 1, 2, or 'auto' (default: when the work pays for the worker's start-up) */
+  threads?: ThreadChoice;
 }
 
 /** Methods that look at the image itself, not the model: they need samples of shape [H, W, C]. */
@@ -114,11 +126,11 @@ export class RunExplainer {
     return new RunExplainer(await openRunWithData(dir), options);
   }
 
-  /** The samples the SVM was fitted on: the normal classes, or all. */
+  /** The samples the SVM was fitted on: the normal classes, or all, or the --max-train subsample of them. */
   fitIndices(): number[] {
-    const { scores, config } = this.run;
-    const normal = config.normal ? new Set(config.normal) : null;
-    return scores.filter((s) => !normal || normal.has(s.label)).map((s) => s.index);
+    const { dataset, config } = this.run;
+    const normal = config.normal ? new Set(config.normal.map((name) => dataset.classNames.indexOf(name))) : null;
+    return fitSampleIndices(dataset.labels, dataset.n, normal, config.svm.maxTrain ?? null, config.seed);
   }
 
   /** Features φ(x) of the chosen samples (every sample by default), rows of the SVM's dimension. */
@@ -140,12 +152,9 @@ export class RunExplainer {
   /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
   readonly compositeOptions: CompositeOptions;
 
-  /** Pixels of the chosen samples, row-major. */
+  /** Pixels of the chosen samples, row-major (read from the data, only these). */
   inputs(indices: readonly number[]): Float32Array {
-    const size = sampleSize(this.run.dataset);
-    const out = new Float32Array(indices.length * size);
-    indices.forEach((i, k) => out.set(this.run.dataset.x.subarray(i * size, (i + 1) * size), k * size));
-    return out;
+    return pickSamples(this.run.dataset, indices).x;
   }
 
   /** The samples the SVM was fitted on and calls inliers (f(x) > 0), for the nearest-neighbour baseline. */
@@ -164,23 +173,29 @@ export class RunExplainer {
     if (label === 'plain') return this.network;
     let built = this.variants.get(label);
     if (!built) {
-      this.nearestInlier(); // finds the training inliers
       const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
       if (needsImages && variant.prototypes !== 'inliers' && this.compression) {
         throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
       }
-      const fitted = this.fitIndices();
-      built = variantNetwork(this.model, variant, this.featureNetwork, this.inputShape, {
-        inliers: variant.prototypes === 'inliers' ? this.features(this.inlierIndices) : undefined,
-        inlierImages: needsImages ? this.inputs(this.inlierIndices) : undefined,
-        supportImages:
-          needsImages && variant.prototypes !== 'inliers'
-            ? this.inputs(Array.from(this.run.svm.supportIndices, (j) => fitted[j]))
-            : undefined,
-      });
+      built = variantNetwork(this.model, variant, this.featureNetwork, this.inputShape, this.variantSources(variant));
       this.variants.set(label, built);
     }
     return built.network;
+  }
+
+  /** The prototypes a variant's network is built from (training inliers, their images, the support vectors' images). */
+  private variantSources(variant: OcdtdVariant): VariantSources {
+    this.nearestInlier(); // finds the training inliers
+    const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
+    const fitted = this.fitIndices();
+    return {
+      inliers: variant.prototypes === 'inliers' ? this.features(this.inlierIndices) : undefined,
+      inlierImages: needsImages ? this.inputs(this.inlierIndices) : undefined,
+      supportImages:
+        needsImages && variant.prototypes !== 'inliers'
+          ? this.inputs(Array.from(this.run.svm.supportIndices, (j) => fitted[j]))
+          : undefined,
+    };
   }
 
   /** Data-set index of the nearest training inlier (in pixel space) of each chosen sample. */
@@ -238,11 +253,32 @@ export class RunExplainer {
     return perPixelMaps(maps, n, this.run.dataset.sampleShape);
   }
 
-  explain(
+  /**
+   * OC-DTD of `n` samples on two threads when that pays (run/threads.ts) and the composite's options
+   * can cross to a worker (numbers: images; vector data's per-feature bounds are tensors); else null.
+   */
+  private async ocdtdPool(
+    variant: OcdtdVariant,
+    n: number,
+    threads: ThreadChoice | undefined,
+  ): Promise<OcdtdPool | null> {
+    const { low, high } = this.compositeOptions;
+    if (low instanceof tf.Tensor || high instanceof tf.Tensor) return null;
+    const perSample = this.featureNetwork ? SECONDS_PER_DEEP_OCDTD_SAMPLE : SECONDS_PER_OCDTD_SAMPLE;
+    if (!twoThreadsPay(n * perSample, threads)) return null;
+    return OcdtdPool.start(this.model, {
+      features: this.featureNetwork,
+      inputShape: this.inputShape,
+      // every thread builds the network of the variant explained on one thread (ocdtdNetwork)
+      variant: variant.name === 'plain' ? undefined : { variant, sources: this.variantSources(variant) },
+    });
+  }
+
+  async explain(
     indices: readonly number[],
     methods: readonly OutlierMethodName[],
     options: ExplainOptions = {},
-  ): MethodMaps[] {
+  ): Promise<MethodMaps[]> {
     const unusable = methods.filter((m) => !this.imageData && IMAGE_ONLY_METHODS.includes(m));
     if (unusable.length > 0)
       throw new UserError(`${unusable.join(', ')} needs images; the samples of run ${this.run.dir} are vectors`);
@@ -264,36 +300,48 @@ export class RunExplainer {
       gradient: options.gradient,
       nearestInlier: methods.includes('nn') ? this.nearestInlier() : undefined,
     };
+    const pool = methods.includes('ocdtd') ? await this.ocdtdPool(variant, indices.length, options.threads) : null;
+    const poolOptions = pool ? (this.compositeOptions as PlainCompositeOptions) : {};
     let done = 0;
-    for (let start = 0; start < indices.length; start += batchSize) {
-      const batch = indices.slice(start, start + batchSize);
-      const x = this.tensorOf(batch);
-      try {
-        // o(x) once per batch: every method explains the same outputs
-        const o = this.network.forward(x);
-        const outlierness = o.dataSync();
-        o.dispose();
-        results.forEach((result) => {
-          // image-only methods see the image, whatever shape the network takes it in
-          const input = IMAGE_ONLY_METHODS.includes(result.method)
-            ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
-            : x;
-          const relevance = outlierRelevance(result.method, ctx, input);
-          if (input !== x) input.dispose();
-          result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
-          result.outlierness.set(outlierness, start);
-          relevance.dispose();
-          if (result.explained) {
-            const out = ocdtd === this.network ? null : ocdtd!.forward(x);
-            result.explained.set(out ? out.dataSync() : outlierness, start);
-            out?.dispose();
+    try {
+      for (let start = 0; start < indices.length; start += batchSize) {
+        const batch = indices.slice(start, start + batchSize);
+        const x = this.tensorOf(batch);
+        try {
+          // o(x) once per batch: every method explains the same outputs
+          const o = this.network.forward(x);
+          const outlierness = o.dataSync();
+          o.dispose();
+          for (const result of results) {
+            // image-only methods see the image, whatever shape the network takes it in
+            const input = IMAGE_ONLY_METHODS.includes(result.method)
+              ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
+              : x;
+            const relevance =
+              pool && result.method === 'ocdtd'
+                ? perPixelRelevance(
+                    (await pool.explain(input, { composite: options.composite, compositeOptions: poolOptions }))
+                      .relevance,
+                  )
+                : outlierRelevance(result.method, ctx, input);
+            if (input !== x) input.dispose();
+            result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
+            result.outlierness.set(outlierness, start);
+            relevance.dispose();
+            if (result.explained) {
+              const out = ocdtd === this.network ? null : ocdtd!.forward(x);
+              result.explained.set(out ? out.dataSync() : outlierness, start);
+              out?.dispose();
+            }
+            done += batch.length;
+            options.onProgress?.(done);
           }
-          done += batch.length;
-          options.onProgress?.(done);
-        });
-      } finally {
-        x.dispose();
+        } finally {
+          x.dispose();
+        }
       }
+    } finally {
+      await pool?.close();
     }
     return results;
   }

@@ -12,17 +12,30 @@ function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+export const SCORES_HEADER = 'index,label,decision\n';
+
+/** The rows of samples from, from + 1, … with these decision values (labels indexed by sample). */
+export function formatScoreRows(
+  from: number,
+  decision: ArrayLike<number>,
+  labels: ArrayLike<number> | null,
+  classNames: string[],
+): string {
+  let rows = '';
+  for (let k = 0; k < decision.length; k++) {
+    const i = from + k;
+    const label = labels ? csvCell(classNames[labels[i]]) : '';
+    rows += `${i},${label},${decision[k]}\n`;
+  }
+  return rows;
+}
+
 export function formatScoresCsv(
   decision: ArrayLike<number>,
   labels: ArrayLike<number> | null,
   classNames: string[],
 ): string {
-  const lines = ['index,label,decision'];
-  for (let i = 0; i < decision.length; i++) {
-    const label = labels ? csvCell(classNames[labels[i]]) : '';
-    lines.push(`${i},${label},${decision[i]}`);
-  }
-  return lines.join('\n') + '\n';
+  return SCORES_HEADER + formatScoreRows(0, decision, labels, classNames);
 }
 
 function parseRow(line: string): [string, string, string] | null {

@@ -8,12 +8,14 @@ import { UserError } from '../errors.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { absoluteDataSpec, dataSpecPaths, loadDataset, parseDataSpec } from '../data/data-spec.ts';
 import { networkExtractor, pixelExtractor, type FeatureExtractor } from '../features/extractor.ts';
+import { ParallelExtractor } from '../features/parallel-extractor.ts';
 import { parseNetworkKind } from '../features/feature-network.ts';
 import { loadModel, saveModel } from '../features/model-io.ts';
 import { trainFeatureNetwork } from '../features/train-network.ts';
 import type { tf } from '../runtime/runtime.ts';
 import { OneClassSVM, type GammaOption, type Matrix } from '../ocsvm/index.ts';
 import { selectRows } from '../ocsvm/matrix.ts';
+import { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
@@ -32,6 +34,14 @@ import {
 } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
 import { checkTrainChoices } from './train-options.ts';
+import { fitSampleIndices } from './fit-sample.ts';
+import {
+  SECONDS_PER_CNN_SAMPLE,
+  SECONDS_PER_FIT_PRODUCT,
+  SECONDS_PER_KERNEL_PRODUCT,
+  twoThreadsPay,
+  type ThreadChoice,
+} from './threads.ts';
 
 export { absoluteDataSpec };
 
@@ -46,6 +56,10 @@ export interface TrainRunOptions {
   gamma: GammaOption;
   /** class names that are normal: the SVM is fitted on these only, the rest count as anomalies */
   normal?: string[];
+  /** fit the SVM on a seeded class-stratified subsample of this many of its samples (every sample is still scored) */
+  maxTrain?: number;
+  /** threads for the fit, the features and the scores: 1, 2 or 'auto' (two where the work pays for a worker) */
+  threads?: ThreadChoice;
   seed?: number;
   out: string;
   backend: string;
@@ -80,13 +94,16 @@ function normalMask(ds: Dataset, normal: string[]): Uint8Array {
   return mask;
 }
 
-/** The rows the SVM is fitted on: every sample, or the normal ones. */
-function fitRows(features: Float32Array, dim: number, mask: Uint8Array | null): Matrix {
+/** The rows the SVM is fitted on: every sample, the normal ones, or the --max-train subsample of them. */
+function fitRows(features: Float32Array, dim: number, indices: number[]): Matrix {
   const all = { data: features, n: features.length / dim, d: dim };
-  if (!mask) return all;
-  const normal: number[] = [];
-  mask.forEach((keep, i) => keep && normal.push(i));
-  return selectRows(all, normal);
+  return indices.length === all.n ? all : selectRows(all, indices);
+}
+
+/** Fit on two threads when the fit is long enough to pay for the worker (the solution is the same). */
+async function fitSvm(svm: OneClassSVM, fitted: Matrix, threads: ThreadChoice | undefined): Promise<void> {
+  if (twoThreadsPay(fitted.n * fitted.n * fitted.d * SECONDS_PER_FIT_PRODUCT, threads)) await svm.fitParallel(fitted);
+  else svm.fit(fitted);
 }
 
 interface Features {
@@ -173,38 +190,66 @@ async function makeFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress)
   }
 }
 
-/** φ(x) of every sample, a pass of ROWS_PER_PASS samples at a time (pixels: one copy). */
-async function extractAll(extractor: FeatureExtractor, ds: Dataset, progress: Progress): Promise<Float32Array> {
-  if (extractor.layer === null) return extractor.extract(ds);
+/** φ(x) of every sample, a pass of ROWS_PER_PASS samples at a time (pixels: one copy), on two threads when that pays. */
+async function extractAll(
+  features: Features,
+  ds: Dataset,
+  threads: ThreadChoice | undefined,
+  progress: Progress,
+): Promise<Float32Array> {
+  const { extractor, model } = features;
+  if (extractor.layer === null || !model) return extractor.extract(ds);
   const size = sampleSize(ds);
   const phi = new Float32Array(ds.n * extractor.featureDim);
-  return withSteps(
-    progress,
-    `extracting the features (${extractor.name}, ${extractor.featureDim} per sample)`,
-    ds.n,
-    (update) => {
-      for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
-        const end = Math.min(ds.n, start + ROWS_PER_PASS);
-        phi.set(extractor.extract(ds.x.subarray(start * size, end * size)), start * extractor.featureDim);
-        update(end);
-      }
-      return phi;
-    },
-  );
+  const pool = twoThreadsPay(ds.n * SECONDS_PER_CNN_SAMPLE, threads)
+    ? await ParallelExtractor.start(model, { layer: extractor.layer })
+    : null;
+  try {
+    return await withSteps(
+      progress,
+      `extracting the features (${extractor.name}, ${extractor.featureDim} per sample${pool ? ', 2 threads' : ''})`,
+      ds.n,
+      async (update) => {
+        for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
+          const end = Math.min(ds.n, start + ROWS_PER_PASS);
+          const x = ds.x.subarray(start * size, end * size);
+          phi.set(pool ? await pool.extract(x) : extractor.extract(x), start * extractor.featureDim);
+          update(end);
+        }
+        return phi;
+      },
+    );
+  } finally {
+    await pool?.close();
+  }
 }
 
-/** The decision value of every row of `phi`, a pass at a time. */
-function scoreAll(svm: OneClassSVM, phi: Float32Array, d: number, progress: Progress): Promise<Float64Array> {
+/** The decision value of every row of `phi`, a pass at a time, on two threads when that pays. */
+async function scoreAll(
+  svm: OneClassSVM,
+  phi: Float32Array,
+  d: number,
+  threads: ThreadChoice | undefined,
+  progress: Progress,
+): Promise<Float64Array> {
   const n = phi.length / d;
   const decision = new Float64Array(n);
-  return withSteps(progress, `scoring ${n} samples`, n, (update) => {
-    for (let start = 0; start < n; start += ROWS_PER_PASS) {
-      const end = Math.min(n, start + ROWS_PER_PASS);
-      decision.set(svm.decisionFunction({ data: phi.subarray(start * d, end * d), n: end - start, d }), start);
-      update(end);
-    }
-    return decision;
-  });
+  const pool = twoThreadsPay(n * svm.nSupport * d * SECONDS_PER_KERNEL_PRODUCT, threads)
+    ? await ParallelScorer.start(svm)
+    : null;
+  try {
+    return await withSteps(progress, `scoring ${n} samples${pool ? ' on 2 threads' : ''}`, n, async (update) => {
+      for (let start = 0; start < n; start += ROWS_PER_PASS) {
+        const end = Math.min(n, start + ROWS_PER_PASS);
+        const rows = { data: phi.subarray(start * d, end * d), n: end - start, d };
+        decision.set(pool ? await pool.decisionFunction(rows) : svm.decisionFunction(rows), start);
+        update(end);
+      }
+      return decision;
+    });
+  } finally {
+    await pool?.close();
+  }
 }
 
 /** The warning before an exact fit on `n` samples, or null when n is small enough. */
@@ -229,14 +274,23 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
       const features = await makeFeatures(loaded, o, progress);
       try {
         const { extractor, dataset: ds } = features;
-        const phi = await extractAll(extractor, ds, progress);
-        const fitted = fitRows(phi, extractor.featureDim, mask);
+        const phi = await extractAll(features, ds, o.threads, progress);
+        const normal = mask ? new Set(o.normal!.map((name) => ds.classNames.indexOf(name))) : null;
+        const candidates = mask ? mask.reduce((count, m) => count + m, 0) : ds.n;
+        const fitIndices = fitSampleIndices(ds.labels, ds.n, normal, o.maxTrain ?? null, o.seed ?? 0);
+        const fitted = fitRows(phi, extractor.featureDim, fitIndices);
         const warning = largeFitWarning(fitted.n);
         if (warning) progress.note(warning);
-        progress.stage(`fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features`);
-        svm.fit(fitted);
+        const subsample =
+          fitted.n < candidates
+            ? ` (--max-train: a class-stratified subsample of ${candidates}, seed ${o.seed ?? 0})`
+            : '';
+        progress.stage(
+          `fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features${subsample}`,
+        );
+        await fitSvm(svm, fitted, o.threads);
         const threshold = outliernessThreshold(svm.gamma, svm.rho, o.nu * fitted.n);
-        const decision = await scoreAll(svm, phi, extractor.featureDim, progress);
+        const decision = await scoreAll(svm, phi, extractor.featureDim, o.threads, progress);
         if (Number.isNaN(threshold) || decision.some((v) => !Number.isFinite(v)))
           throw new UserError(
             `the one-class SVM gave non-finite scores with γ = ${svm.gamma} on these ${fitted.d} features; use --gamma scale or a value nearer to it`,
@@ -270,6 +324,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
             gamma: svm.gamma,
             rho: svm.rho,
             nFit: fitted.n,
+            maxTrain: o.maxTrain ?? null,
             nSupport: svm.nSupport,
             fitSeconds: svm.fitSeconds,
             threshold,

@@ -9,14 +9,19 @@ import {
   variantLabel,
   type OcdtdVariant,
 } from '../neuralize/ocdtd-variant-names.ts';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
 import { writeFile } from 'node:fs/promises';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
 import { mapShape } from '../data/dataset.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
 import type { OutlierMethodName } from '../neuralize/method-names.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
+import { SHARD_FILE, formatShardManifest, shardManifest, shardRange, type Shard } from './shard.ts';
+import type { ThreadChoice } from './threads.ts';
 import { RunExplainer, type MethodMaps, type SupportCompression } from './run-explainer.ts';
+
+export const EXPLAIN_FILE = 'explain.json';
 
 export interface ExplainedSample {
   index: number;
@@ -78,7 +83,7 @@ export async function writeExplanationFiles(
     methods: results.map((r) => r.method),
     samples,
   };
-  await writeFile(join(dir, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFile(join(dir, EXPLAIN_FILE), JSON.stringify(summary, null, 2) + '\n');
   return samples;
 }
 
@@ -110,6 +115,10 @@ export interface ExplainRunOptions {
   upscale?: number;
   /** explain with this many k-means prototypes in place of the support vectors */
   compress?: number;
+  /** explain only this slice of the chosen samples, as a partial output for `merge` */
+  shard?: Shard;
+  /** OC-DTD on 1 or 2 threads, or 'auto' (two when the work pays for the worker's start-up) */
+  threads?: ThreadChoice;
   progress?: Progress;
 }
 
@@ -131,7 +140,13 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
       progress.stage(`opening run ${o.run}`);
       const explainer = await RunExplainer.open(o.run, { compress: o.compress });
       try {
-        const indices = o.select(explainer);
+        const chosen = o.select(explainer);
+        const { from, to } = o.shard ? shardRange(chosen.length, o.shard) : { from: 0, to: chosen.length };
+        if (from === to)
+          throw new UserError(
+            `--shard ${o.shard!.index}/${o.shard!.count}: only ${chosen.length} sample(s) to explain, none for this shard; use at most ${chosen.length} shards`,
+          );
+        const indices = chosen.slice(from, to);
         const methods = explainer.usableMethods(o.methods, (line) => progress.note(line));
         const results = await withSteps(
           progress,
@@ -142,6 +157,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
               composite: o.composite,
               ocdtd: o.ocdtd,
               gradient: { steps: o.gradientSteps },
+              threads: o.threads,
               onProgress: update,
             }),
           'sample × method',
@@ -152,6 +168,22 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
           ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
           upscale: o.upscale,
         });
+        if (o.shard) {
+          const job = {
+            run: resolve(o.run),
+            methods,
+            composite: o.composite,
+            ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
+            gradientSteps: o.gradientSteps ?? null,
+            upscale: o.upscale ?? null,
+            compress: o.compress ?? null,
+            samples: chosen,
+          };
+          await writeFile(
+            join(dir, SHARD_FILE),
+            formatShardManifest(shardManifest('explain', o.shard, chosen.length, job)),
+          );
+        }
         return { samples, methods, threshold: explainer.run.config.svm.threshold, compression: explainer.compression };
       } finally {
         explainer.dispose();

@@ -1,0 +1,25 @@
+/**
+ * Which samples the SVM of a run is fitted on: the candidates (the normal classes, or every
+ * sample), or with `--max-train N` a seeded, class-stratified subsample of N of them
+ * (stratifiedSubsample, with the run's seed). Training and every later command that needs the
+ * fitted samples (nearest inliers, support-set compression) take them from here.
+ */
+import { stratifiedSubsample } from '../data/split.ts';
+
+/**
+ * Indices (ascending) of the fitted samples among `n` samples with class `labels` (null:
+ * unlabelled); `normal`: the class indices fitted on (null: all).
+ */
+export function fitSampleIndices(
+  labels: ArrayLike<number> | null,
+  n: number,
+  normal: ReadonlySet<number> | null,
+  maxTrain: number | null,
+  seed: number,
+): number[] {
+  const candidates: number[] = [];
+  for (let i = 0; i < n; i++) if (!normal || (labels && normal.has(labels[i]))) candidates.push(i);
+  if (maxTrain === null || maxTrain >= candidates.length) return candidates;
+  const candidateLabels = labels ? candidates.map((i) => labels[i]) : null;
+  return Array.from(stratifiedSubsample(candidateLabels, candidates.length, maxTrain, seed), (p) => candidates[p]);
+}
