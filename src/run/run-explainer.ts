@@ -270,7 +270,7 @@ export class RunExplainer {
       features: this.featureNetwork,
       inputShape: this.inputShape,
       // every thread builds the network of the variant explained on one thread (ocdtdNetwork)
-      variant: variant.name === 'plain' ? undefined : { variant, sources: this.variantSources(variant) },
+      variant: variantLabel(variant) === 'plain' ? undefined : { variant, sources: this.variantSources(variant) },
     });
   }
 
