@@ -129,5 +129,6 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
     const index = new Map(classNames.map((name, i) => [name, i]));
     labels = Int32Array.from(labelText, (t) => index.get(t)!);
   }
-  return { x, n: data.length, sampleShape: [dimension], labels, classNames, source: `csv:${file}` };
+  const names = data.map(({ line }) => `line ${line}`);
+  return { x, n: data.length, sampleShape: [dimension], labels, classNames, source: `csv:${file}`, names };
 }

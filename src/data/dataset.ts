@@ -14,6 +14,16 @@ export interface Dataset {
   classNames: string[];
   /** what was loaded, for reports: 'mnist', 'png:DIR', 'csv:FILE' */
   source: string;
+  /**
+   * where each sample is in the user's files: the PNG path relative to the folder, 'line 12' of a
+   * CSV file, '3/117' for MNIST (digit file 3.json, image 117); absent for data made in memory
+   */
+  names?: string[];
+}
+
+/** The name of sample i: its own, or '#i' for data without names. */
+export function sampleName(ds: Pick<Dataset, 'names'>, i: number): string {
+  return ds.names?.[i] ?? `#${i}`;
 }
 
 export function sampleSize(ds: Pick<Dataset, 'sampleShape'>): number {

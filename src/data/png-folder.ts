@@ -5,7 +5,7 @@
  * Values are bytes / 255. Hidden entries, non-PNG files and deeper sub-folders are skipped.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { describeFsError } from '../io/fs-error.ts';
 import { readPng, type PngImage } from '../io/png.ts';
@@ -85,6 +85,7 @@ export function loadPngFolder(dir: string): Dataset {
     labels: labels ? Int32Array.from(labels) : null,
     classNames,
     source: `png:${dir}`,
+    names: files.map((file) => relative(dir, file).split(sep).join('/')),
   };
 }
 

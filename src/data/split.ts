@@ -34,6 +34,7 @@ export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
     labels,
     classNames: [...ds.classNames],
     source: ds.source,
+    ...(ds.names ? { names: Array.from(indices, (i) => ds.names![i]) } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { fuseBatchNorm } from './canonizers.ts';
 import { ExplainableNetwork, type ExplainableLayer } from './network.ts';
 import { AveragePooling2DLayer } from './layers/average-pooling2d.ts';
 import { Conv2DLayer, type Padding } from './layers/conv2d.ts';
+import { Conv2DTransposeLayer } from './layers/conv2d-transpose.ts';
 import { DenseLayer } from './layers/dense.ts';
 import { GlobalAveragePooling2DLayer } from './layers/global-average-pooling2d.ts';
 import { IdentityLayer } from './layers/identity.ts';
@@ -24,6 +25,7 @@ export const SUPPORTED_LAYER_CLASSES = [
   'InputLayer',
   'Dense',
   'Conv2D',
+  'Conv2DTranspose',
   'MaxPooling2D',
   'AveragePooling2D',
   'GlobalAveragePooling2D',
@@ -124,14 +126,16 @@ function convert(layer: TfLayer, isLast: boolean): ExplainableLayer[] {
       const dense = new DenseLayer(layer.name, kernel, config.useBias ? bias : null);
       return [dense, ...activationLayers(layer, `${layer.name}/${activation}`, activation, isLast)];
     }
-    case 'Conv2D': {
+    case 'Conv2D':
+    case 'Conv2DTranspose': {
       requireChannelsLast(layer, config);
       const dilation = pair(config.dilationRate, [1, 1]);
       if (dilation[0] !== 1 || dilation[1] !== 1)
         throw unsupported(layer, `dilation rate [${dilation}]; only 1 is supported`);
       const pad = padding(layer, config);
       const [kernel, bias] = weightsOf(layer);
-      const conv = new Conv2DLayer(layer.name, kernel, config.useBias ? bias : null, pair(config.strides, [1, 1]), pad);
+      const args = [layer.name, kernel, config.useBias ? bias : null, pair(config.strides, [1, 1]), pad] as const;
+      const conv = cls === 'Conv2D' ? new Conv2DLayer(...args) : new Conv2DTransposeLayer(...args);
       return [conv, ...activationLayers(layer, `${layer.name}/${activation}`, activation, isLast)];
     }
     case 'MaxPooling2D':

@@ -35,6 +35,11 @@ export function propagate(
   options: PropagateOptions = {},
 ): PropagationResult {
   const rules = composite ? assignRules(network, composite) : network.layers.map(() => undefined);
+  const propagateThrough = (inner: ExplainableNetwork, input: Tensor, R: Tensor): Tensor => {
+    const { relevance, output } = propagate(inner, input, R, composite);
+    output.dispose();
+    return relevance;
+  };
   return tf.tidy(() => {
     const { activations } = network.trace(x);
     const output = activations[activations.length - 1];
@@ -45,7 +50,10 @@ export function propagate(
     const layers: Tensor[] = [];
     if (options.returnLayers) layers[network.layers.length] = R;
     for (let k = network.layers.length - 1; k >= 0; k--) {
-      const next = network.layers[k].relevance(activations[k], R, rules[k], { output: activations[k + 1] });
+      const next = network.layers[k].relevance(activations[k], R, rules[k], {
+        output: activations[k + 1],
+        propagateThrough,
+      });
       // free relevances as we go (a big batch keeps only the activations), unless asked for them
       if (!options.returnLayers && R !== top && next !== R) R.dispose();
       R = next;

@@ -26,6 +26,11 @@ export type LayerKind =
 export interface RelevanceContext {
   /** the layer's forward output for `input` (already computed during the forward pass) */
   readonly output: Tensor;
+  /**
+   * sends `R` (shaped like the output of `network` for `input`) down through `network` with the
+   * same composite: for layers that hold networks of their own
+   */
+  readonly propagateThrough?: (network: ExplainableNetwork, input: Tensor, R: Tensor) => Tensor;
 }
 
 export interface ExplainableLayer {
