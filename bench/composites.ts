@@ -1,6 +1,6 @@
 /**
  * Which LRP composite below the features explains outliers best? OC-DTD of the top outliers of a
- * run, once per composite, flipped most relevant first with score o(x) (METHODS.md §5, §7); the
+ * run, once per composite, flipped most relevant first with score o(x) (docs/methods.md#ocdtd, #pixel-flipping); the
  * area table, lower is better, random order as the floor.
  *   npx tsx bench/composites.ts [RUN_DIR=runs/bench-cnn] [--top 50] [--reference nearest|zero|mean] [--steps N]
  * Make the run with: node bin/oc-explain.js train --data mnist --features cnn --out runs/bench-cnn

@@ -1,6 +1,10 @@
 /**
- * oc-explain's public API: what `import … from 'oc-explain'` gives. Lowest layer first, as in
- * the source folders (see the README's library map).
+ * oc-explain's public API: what `import … from 'oc-explain'` gives, lowest layer first as in the
+ * source folders (see the README's library map). Start with {@link initRuntime}, then fit a
+ * {@link OneClassSVM} on features (pixels, or a feature network's layer), {@link neuralize} it and
+ * explain its outlierness o(x) with {@link ocdtd} or {@link explainOutliers}; classifiers are
+ * explained with {@link explainLRP}, {@link explainByGradient} or {@link explainClassifier}, and
+ * every explanation can be scored by {@link pixelFlipping}. The formulas: docs/methods.md.
  */
 export { UserError, isUserError } from './errors.ts';
 
@@ -27,6 +31,7 @@ export {
 // features
 export {
   buildFeatureNetwork,
+  FEATURES_LAYER,
   NETWORK_KINDS,
   type NetworkKind,
   type FeatureNetworkOptions,
@@ -47,8 +52,11 @@ export {
 export { ParallelExtractor, type ParallelExtractorOptions } from './features/parallel-extractor.ts';
 export { saveModel, loadModel } from './features/model-io.ts';
 
-// one-class SVM
-export * from './ocsvm/index.ts';
+// one-class SVM (the solver and kernel blocks stay internal)
+export { OneClassSVM, type OneClassSVMOptions, type FittedState } from './ocsvm/one-class-svm.ts';
+export { KERNELS, resolveGamma, type GammaOption, type KernelName } from './ocsvm/kernel.ts';
+export { type Matrix, type MatrixInput } from './ocsvm/matrix.ts';
+export { MODEL_FORMAT, MODEL_VERSION, type ModelJSON } from './ocsvm/model-file.ts';
 export { ParallelScorer } from './ocsvm/parallel-scorer.ts';
 
 // explanation engine
@@ -72,11 +80,14 @@ export {
 export { propagate, explainLRP, type ExplainLRPOptions, type LRPResult, type Target } from './explain/lrp.ts';
 export {
   explainByGradient,
+  sumChannels,
   GRADIENT_METHOD_NAMES,
+  type ScalarFunction,
   type GradientMethodName,
   type GradientOptions,
   type GradientExplanation,
 } from './explain/gradient-methods.ts';
+export { compositeOptionsForData, disposeBounds } from './explain/data-bounds.ts';
 export { fromLayersModel, SUPPORTED_LAYER_CLASSES } from './explain/from-layers-model.ts';
 export {
   explainClassifier,
@@ -89,7 +100,14 @@ export { renderRelevance, renderInput } from './explain/heatmap.ts';
 export { writeRelevanceBatch } from './explain/relevance-output.ts';
 
 // neuralized one-class SVM, OC-DTD and the outlier baselines, NEON
-export { neuralize, outliernessThreshold, type NeuralizedOcsvm, type NeuralizeOptions } from './neuralize/neuralize.ts';
+export {
+  neuralize,
+  outliernessThreshold,
+  type NeuralizedOcsvm,
+  type NeuralizeOptions,
+  type PoolingKind,
+} from './neuralize/neuralize.ts';
+export { type OcsvmLike } from './neuralize/ocsvm-like.ts';
 export { ocdtd, type OcdtdOptions, type OcdtdResult } from './neuralize/ocdtd.ts';
 export { OcdtdPool } from './neuralize/ocdtd-pool.ts';
 export {
@@ -98,7 +116,9 @@ export {
   OUTLIER_METHOD_NAMES,
   type OutlierMethodName,
   type OutlierExplanation,
+  type OutlierExplanationContext,
 } from './neuralize/outlier-methods.ts';
+export { NearestInlier } from './neuralize/nearest-inlier.ts';
 export { neuralizeKMeans, fitKMeans, neon, type NeonResult } from './neuralize/neon.ts';
 export { compressSupportVectors, type CompressionResult } from './neuralize/support-compression.ts';
 
@@ -115,4 +135,14 @@ export { rocAuc } from './metrics/roc-auc.ts';
 
 // report
 export { renderReportHtml, writeReport, type ReportOptions } from './report/report.ts';
-export { type ReportData } from './report/report-data.ts';
+export {
+  type ReportData,
+  type RunInfo,
+  type OutlierRow,
+  type ClassifierSection,
+  type ClassifierRow,
+  type ClusterExplanation,
+  type ClusterSample,
+  type SampleImage,
+  type MethodMap,
+} from './report/report-data.ts';

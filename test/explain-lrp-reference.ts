@@ -1,6 +1,6 @@
 /**
  * Independent references for the LRP tests: layers as explicit weight matrices (a convolution is
- * unrolled into one by loops) and every rule computed by its formula of METHODS.md §2 with plain
+ * unrolled into one by loops) and every rule computed by its formula of docs/methods.md#lrp-rules with plain
  * loops, in double precision. Nothing here uses tensors or the engine.
  */
 
@@ -113,7 +113,7 @@ export interface ReferenceRelevance {
 
 /**
  * R_i = Σ_j contribution_ij / Σ_i' contribution_i'j · R_j, with each rule's contributions written
- * out as in the table of METHODS.md §2.
+ * out as in the table of docs/methods.md#lrp-rules.
  */
 export function referenceRelevance(
   spec: RuleSpec,

@@ -85,7 +85,7 @@ function linear(name: string, a: tf.Tensor, W: tf.Tensor): tf.Tensor {
 
 /**
  * The factor f_j per output neuron such that the rule's Σ_i R_i = Σ_j f_j R_j, written from
- * METHODS.md §2 for the rule name: 1 − (bias share) for LRP-0/ε/γ, α·P/(P+g) − β·N/(N−g) for αβ,
+ * docs/methods.md#lrp-conservation for the rule name: 1 − (bias share) for LRP-0/ε/γ, α·P/(P+g) − β·N/(N−g) for αβ,
  * D/(D+g) (0 where the denominator D is zero) for z⁺ and z^B, 1 for w² and flat.
  */
 const factorCache = new Map<string, Float64Array>();

@@ -1,8 +1,8 @@
 /**
  * The Gaussian distance layer runs its products over the dimensions where some support vector is
  * off-centre only. Support vectors that share values in some dimensions (zero borders, a constant
- * pixel) while the explained samples do not: OC-DTD still equals the float64 formula of METHODS.md
- * §5 and conserves o(x), also with a single support vector (no dimension differs at all).
+ * pixel) while the explained samples do not: OC-DTD still equals the float64 formula of
+ * docs/methods.md#ocdtd-distance and conserves o(x), also with a single support vector (no dimension differs at all).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime, tf } from '../src/runtime/runtime.ts';

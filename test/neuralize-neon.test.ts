@@ -1,5 +1,5 @@
 /**
- * NEON against float64 loops over METHODS.md §6: the network's output is the cluster logit, the
+ * NEON against float64 loops over docs/methods.md#neon: the network's output is the cluster logit, the
  * relevance equals the explicit soft-min + midpoint rule and conserves f_c(x) exactly (own cluster
  * and a fixed target), and the k-means fit is ml-kmeans's, a fixed point of Lloyd's algorithm.
  */

@@ -1,5 +1,5 @@
 /**
- * OC-DTD against float64 loops over METHODS.md §5: on pixels it conserves o(x), is non-negative
+ * OC-DTD against float64 loops over docs/methods.md#ocdtd: on pixels it conserves o(x), is non-negative
  * and equals the explicit formula (Gaussian and Laplacian, samples at zero distance from a support
  * vector included); through a small ReLU network it conserves o(x) at the features and, with
  * deep-taylor, down to the pixels.

@@ -1,6 +1,6 @@
 /**
  * Composites: which rule each layer of a network gets — by layer name, for the first layer with
- * weights, or by layer kind (the assignments of METHODS.md §2 and of the common toolboxes).
+ * weights, or by layer kind (docs/methods.md#composites; names as in the common toolboxes).
  * Layers no entry matches get no rule (linear layers then use LRP-0).
  */
 import { UserError } from '../errors.ts';

@@ -1,7 +1,7 @@
 /**
  * Model-agnostic explanations of a scalar-per-sample function f: [N, ...shape] → [N] (a class
  * logit, the outlierness of a neuralized SVM, ...), built only from f and its input gradient
- * (METHODS.md §1): sensitivity analysis, simple Taylor, gradient × input, integrated gradients and
+ * (docs/methods.md#gradient-methods): sensitivity analysis, simple Taylor, gradient × input, integrated gradients and
  * SmoothGrad. Every method is batched over the N samples; the many-point methods (IG, SmoothGrad)
  * evaluate their interpolation points / noisy copies in chunks of at most `batchSize` inputs.
  */

@@ -1,5 +1,5 @@
 /**
- * The one propagation routine of the linear rule family (METHODS.md §2): for every pass of the rule,
+ * The one propagation routine of the linear rule family (docs/methods.md#lrp-routine): for every pass of the rule,
  *   1. z = Σ_terms sign · forward(input(a); weight(W)) + bias(b), stabilised,
  *   2. s = R / z,
  *   3. c = backward(s) — the transposed operation (transposed matmul / transposed convolution),

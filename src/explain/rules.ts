@@ -83,7 +83,7 @@ export function gammaRule(gamma = 0.25): Rule {
 
 /**
  * LRP-αβ (α − β = 1): positive contributions (a w)⁺ and negative ones (a w)⁻ are propagated
- * separately, each normalised by its own sum; the bias is left out (METHODS.md §2).
+ * separately, each normalised by its own sum; the bias is left out (docs/methods.md#lrp-rules).
  */
 export function alphaBetaRule(alpha = 2, beta = 1): Rule {
   if (Math.abs(alpha - beta - 1) > 1e-9) throw new RangeError(`alpha − beta must be 1, got α=${alpha}, β=${beta}`);

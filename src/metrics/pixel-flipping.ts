@@ -1,5 +1,5 @@
 /**
- * Pixel flipping (METHODS.md §7): remove the most relevant pixels (or patches) first, replacing
+ * Pixel flipping (docs/methods.md#pixel-flipping): remove the most relevant pixels (or patches) first, replacing
  * them with a reference, and watch the explained score fall. The faster it falls, the better the
  * explanation; a seeded random order is always run as the floor.
  */

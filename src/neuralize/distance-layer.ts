@@ -1,7 +1,7 @@
 /**
  * The first layer of the neuralized one-class SVM: one neuron per support vector u_j,
  * h_j(x) = ‖x − u_j‖_p^p + b_j (p = 2 Gaussian, p = 1 Laplacian), and its OC-DTD relevance rule
- * R_i = Σ_j R_j |x_i − u_ij|^p / d_j (METHODS.md §5 step 2), both batched.
+ * R_i = Σ_j R_j |x_i − u_ij|^p / d_j (docs/methods.md#ocdtd-distance), both batched.
  *
  * Inputs and support vectors are both shifted by the support vectors' mean before anything is
  * computed: distances do not change, but ‖x‖² + ‖u‖² − 2x·u then cancels far less in float32.

@@ -60,7 +60,7 @@ export class SoftMinPoolingLayer implements ExplainableLayer {
     return softMin(h, this.gamma);
   }
 
-  /** R_j = p_j · R (METHODS.md §5 step 1 when R = o(x)). */
+  /** R_j = p_j · R (docs/methods.md#ocdtd-pooling when R = o(x)). */
   relevance(h: Tensor, R: Tensor): Tensor {
     return tf.tidy(() => tf.mul(softMinWeights(h, this.gamma), tf.expandDims(R, 1)));
   }

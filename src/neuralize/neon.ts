@@ -1,5 +1,5 @@
 /**
- * NEON (METHODS.md §6): a k-means clustering rewritten as a network and explained by relevance
+ * NEON (docs/methods.md#neon): a k-means clustering rewritten as a network and explained by relevance
  * propagation. For the cluster c of x, the logit
  *   f_c(x) = min_{k≠c} (‖x−μ_k‖² − ‖x−μ_c‖²) = min_{k≠c} (w_kᵀx + b_k),
  *   w_k = 2(μ_c − μ_k), b_k = ‖μ_k‖² − ‖μ_c‖²,

@@ -1,5 +1,5 @@
 /**
- * Neuralization (METHODS.md §4): the one-class SVM rewritten as two layers of the explanation
+ * Neuralization (docs/methods.md#neuralization): the one-class SVM rewritten as two layers of the explanation
  * engine — distances to the support vectors, then soft min-pooling with temperature γ — whose
  * output is the outlierness o(x) = −(1/γ) log Σ_j α̂_j exp(−γ ‖x − u_j‖_p^p), α̂ = α/(νl).
  * It is exactly the SVM: f(x) = νl·exp(−γ o(x)) − ρ, and x is an outlier iff o(x) > θ.
@@ -107,7 +107,12 @@ export class NeuralizedOcsvm {
   }
 }
 
-/** The two layers of the OC-SVM, with its threshold and its decision function in terms of o(x). */
+/**
+ * The one-class SVM as two explainable layers (distances to the support vectors, soft min-pooling),
+ * with its threshold θ and its decision function in terms of o(x) (docs/methods.md#neuralization).
+ * `network(featureNetwork | null, inputShape)` gives the network from input to o(x) that
+ * `ocdtd` and the outlier methods explain. Dispose it when done.
+ */
 export function neuralize(model: OcsvmLike, options: NeuralizeOptions = {}): NeuralizedOcsvm {
   return new NeuralizedOcsvm(model, options);
 }

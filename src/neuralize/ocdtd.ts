@@ -1,5 +1,5 @@
 /**
- * OC-DTD (METHODS.md §5): deep Taylor decomposition of the outlierness o(x). The neuralized
+ * OC-DTD (docs/methods.md#ocdtd): deep Taylor decomposition of the outlierness o(x). The neuralized
  * network's own layers carry the first two steps (pooling → distance neurons by soft-min weights,
  * distance neurons → feature dimensions by their share of each distance); below them, through a
  * feature network, relevance flows with the LRP rules of a composite (default deep-taylor).

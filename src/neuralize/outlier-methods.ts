@@ -1,7 +1,7 @@
 /**
  * Why is this sample an outlier? Every method that answers it, under its CLI name, with one output
  * path: a relevance map per pixel (sum over channels; per value for vector data) and o(x).
- *   ocdtd  OC-DTD, deep Taylor decomposition of o(x) (METHODS.md §5)
+ *   ocdtd  OC-DTD, deep Taylor decomposition of o(x) (docs/methods.md#ocdtd, #outlier-baselines)
  *   sa     sensitivity analysis of o, (∂o/∂x_i)²
  *   gi     gradient × input of o
  *   ig     integrated gradients of o

@@ -60,6 +60,11 @@ function outliernessOf(model: OcsvmLike, data: Float32Array, n: number, batchSiz
   return out;
 }
 
+/**
+ * The model with its support vectors replaced by at most `options.prototypes` k-means prototypes
+ * (docs/methods.md#support-compression); with `options.training`, how much o(x) and the decisions
+ * changed on those samples.
+ */
 export function compressSupportVectors(model: OcsvmLike, options: CompressionOptions): CompressionResult {
   const { nSupport, dim } = checkOcsvm(model);
   const k = options.prototypes;

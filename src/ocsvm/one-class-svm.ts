@@ -49,6 +49,15 @@ export interface OneClassSVMOptions {
   gemm?: boolean;
 }
 
+/**
+ * The ν one-class SVM with libsvm's solution (docs/methods.md#ocsvm). `fit` takes the training
+ * rows; `decisionFunction` is positive for inliers, negative for outliers; `toJSON`/`save` and
+ * `fromJSON`/`load` keep a fitted model. Call `initRuntime()` first for the fast kernel products.
+ *
+ * @example
+ * const svm = new OneClassSVM({ kernel: 'gaussian', nu: 0.1, gamma: 'scale' }).fit({ data, n, d });
+ * const f = svm.decisionFunction({ data: other, n: m, d }); // Float64Array, f < 0: outlier
+ */
 export class OneClassSVM {
   readonly kernel: KernelName;
   readonly nu: number;

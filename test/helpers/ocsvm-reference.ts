@@ -1,6 +1,6 @@
 /**
  * Independent float64 references for the neuralization tests: plain loops over the formulas of
- * METHODS.md §3–5 (no tensors, no code shared with src/neuralize), a seeded random generator and a
+ * docs/methods.md#ocsvm, #neuralization, #ocdtd (no tensors, no code shared with src/neuralize), a seeded random generator and a
  * hand-made one-class SVM model.
  */
 
