@@ -20,11 +20,11 @@ function userErrorOf(spec: string): string {
 
 describe('parseDataSpec', () => {
   it('reads every documented form', () => {
-    expect(parseDataSpec('mnist')).toEqual({ kind: 'mnist', digits: null, limit: null });
-    expect(parseDataSpec('MNIST:0,6')).toEqual({ kind: 'mnist', digits: [0, 6], limit: null });
-    expect(parseDataSpec('mnist:0, 6,limit=500')).toEqual({ kind: 'mnist', digits: [0, 6], limit: 500 });
-    expect(parseDataSpec('mnist:limit=20')).toEqual({ kind: 'mnist', digits: null, limit: 20 });
-    expect(parseDataSpec('png:some/dir')).toEqual({ kind: 'png', dir: 'some/dir' });
+    expect(parseDataSpec('mnist')).toEqual({ kind: 'mnist', digits: null, limit: null, planted: null });
+    expect(parseDataSpec('MNIST:0,6')).toEqual({ kind: 'mnist', digits: [0, 6], limit: null, planted: null });
+    expect(parseDataSpec('mnist:0, 6,limit=500')).toEqual({ kind: 'mnist', digits: [0, 6], limit: 500, planted: null });
+    expect(parseDataSpec('mnist:limit=20')).toEqual({ kind: 'mnist', digits: null, limit: 20, planted: null });
+    expect(parseDataSpec('png:some/dir')).toEqual({ kind: 'png', dir: 'some/dir', planted: null });
     expect(parseDataSpec('csv:a.csv')).toEqual({ kind: 'csv', file: 'a.csv', label: null, header: null });
     expect(parseDataSpec('csv:a.csv,label=last,header=no')).toEqual({
       kind: 'csv',
@@ -47,7 +47,7 @@ describe('parseDataSpec', () => {
       label: 'first',
       header: null,
     });
-    expect(parseDataSpec('png:/tmp/x=y')).toEqual({ kind: 'png', dir: '/tmp/x=y' });
+    expect(parseDataSpec('png:/tmp/x=y')).toEqual({ kind: 'png', dir: '/tmp/x=y', planted: null });
   });
 
   it('an unknown scheme lists every allowed form', () => {
@@ -61,7 +61,7 @@ describe('parseDataSpec', () => {
     expect(userErrorOf('mnist:0,12')).toContain("'12' is not a digit 0…9");
     expect(userErrorOf('mnist:limit=0')).toContain("limit must be a positive whole number, got '0'");
     expect(userErrorOf('mnist:limit=ten')).toContain('limit must be');
-    expect(userErrorOf('mnist:label=3')).toContain("unknown option 'label' for mnist (allowed: limit)");
+    expect(userErrorOf('mnist:label=3')).toContain("unknown option 'label' for mnist (allowed: limit, planted)");
     expect(userErrorOf('png:dir,limit=3')).toContain("unknown option 'limit' for png (allowed: none)");
     expect(userErrorOf('csv:a.csv,header=maybe')).toContain("header must be yes or no, got 'maybe'");
     expect(userErrorOf('csv:a.csv,label=')).toContain('label= needs first, last or a column name');

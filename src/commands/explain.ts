@@ -46,25 +46,26 @@ export function register(program: Command): void {
           composite: o.composite,
           upscale,
         });
-        const { compression } = explainer;
-        if (compression) {
+        for (const compression of explainer.compression ?? []) {
+          const which = compression.className === null ? '' : ` of class '${compression.className}'`;
           console.log(
-            `support set compressed from ${compression.supportVectors} vectors to ${compression.prototypes} prototypes: ` +
+            `support set${which} compressed from ${compression.supportVectors} vectors to ${compression.prototypes} prototypes: ` +
               `o(x) changes by at most ${compression.maxOutliernessChange.toPrecision(4)} on the ${compression.trainingSamples} training samples, ` +
               `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
           );
         }
         const rows = samples.map((s) => [
           String(s.index),
+          s.name,
           s.label ?? '',
           s.outlierness.toPrecision(6),
+          s.threshold.toPrecision(6),
           s.decision.toExponential(4),
           s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
         ]);
-        console.log(textTable(['index', 'label', 'o(x)', 'decision', 'Σ R (OC-DTD)'], rows));
-        console.log(
-          `θ = ${config.svm.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${methods.length} method(s) written to ${o.out}`,
-        );
+        console.log(textTable(['index', 'name', 'label', 'o(x)', 'θ', 'decision', 'Σ R (OC-DTD)'], rows));
+        const models = config.perClass ? ' (each sample against its own class)' : '';
+        console.log(`o(x) > θ ⇔ outlier${models}; ${methods.length} method(s) written to ${o.out}`);
       } finally {
         explainer.dispose();
       }

@@ -1,28 +1,44 @@
 import type { Command } from 'commander';
 import { openRun } from '../run/open-run.ts';
-import { topOutliers } from '../run/scores-csv.ts';
+import { topOutliers, topOutliersByClass, type SampleScore } from '../run/scores-csv.ts';
 import { textTable } from '../run/text-table.ts';
 import { parseCount } from './options.ts';
+
+const tableOf = (outliers: SampleScore[]) =>
+  textTable(
+    ['rank', 'index', 'name', 'label', 'decision'],
+    outliers.map((s, k) => [String(k + 1), String(s.index), s.name, s.label, s.decision.toExponential(4)]),
+  );
 
 export function register(program: Command): void {
   program
     .command('outliers')
-    .description('list the top outliers of a run (lowest decision value first)')
+    .description('list the top outliers of a run (lowest decision value first; per class for a --per-class run)')
     .argument('<run>', 'run folder written by train')
-    .option('--top <n>', 'how many', '20')
+    .option('--top <n>', 'how many (per class for a --per-class run)', '20')
     .option('--json', 'print JSON instead of a table')
     .action((dir: string, o) => {
       const { config, scores } = openRun(dir);
-      const top = topOutliers(scores, parseCount(o.top, '--top'));
+      const top = parseCount(o.top, '--top');
+      const ranked = (list: SampleScore[]) => list.map((s, k) => ({ rank: k + 1, ...s }));
+      const groups = config.perClass
+        ? topOutliersByClass(scores, config.classNames, top)
+        : [{ className: null, outliers: topOutliers(scores, top) }];
       if (o.json) {
+        const models = config.models.map((m) => ({ className: m.className, threshold: m.threshold }));
+        const listed = config.perClass
+          ? { byClass: groups.map((g) => ({ className: g.className, outliers: ranked(g.outliers) })) }
+          : { outliers: ranked(groups[0].outliers) };
+        const test = config.test;
         console.log(
           JSON.stringify(
             {
               run: dir,
               rocAuc: config.rocAuc,
+              testRocAuc: test?.rocAuc ?? null,
               normal: config.normal,
-              threshold: config.svm.threshold,
-              outliers: top.map((s, k) => ({ rank: k + 1, ...s })),
+              models,
+              ...listed,
             },
             null,
             2,
@@ -30,9 +46,15 @@ export function register(program: Command): void {
         );
         return;
       }
-      const rows = top.map((s, k) => [String(k + 1), String(s.index), s.label, s.decision.toExponential(4)]);
-      console.log(textTable(['rank', 'index', 'label', 'decision'], rows));
+      for (const group of groups) {
+        if (group.className !== null) console.log(`\nclass ${group.className} (ranked against its own class):`);
+        console.log(tableOf(group.outliers));
+      }
       if (config.rocAuc !== null)
         console.log(`ROC AUC (normal: ${config.normal!.join(',')}; the rest anomalies): ${config.rocAuc.toFixed(4)}`);
+      if (config.test?.rocAuc != null)
+        console.log(
+          `ROC AUC on the ${config.test.nSamples} held-out samples of ${config.test.data}: ${config.test.rocAuc.toFixed(4)}`,
+        );
     });
 }

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     )
     .argument('<run>', 'run folder written by train')
     .requiredOption('--out <file>', 'HTML file to write')
-    .option('--top <n>', 'top outliers shown (and flipped)', '12')
+    .option('--top <n>', 'top outliers shown (and flipped); per class for a --per-class run (default 12, or 2 per class)')
     .option(
       '--methods <list>',
       `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')}`,
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .action(async (dir: string, o) => {
       const options = {
-        top: parseCount(o.top, '--top'),
+        top: o.top === undefined ? undefined : parseCount(o.top, '--top'),
         methods: parseOutlierMethodList(o.methods, '--methods'),
         composite: o.composite as string,
         classifierSamples: parseCount(o.classifierSamples, '--classifier-samples', 0),

@@ -7,23 +7,39 @@ import type { Dataset } from './dataset.ts';
 import { loadCsv } from './csv.ts';
 import { loadMnist } from './mnist.ts';
 import { loadPngFolder } from './png-folder.ts';
+import { withPlantedAnomalies } from './planted-data.ts';
 
 export const DATA_SPEC_FORMS: readonly string[] = [
   'mnist                      all ten MNIST digits',
   'mnist:0,6                  only the listed digits (labels stay the digits)',
   'mnist:0,6,limit=500        at most 500 samples, balanced over the digits',
+  'mnist:planted=0.02         with anomalies planted into 2 % of each class (blob, scratch, …)',
   'png:DIR                    PNG images; DIR/<class>/*.png gives labels, DIR/*.png none',
+  'png:DIR,planted=0.05       the images, anomalies planted into 5 % of them (masks kept)',
   'csv:FILE                   one sample per row of numbers; header line detected',
   'csv:FILE,label=last        label column: first, last or a header name (label=species)',
   'csv:FILE,header=no         say whether line 1 is a header (yes/no)',
 ];
 
 export type DataSpec =
-  | { kind: 'mnist'; digits: number[] | null; limit: number | null }
-  | { kind: 'png'; dir: string }
+  | { kind: 'mnist'; digits: number[] | null; limit: number | null; planted: number | null }
+  | { kind: 'png'; dir: string; planted: number | null }
   | { kind: 'csv'; file: string; label: string | null; header: boolean | null };
 
-const OPTIONS: Record<DataSpec['kind'], string[]> = { mnist: ['limit'], png: [], csv: ['label', 'header'] };
+const OPTIONS: Record<DataSpec['kind'], string[]> = {
+  mnist: ['limit', 'planted'],
+  png: ['planted'],
+  csv: ['label', 'header'],
+};
+
+/** `planted=RATE`: a share of the samples in (0, 0.5], or null when absent. */
+function parsePlanted(spec: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const rate = Number(text);
+  if (text.trim() === '' || !(rate > 0 && rate <= 0.5))
+    throw new UserError(`data spec '${spec}': planted must be a share of the samples in (0, 0.5], got '${text}'`);
+  return rate;
+}
 
 function formsText(): string {
   return DATA_SPEC_FORMS.map((f) => `  ${f}`).join('\n');
@@ -66,7 +82,12 @@ function parseMnist(spec: string, args: string): DataSpec {
     }
     limit = Number(limitText);
   }
-  return { kind: 'mnist', digits: digits.length ? digits : null, limit };
+  return {
+    kind: 'mnist',
+    digits: digits.length ? digits : null,
+    limit,
+    planted: parsePlanted(spec, options.get('planted')),
+  };
 }
 
 function parseHeader(spec: string, text: string | undefined): boolean | null {
@@ -86,7 +107,7 @@ export function parseDataSpec(spec: string): DataSpec {
     const path = positional.join(',').trim();
     if (path === '')
       throw new UserError(`data spec '${spec}': give a ${scheme === 'png' ? 'folder' : 'file'} after '${scheme}:'`);
-    if (scheme === 'png') return { kind: 'png', dir: path };
+    if (scheme === 'png') return { kind: 'png', dir: path, planted: parsePlanted(spec, options.get('planted')) };
     const label = options.get('label');
     if (label === '') throw new UserError(`data spec '${spec}': label= needs first, last or a column name`);
     return { kind: 'csv', file: path, label: label ?? null, header: parseHeader(spec, options.get('header')) };
@@ -94,14 +115,19 @@ export function parseDataSpec(spec: string): DataSpec {
   throw new UserError(`unknown data set '${spec}'; allowed forms:\n${formsText()}`);
 }
 
+const planted = (ds: Dataset, rate: number | null) => (rate === null ? ds : withPlantedAnomalies(ds, rate));
+
 /** Parse (if needed) and load a data set. */
 export function loadDataset(spec: string | DataSpec): Dataset {
   const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
   switch (parsed.kind) {
     case 'mnist':
-      return loadMnist({ digits: parsed.digits ?? undefined, limit: parsed.limit ?? undefined });
+      return planted(
+        loadMnist({ digits: parsed.digits ?? undefined, limit: parsed.limit ?? undefined }),
+        parsed.planted,
+      );
     case 'png':
-      return loadPngFolder(parsed.dir);
+      return planted(loadPngFolder(parsed.dir), parsed.planted);
     case 'csv':
       return loadCsv(parsed.file, { label: parsed.label ?? undefined, header: parsed.header ?? undefined });
   }

@@ -19,6 +19,15 @@ export interface Dataset {
    * CSV file, '3/117' for MNIST (digit file 3.json, image 117); absent for data made in memory
    */
   names?: string[];
+  /** the ground truth of anomalies planted by the data spec (planted=RATE), when it planted them */
+  anomalies?: PlantedTruth;
+}
+
+export interface PlantedTruth {
+  /** n × height × width: 1 where planting changed the pixel */
+  masks: Uint8Array;
+  /** the artefact planted into each sample, or null for an untouched one */
+  types: (string | null)[];
 }
 
 /** The name of sample i: its own, or '#i' for data without names. */

@@ -8,6 +8,7 @@ import {
   clusterSection,
   flippingSection,
   outlierSection,
+  plantedSection,
   PageContext,
   runSection,
 } from './sections.ts';
@@ -22,7 +23,7 @@ export function renderReportHtml(data: ReportData, options: ReportOptions = {}):
   validateReportData(data);
   const ctx = new PageContext(options.upscale ?? 4);
   const title = data.run.title ?? 'oc-explain report';
-  const body = html`${runSection(data.run)}${outlierSection(ctx, data.outliers)}${flippingSection(data.outlierFlipping)}
+  const body = html`${runSection(data.run)}${outlierSection(ctx, data.outliers)}${plantedSection(ctx, data.planted)}${flippingSection(data.outlierFlipping)}
     ${classifierSection(ctx, data.classifier)}${clusterSection(ctx, data.clusters)}`;
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -103,8 +103,12 @@ export async function evaluateOutlierExplanations(
   const explanations =
     settings.explanations ??
     explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
-  const score: ScoreFunction = (x) => explainer.network.forward(x);
-  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  // each sample is scored by o(x) of its own model (its class's with --per-class)
+  const parts = explainer.byModel(indices).flatMap(({ model, positions }) => {
+    const network = explainer.models[model].network;
+    const score: ScoreFunction = (x) => network.forward(x);
+    return chunks(positions, settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  });
   const flipping = await flip(explainer, indices, explanations, parts, settings);
   return { indices: [...indices], explanations, flipping };
 }

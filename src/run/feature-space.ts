@@ -102,12 +102,16 @@ export class FeatureSpace {
     );
   }
 
+  /** The taps as --layer takes them: 'conv2', or 'ae:residual' with several networks; none for pixels. */
+  get tapNames(): string[] {
+    return this.taps.map((t) =>
+      this.networks.length > 1 ? `${this.labels[t.network] ?? t.network}:${t.layer}` : t.layer,
+    );
+  }
+
   /** What it computes, for messages: 'pixels', 'conv2+features', 'ae:residual+geo:features'. */
   get name(): string {
-    if (!this.map) return 'pixels';
-    return this.taps
-      .map((t) => (this.networks.length > 1 ? `${this.labels[t.network] ?? t.network}:${t.layer}` : t.layer))
-      .join('+');
+    return this.map ? this.tapNames.join('+') : 'pixels';
   }
 
   /** Features of whole samples (row-major), n × dim, unscaled; raw pixels are `x` itself. */

@@ -9,6 +9,7 @@ import {
   type ClassifierSection,
   type ClusterExplanation,
   type OutlierRow,
+  type PlantedSection,
   type ReportData,
   type RunInfo,
   type SampleImage,
@@ -27,11 +28,14 @@ import {
   type ReferenceKind,
 } from './evaluate-run.ts';
 import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
-import { topOutliers } from './scores-csv.ts';
+import { topOutliers, topOutliersByClass } from './scores-csv.ts';
+import { rocAuc } from '../metrics/roc-auc.ts';
 
 export interface ReportRunOptions {
-  /** outliers shown (default 12) */
+  /** outliers shown (default 12; per class for a run with one SVM per class, default 2) */
   top?: number;
+  /** planted samples shown in the planted-anomalies section, best ranked first (default 8) */
+  plantedRows?: number;
   methods: readonly OutlierMethodName[];
   composite?: string;
   gradient?: GradientOptions;
@@ -64,40 +68,63 @@ export function sampleImage(explainer: RunExplainer, index: number): SampleImage
 
 export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
   const { config } = explainer.run;
-  const network = config.featureNetwork;
   const features =
     config.features === 'pixels'
       ? `pixels (${config.featureDim} values)`
-      : `${config.features}, layer '${config.featureLayer}' (${config.featureDim} features)`;
+      : `${config.features}, ${config.featureLayers!.length > 1 ? 'layers' : 'layer'} ${config.featureLayers!.join(', ')} (${config.featureDim} features)`;
+  const networkLines = config.featureNetworks.flatMap((network) => [
+    {
+      name: `feature network${config.featureNetworks.length > 1 ? ` (${network.kind})` : ''}`,
+      value: `${network.kind}${network.epochs !== null ? `, ${network.epochs} epochs` : ''}${network.trainedOn !== null ? `, trained on ${network.trainedOn} samples` : ''}`,
+    },
+    ...(network.heldOutAccuracy !== null
+      ? [{ name: 'held-out accuracy', value: `${(100 * network.heldOutAccuracy).toFixed(2)} %` }]
+      : []),
+  ]);
   const details = [
     { name: 'scored samples', value: String(config.nSamples) },
     { name: 'samples with f(x) < 0', value: String(config.nOutliers) },
-    { name: 'normal classes', value: config.normal ? config.normal.join(', ') : 'all samples (no labels used)' },
-    ...(network
+    {
+      name: 'normal classes',
+      value: config.perClass
+        ? 'each class against itself (one SVM per class)'
+        : config.normal
+          ? config.normal.join(', ')
+          : 'all samples (no labels used)',
+    },
+    ...networkLines,
+    ...(config.test
       ? [
           {
-            name: 'feature network',
-            value: `${network.kind}${network.epochs !== null ? `, ${network.epochs} epochs` : ''}`,
+            name: 'held-out test set',
+            value: `${config.test.data}, ${config.test.nSamples} samples${config.test.rocAuc === null ? '' : `, ROC AUC ${config.test.rocAuc.toFixed(4)}`}`,
           },
-          ...(network.heldOutAccuracy !== null
-            ? [{ name: 'held-out accuracy', value: `${(100 * network.heldOutAccuracy).toFixed(2)} %` }]
-            : []),
         ]
       : []),
     { name: 'seed', value: String(config.seed) },
     { name: 'trained', value: `${config.createdAt} (${config.backend})` },
   ];
+  const single = config.models.length === 1 && config.models[0].className === null ? config.models[0] : null;
+  const networkSeconds = config.featureNetworks.reduce((total, n) => total + n.trainSeconds, 0);
   return {
     ...(title ? { title } : {}),
     data: config.data,
-    nTrain: config.svm.nFit,
+    nTrain: config.models.reduce((total, m) => total + m.nFit, 0),
     features,
     kernel: config.svm.kernel === 'rbf' ? 'gaussian (rbf)' : config.svm.kernel,
     nu: config.svm.nu,
-    gamma: config.svm.gamma,
-    nSupportVectors: config.svm.nSupport,
-    threshold: config.svm.threshold,
-    trainingSeconds: (network?.trainSeconds ?? 0) + config.svm.fitSeconds,
+    ...(single
+      ? { gamma: single.gamma, nSupportVectors: single.nSupport, threshold: single.threshold }
+      : {
+          models: config.models.map((m) => ({
+            className: m.className ?? '',
+            nTrain: m.nFit,
+            nSupportVectors: m.nSupport,
+            gamma: m.gamma,
+            threshold: m.threshold,
+          })),
+        }),
+    trainingSeconds: networkSeconds + config.models.reduce((total, m) => total + m.fitSeconds, 0),
     rocAuc: config.rocAuc,
     details,
   };
@@ -107,14 +134,62 @@ function mapOf(maps: Float32Array, k: number, size: number): Float32Array {
   return maps.slice(k * size, (k + 1) * size);
 }
 
+/** The report's outliers: the top ones, or the top ones of each class (with their class as group). */
+export function reportedOutliers(explainer: RunExplainer, top?: number): Array<{ index: number; group?: string }> {
+  const { scores, config } = explainer.run;
+  if (!config.perClass) return topOutliers(scores, top ?? 12).map((s) => ({ index: s.index }));
+  return topOutliersByClass(scores, config.classNames, top ?? 2).flatMap((g) =>
+    g.outliers.map((s) => ({ index: s.index, group: `class ${g.className}` })),
+  );
+}
+
+/** Rank of every sample among those its SVM ranks (1 = lowest decision value). */
+function ranksByModel(explainer: RunExplainer): Int32Array {
+  const { scores } = explainer.run;
+  const ranks = new Int32Array(scores.length);
+  const byModel = explainer.byModel(scores.map((s) => s.index));
+  for (const { positions } of byModel) {
+    [...positions]
+      .sort((a, b) => scores[a].decision - scores[b].decision || a - b)
+      .forEach((p, r) => (ranks[p] = r + 1));
+  }
+  return ranks;
+}
+
+/** One report row per sample: facts, image, planted mask, and each method's map. */
+function outlierRows(
+  explainer: RunExplainer,
+  chosen: ReadonlyArray<{ index: number; group?: string }>,
+  explanations: readonly MethodMaps[],
+): OutlierRow[] {
+  const { scores, dataset } = explainer.run;
+  const [height, width] = mapShape(dataset.sampleShape);
+  const size = height * width;
+  const ranks = ranksByModel(explainer);
+  const truth = dataset.anomalies;
+  return chosen.map(({ index, group }, k) => ({
+    index,
+    name: scores[index].name,
+    label: scores[index].label || null,
+    ...(group !== undefined ? { group } : {}),
+    rank: ranks[index],
+    ...(truth
+      ? { planted: { type: truth.types[index], mask: truth.masks.slice(index * size, (index + 1) * size) } }
+      : {}),
+    outlierness: explanations[0].outlierness[k],
+    decision: scores[index].decision,
+    image: sampleImage(explainer, index),
+    maps: explanations.map((e) => ({ method: e.method, values: mapOf(e.maps, k, size) })),
+  }));
+}
+
 async function outlierPart(
   explainer: RunExplainer,
   o: ReportRunOptions,
 ): Promise<{ rows: OutlierRow[]; flipping: PixelFlippingResult | null }> {
-  const { scores, dataset } = explainer.run;
-  const indices = topOutliers(scores, o.top ?? 12).map((s) => s.index);
-  const [height, width] = mapShape(dataset.sampleShape);
-  const size = height * width;
+  const { dataset } = explainer.run;
+  const chosen = reportedOutliers(explainer, o.top);
+  const indices = chosen.map((c) => c.index);
   let explanations = o.explanations;
   let flipping = o.outlierFlipping ?? null;
   if (!explanations) {
@@ -127,20 +202,68 @@ async function outlierPart(
     flipping = (await evaluateOutlierExplanations(explainer, indices, o.methods, { ...settings, explanations }))
       .flipping;
   }
-  const rows = indices.map((index, k) => ({
-    index,
-    label: scores[index].label || null,
-    outlierness: explanations[0].outlierness[k],
-    decision: scores[index].decision,
-    image: sampleImage(explainer, index),
-    maps: explanations.map((e) => ({ method: e.method, values: mapOf(e.maps, k, size) })),
-  }));
-  return { rows, flipping };
+  return { rows: outlierRows(explainer, chosen, explanations), flipping };
+}
+
+/**
+ * Detection of the planted anomalies (ROC AUC planted vs untouched and the share of planted among
+ * the top k, k = planted, per SVM) and the best-ranked planted samples explained.
+ */
+function plantedPart(explainer: RunExplainer, o: ReportRunOptions): PlantedSection | null {
+  const { scores, dataset, config } = explainer.run;
+  const truth = dataset.anomalies;
+  if (!truth) return null;
+  const ranks = ranksByModel(explainer);
+  const detection: PlantedSection['detection'] = [];
+  const aucs: number[] = [];
+  const shares: number[] = [];
+  for (const { model, positions } of explainer.byModel(scores.map((s) => s.index))) {
+    const planted = positions.filter((i) => truth.types[i] !== null);
+    if (planted.length === 0 || planted.length === positions.length) continue;
+    aucs.push(
+      rocAuc(
+        positions.map((i) => -scores[i].decision),
+        positions.map((i) => truth.types[i] !== null),
+      ),
+    );
+    shares.push(planted.filter((i) => ranks[i] <= planted.length).length / planted.length);
+    if (config.perClass)
+      detection.push({
+        name: `class ${config.models[model].className}`,
+        value: `${planted.length} planted of ${positions.length}: ROC AUC ${aucs[aucs.length - 1].toFixed(3)}, top-${planted.length} share ${shares[shares.length - 1].toFixed(2)}`,
+      });
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const total = truth.types.filter((t) => t !== null).length;
+  if (aucs.length > 0) {
+    const over = config.perClass ? ' (mean over the classes)' : '';
+    detection.unshift(
+      { name: 'planted samples', value: `${total} of ${dataset.n}` },
+      { name: `ROC AUC planted vs untouched${over}`, value: mean(aucs).toFixed(3) },
+      { name: `share of planted among the top k (k = planted)${over}`, value: mean(shares).toFixed(3) },
+    );
+  }
+  const planted = scores
+    .filter((s) => truth.types[s.index] !== null)
+    .sort((a, b) => ranks[a.index] - ranks[b.index] || a.decision - b.decision)
+    .slice(0, o.plantedRows ?? 8)
+    .map((s) => ({ index: s.index }));
+  o.log?.(`explaining ${planted.length} planted samples`);
+  const explanations = explainer.explain(
+    planted.map((p) => p.index),
+    o.methods,
+    { composite: o.composite, gradient: o.gradient },
+  );
+  return {
+    description: `The data spec planted an artefact (blob, scratch, occlusion, fragment of another class, noise patch) into ${total} samples; the mask shows the pixels it changed. The best-ranked planted samples follow, with their rank among the samples of their SVM.`,
+    detection,
+    rows: outlierRows(explainer, planted, explanations),
+  };
 }
 
 async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClassifierSection | null> {
   const count = Math.min(o.classifierSamples ?? 6, explainer.run.dataset.n);
-  const network = explainer.run.config.featureNetwork;
+  const network = explainer.run.config.featureNetworks[0];
   if (
     !explainer.classifierNetwork ||
     !network ||
@@ -204,6 +327,7 @@ export async function buildRunReport(explainer: RunExplainer, o: ReportRunOption
   return {
     run: runInfo(explainer, o.title),
     outliers: outliers.rows,
+    planted: plantedPart(explainer, o),
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
     clusters: clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),

@@ -11,7 +11,11 @@ import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts
 
 export interface ExplainedSample {
   index: number;
+  /** where the sample is in the user's files (PNG path, CSV line) */
+  name: string;
   label: string | null;
+  /** θ of the model that ranks the sample (its class's with --per-class): o(x) > θ ⇔ outlier */
+  threshold: number;
   outlierness: number;
   decision: number;
   /** Σ R of the OC-DTD map (= o(x) up to the composite's conservation), when OC-DTD was run */
@@ -23,12 +27,14 @@ export function describeExplained(
   indices: readonly number[],
   results: readonly MethodMaps[],
 ): ExplainedSample[] {
-  const { scores, dataset } = explainer.run;
+  const { scores, dataset, config } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const ocdtd = results.find((r) => r.method === 'ocdtd');
   return indices.map((index, k) => ({
     index,
+    name: scores[index].name,
     label: scores[index].label || null,
+    threshold: config.models[explainer.modelOf(index)].threshold,
     outlierness: results[0].outlierness[k],
     decision: scores[index].decision,
     ocdtdSum: ocdtd
@@ -60,7 +66,7 @@ export async function writeExplanations(
     }
     const summary = {
       run: explainer.run.dir,
-      threshold: config.svm.threshold,
+      models: config.models.map((m) => ({ className: m.className, threshold: m.threshold })),
       composite: info.composite,
       methods: results.map((r) => r.method),
       samples,
