@@ -21,7 +21,10 @@ export function register(program: Command): void {
     )
     .argument('<run>', 'run folder written by train')
     .requiredOption('--out <file>', 'HTML file to write')
-    .option('--top <n>', 'top outliers shown (and flipped); per class for a --per-class run (default 12, or 2 per class)')
+    .option(
+      '--top <n>',
+      'top outliers shown (and flipped); per class for a --per-class run (default 12, or 2 per class)',
+    )
     .option(
       '--methods <list>',
       `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')}`,
