@@ -13,7 +13,7 @@ import {
 } from '../run/evaluate-run.ts';
 import { stepProgress } from '../run/progress.ts';
 import { RunExplainer } from '../run/run-explainer.ts';
-import { topOutliers } from '../run/scores-csv.ts';
+import { chosenOutliers } from '../run/scores-csv.ts';
 import { areaTableText } from '../run/text-table.ts';
 import { parseCount, parseIndexList } from './options.ts';
 
@@ -61,7 +61,11 @@ export function register(program: Command): void {
       'pixel flipping: how fast each explanation removes the explained score (o(x) of the top outliers, or --classifier: the predicted logit)',
     )
     .argument('<run>', 'run folder written by train')
-    .option('--top <n>', 'the n top outliers (with --classifier: the first n samples)', '50')
+    .option(
+      '--top <n>',
+      'the n top outliers, per class for a --per-class run (with --classifier: the first n samples)',
+      '50',
+    )
     .option('--index <list>', 'these sample indices instead, e.g. 3,9')
     .option(
       '--methods <list>',
@@ -115,7 +119,7 @@ export function register(program: Command): void {
             ? parseIndexList(o.index, '--index', dataset.n)
             : classifier
               ? Array.from({ length: Math.min(top, dataset.n) }, (_, i) => i)
-              : topOutliers(scores, top).map((s) => s.index);
+              : chosenOutliers(scores, explainer.run.config, top).map((s) => s.index);
         const progress = stepProgress('flipping', indices.length, !o.json && process.stderr.isTTY);
         let flipping: PixelFlippingResult;
         let samples: Array<Record<string, unknown>>;

@@ -5,7 +5,7 @@ import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { parseOutlierMethod, OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import { RunExplainer } from '../run/run-explainer.ts';
 import { writeExplanations } from '../run/write-explanations.ts';
-import { topOutliers } from '../run/scores-csv.ts';
+import { chosenOutliers } from '../run/scores-csv.ts';
 import { textTable } from '../run/text-table.ts';
 import { parseCount, parseIndexList } from './options.ts';
 
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .command('explain')
     .description('explain why samples of a run are outliers, pixel by pixel (OC-DTD and baselines)')
     .argument('<run>', 'run folder written by train')
-    .option('--top <n>', 'explain the n top outliers (default 20)')
+    .option('--top <n>', 'explain the n top outliers (default 20; per class for a --per-class run)')
     .option('--index <list>', 'explain these sample indices instead, e.g. 3,9')
     .option('--method <list>', `comma-separated: ${OUTLIER_METHOD_NAMES.join(', ')}`, OUTLIER_METHOD_NAMES.join(','))
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
@@ -40,7 +40,7 @@ export function register(program: Command): void {
         const indices =
           o.index !== undefined
             ? parseIndexList(o.index, '--index', dataset.n)
-            : topOutliers(scores, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
+            : chosenOutliers(scores, config, parseCount(o.top ?? '20', '--top')).map((s) => s.index);
         const results = explainer.explain(indices, methods, { composite: o.composite, gradient: { steps } });
         const samples = await writeExplanations(o.out, explainer, indices, results, {
           composite: o.composite,

@@ -28,7 +28,7 @@ import {
   type ReferenceKind,
 } from './evaluate-run.ts';
 import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
-import { topOutliers, topOutliersByClass } from './scores-csv.ts';
+import { chosenOutliers, topOutliersByClass } from './scores-csv.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 
 export interface ReportRunOptions {
@@ -137,7 +137,7 @@ function mapOf(maps: Float32Array, k: number, size: number): Float32Array {
 /** The report's outliers: the top ones, or the top ones of each class (with their class as group). */
 export function reportedOutliers(explainer: RunExplainer, top?: number): Array<{ index: number; group?: string }> {
   const { scores, config } = explainer.run;
-  if (!config.perClass) return topOutliers(scores, top ?? 12).map((s) => ({ index: s.index }));
+  if (!config.perClass) return chosenOutliers(scores, config, top ?? 12).map((s) => ({ index: s.index }));
   return topOutliersByClass(scores, config.classNames, top ?? 2).flatMap((g) =>
     g.outliers.map((s) => ({ index: s.index, group: `class ${g.className}` })),
   );

@@ -54,6 +54,20 @@ export function topOutliers(scores: SampleScore[], top: number): SampleScore[] {
   return [...scores].sort((a, b) => a.decision - b.decision || a.index - b.index).slice(0, top);
 }
 
+/**
+ * The samples to show or explain: the `top` outliers, or for a run with one SVM per class the
+ * `top` of each class (class by class), since decision values of different SVMs do not compare.
+ */
+export function chosenOutliers(
+  scores: SampleScore[],
+  run: { perClass: boolean; classNames: readonly string[] },
+  top: number,
+): SampleScore[] {
+  return run.perClass
+    ? topOutliersByClass(scores, run.classNames, top).flatMap((g) => g.outliers)
+    : topOutliers(scores, top);
+}
+
 /** The `top` outliers of each class, classes in the order of `classNames` (those with samples). */
 export function topOutliersByClass(
   scores: SampleScore[],
