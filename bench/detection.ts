@@ -38,7 +38,7 @@ const SETTINGS = quick
       oneClassDigits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       train: 400,
       others: 40,
-      cnnEpochs: 6,
+      cnnEpochs: 3, // 97 % held-out accuracy already (bench/features.ts); the CNN is not the space that wins here
       aeEpochs: DEFAULT_AUTOENCODER_EPOCHS,
       geoEpochs: DEFAULT_TRANSFORMATION_EPOCHS,
     };

@@ -133,20 +133,3 @@ export async function trainAutoencoder(
     DEFAULT_AUTOENCODER_EPOCHS,
   );
 }
-
-/** Mean squared reconstruction error of every sample of `ds`. */
-export function reconstructionErrors(model: tf.LayersModel, ds: Dataset, batchSize = 512): Float64Array {
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  const size = sampleSize(ds);
-  const errors = new Float64Array(ds.n);
-  for (let from = 0; from < ds.n; from += batchSize) {
-    const to = Math.min(from + batchSize, ds.n);
-    const e = tf.tidy(() => {
-      const x = tf.tensor(ds.x.subarray(from * size, to * size), [to - from, ...inputShape]);
-      const r = tf.sub(x, model.predict(x, { batchSize: to - from }) as tf.Tensor);
-      return tf.mean(tf.square(tf.reshape(r, [to - from, size])), 1).dataSync();
-    });
-    errors.set(e, from);
-  }
-  return errors;
-}

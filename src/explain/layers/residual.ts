@@ -1,7 +1,7 @@
 /**
  * The reconstruction residual r = x − x̂(x) of an autoencoder, flattened: one feature per input
  * value. Its relevance is taken at the residual itself: r_i belongs to input value i, so the
- * relevance of r_i is given to x_i as it is (docs/methods.md, "Feature spaces"); x̂'s dependence on
+ * relevance of r_i is given to x_i as it is (docs/methods.md#residual-relevance); x̂'s dependence on
  * the other inputs is not followed back through the decoder. Gradient methods still see the whole
  * function, decoder included.
  */
