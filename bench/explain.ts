@@ -3,6 +3,9 @@
  * relu → maxpool 2 → flatten → dense 128 relu → dense 10; random weights), batch 256 of 28×28×1:
  * forward pass, input gradient of the chosen logit, and LRP epsilon-plus-flat / epsilon-gamma-box,
  * medians of RUNS runs in the same process; LRP also on two threads (main + one worker, LRPPool).
+ * Then the same on a residual network of MNIST size (a tfjs functional model read as a graph: conv
+ * 16 → two residual blocks, the second strided with a 1×1 shortcut → concatenation with a 1×1
+ * branch → global average pooling → dense 10), with its own forward pass and gradient as baseline.
  * `npm run bench:explain [-- --backend cpu]`.
  */
 import { tf, initRuntime } from '../src/runtime/runtime.ts';
@@ -109,6 +112,61 @@ const row = (label: string, ms: number, ratio?: number) =>
 console.log(`explain bench: backend ${backend}, MNIST CNN, batch ${BATCH}, median of ${RUNS} runs`);
 for (const [name, ms] of Object.entries(results)) row(name, ms, name.startsWith('lrp:') ? ms / gradient : undefined);
 
-tf.dispose([x, mask]);
+/** conv → [conv → conv] + skip → [conv(stride 2) → conv] + 1×1 shortcut → concat with a 1×1 branch → GAP → dense. */
+function residualCnn(): tf.LayersModel {
+  let seed = 10;
+  const conv = (filters: number, kernelSize: number, strides = 1, activation: 'relu' | 'linear' = 'relu') =>
+    tf.layers.conv2d({
+      filters,
+      kernelSize,
+      strides,
+      padding: 'same',
+      activation,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      biasInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed++ }),
+    });
+  const apply = (layer: tf.layers.Layer, t: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(t) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [28, 28, 1] });
+  let h = apply(conv(16, 3), input);
+  let y = apply(conv(16, 3, 1, 'linear'), apply(conv(16, 3), h));
+  h = apply(tf.layers.reLU(), apply(tf.layers.add(), [y, h]));
+  y = apply(conv(32, 3, 1, 'linear'), apply(conv(32, 3, 2), h));
+  h = apply(tf.layers.reLU(), apply(tf.layers.add(), [y, apply(conv(32, 1, 2, 'linear'), h)]));
+  h = apply(tf.layers.concatenate(), [h, apply(conv(16, 1), h)]);
+  h = apply(tf.layers.globalAveragePooling2d({}), h);
+  const out = apply(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed }) }), h);
+  return tf.model({ inputs: input, outputs: out });
+}
+
+const resnetModel = residualCnn();
+const resnet = fromLayersModel(resnetModel);
+const resnetTarget = (tf.tidy(() => tf.argMax(resnet.forward(x), 1)).dataSync() as Int32Array).slice();
+const resnetMask = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(resnetTarget, 'int32'), 10), 'float32'));
+const resnetTasks: Record<string, Task> = {
+  'tfjs forward (model.predict)': () => resnetModel.predict(x) as tf.Tensor,
+  'engine forward (graph)': () => resnet.forward(x),
+  'gradient (tf.grad, graph)': () =>
+    tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(resnet.forward(input), resnetMask)))(x)),
+};
+for (const method of [...METHODS, 'lrp:epsilon-alpha2-beta1', 'lrp:deep-taylor']) {
+  const composite = parseComposite(method);
+  resnetTasks[method] = () => {
+    const r = explainLRP(resnet, x, { composite, target: Array.from(resnetTarget) });
+    r.output.dispose();
+    return r.relevance;
+  };
+}
+const resnetResults = await timeAll(resnetTasks);
+const resnetGradient = resnetResults['gradient (tf.grad, graph)'];
+console.log(
+  `\nresidual network (${resnet.layers.length} layers, 2 adds, 1 concat), batch ${BATCH}, median of ${RUNS} runs`,
+);
+for (const [name, ms] of Object.entries(resnetResults))
+  row(name, ms, name.startsWith('lrp:') ? ms / resnetGradient : undefined);
+
+tf.dispose([x, mask, resnetMask]);
 net.dispose();
 model.dispose();
+resnet.dispose();
+resnetModel.dispose();

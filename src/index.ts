@@ -13,7 +13,7 @@ export { tf } from './runtime/tf.ts';
 export { initRuntime, activeBackend, BACKENDS, type BackendName } from './runtime/runtime.ts';
 
 // data
-export { type Dataset, type PlantedTruth, sampleSize, isImageSet, sampleName } from './data/dataset.ts';
+export { type Dataset, type PlantedTruth, sampleSize, isImageSet, mapShape, sampleName } from './data/dataset.ts';
 export { parseDataSpec, loadDataset, DATA_SPEC_FORMS, type DataSpec } from './data/data-spec.ts';
 export { loadMnist, type MnistOptions } from './data/mnist.ts';
 export { loadCsv, type CsvOptions } from './data/csv.ts';
@@ -82,7 +82,11 @@ export { ParallelScorer } from './ocsvm/parallel-scorer.ts';
 // explanation engine
 export {
   ExplainableNetwork,
+  NETWORK_INPUT,
+  isJoin,
   type ExplainableLayer,
+  type JoinLayer,
+  type NetworkLayer,
   type LayerKind,
   type RelevanceContext,
   type Tensor,
@@ -110,11 +114,17 @@ export {
 } from './explain/gradient-methods.ts';
 export { compositeOptionsForData, disposeBounds } from './explain/data-bounds.ts';
 export { fromLayersModel, SUPPORTED_LAYER_CLASSES } from './explain/from-layers-model.ts';
+export { readOnnxNetwork, fromOnnxModel, SUPPORTED_ONNX_OPERATORS } from './explain/onnx/from-onnx.ts';
+export { decodeOnnx, readOnnxFile, type OnnxModel } from './explain/onnx/onnx-file.ts';
 export {
   explainClassifier,
+  explainClassifierSamples,
+  predictClasses,
   parseClassifierMethods,
   type ClassifierMethod,
   type ClassifierExplanation,
+  type ClassifierSamplesOptions,
+  type ClassifierSamplesExplanation,
 } from './explain/classifier-methods.ts';
 export { LRPPool } from './explain/lrp-pool.ts';
 export { renderRelevance, renderInput } from './explain/heatmap.ts';

@@ -57,7 +57,13 @@ const squaredDistance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('oc-explain clusters', () => {
   it('writes one folder per cluster, the inputs, the centroids and clusters.json', () => {
     expect(readdirSync(outDir).sort()).toEqual(
-      [...Array.from({ length: K }, (_, c) => `cluster-${c}`), 'centroids.npy', 'clusters.json', 'inputs'].sort(),
+      [
+        ...Array.from({ length: K }, (_, c) => `cluster-${c}`),
+        'centroids.npy',
+        'clusters.json',
+        'inputs',
+        'oc-explain-output.json',
+      ].sort(),
     );
     expect(readdirSync(root).sort()).toEqual(['clusters', 'run']);
   });

@@ -54,7 +54,7 @@ function printedAreas(text: string): Record<string, number> {
 
 describe('oc-explain demo', () => {
   it('writes the run, the explanations of the top outliers and the report', () => {
-    expect(readdirSync(out).sort()).toEqual(['explain', 'report.html', 'run']);
+    expect(readdirSync(out).sort()).toEqual(['explain', 'oc-explain-output.json', 'report.html', 'run']);
     const scores = readScoresCsv(join(out, 'run', 'scores.csv'));
     const topOf = (label: string) =>
       scores
@@ -70,6 +70,7 @@ describe('oc-explain demo', () => {
       'ig',
       'inputs',
       'nn',
+      'oc-explain-output.json',
       'ocdtd',
       'sa',
     ]);

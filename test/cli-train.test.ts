@@ -38,7 +38,7 @@ beforeAll(async () => {
 describe('oc-explain train', () => {
   it('writes a complete run folder and nothing else', () => {
     expect(trainOutput.code, trainOutput.stderr).toBe(0);
-    expect(readdirSync(runDir).sort()).toEqual(['config.json', 'ocsvm.json', 'scores.csv']);
+    expect(readdirSync(runDir).sort()).toEqual(['config.json', 'oc-explain-output.json', 'ocsvm.json', 'scores.csv']);
     expect(readdirSync(root)).toEqual(['run']);
   });
 
@@ -135,7 +135,7 @@ describe('bad input stops with one message and no run folder', () => {
     writeFileSync(join(out, 'holiday.png'), 'precious');
     const { code, stderr } = await cli('train', '--data', 'mnist:0,6,limit=40', '--features', 'pixels', '--out', out);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/not an earlier oc-explain output/);
+    expect(stderr).toMatch(/my-photos is not empty and was not written by oc-explain/);
     expect(readdirSync(out)).toEqual(['holiday.png']);
   });
 

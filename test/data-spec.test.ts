@@ -23,21 +23,30 @@ describe('parseDataSpec', () => {
     expect(parseDataSpec('mnist')).toEqual({ kind: 'mnist', digits: null, limit: null, planted: null });
     expect(parseDataSpec('MNIST:0,6')).toEqual({ kind: 'mnist', digits: [0, 6], limit: null, planted: null });
     expect(parseDataSpec('mnist:0, 6,limit=500')).toEqual({ kind: 'mnist', digits: [0, 6], limit: 500, planted: null });
-    expect(parseDataSpec('mnist:limit=20')).toEqual({ kind: 'mnist', digits: null, limit: 20, planted: null });
+    expect(parseDataSpec('mnist:limit=20,planted=0.02')).toEqual({
+      kind: 'mnist',
+      digits: null,
+      limit: 20,
+      planted: 0.02,
+    });
     expect(parseDataSpec('png:some/dir')).toEqual({ kind: 'png', dir: 'some/dir', planted: null });
-    expect(parseDataSpec('csv:a.csv')).toEqual({ kind: 'csv', file: 'a.csv', label: null, header: null });
+    expect(parseDataSpec('csv:a.csv')).toEqual({ kind: 'csv', file: 'a.csv', label: null, header: null, shape: null });
     expect(parseDataSpec('csv:a.csv,label=last,header=no')).toEqual({
       kind: 'csv',
       file: 'a.csv',
       label: 'last',
       header: false,
+      shape: null,
     });
     expect(parseDataSpec('csv:x/a.csv,label=species,header=yes')).toEqual({
       kind: 'csv',
       file: 'x/a.csv',
       label: 'species',
       header: true,
+      shape: null,
     });
+    expect(parseDataSpec('csv:a.csv,label=first,shape=28x28')).toMatchObject({ shape: [28, 28, 1] });
+    expect(parseDataSpec('csv:a.csv,shape=8X6x3')).toMatchObject({ shape: [8, 6, 3] });
   });
 
   it('keeps commas and colons that belong to a path', () => {
@@ -46,15 +55,18 @@ describe('parseDataSpec', () => {
       file: 'runs/a,b:c.csv',
       label: 'first',
       header: null,
+      shape: null,
     });
     expect(parseDataSpec('png:/tmp/x=y')).toEqual({ kind: 'png', dir: '/tmp/x=y', planted: null });
   });
 
-  it('an unknown scheme lists every allowed form', () => {
+  it('an unknown scheme names every allowed form in one line', () => {
     const message = userErrorOf('tiff:dir');
-    expect(message).toContain("unknown data set 'tiff:dir'");
-    for (const form of DATA_SPEC_FORMS) expect(message).toContain(form);
-    expect(userErrorOf('')).toContain('allowed forms');
+    expect(message).toBe(
+      "unknown data set 'tiff:dir'; allowed: mnist[:DIGITS][,limit=N], png:DIR, csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
+    );
+    for (const form of DATA_SPEC_FORMS) expect(message).toContain(form.split(/[\s,:]/)[0]);
+    expect(userErrorOf('')).toContain('allowed: mnist');
   });
 
   it('names the mistake in bad specs', () => {
@@ -67,6 +79,10 @@ describe('parseDataSpec', () => {
     expect(userErrorOf('csv:a.csv,label=')).toContain('label= needs first, last or a column name');
     expect(userErrorOf('csv:')).toContain("give a file after 'csv:'");
     expect(userErrorOf('png')).toContain("give a folder after 'png:'");
+    for (const bad of ['28', '28x', 'x28', '28x28x1x1', '0x28', '28x2.5', 'axb'])
+      expect(userErrorOf(`csv:a.csv,shape=${bad}`)).toContain(
+        `shape must be HxW or HxWxC with whole numbers ≥ 1 (e.g. shape=28x28 or shape=32x32x3), got '${bad}'`,
+      );
   });
 });
 
@@ -77,7 +93,7 @@ describe('loadDataset', () => {
     expect(loadDataset(`png:${tinyPng}`)).toEqual(loadPngFolder(tinyPng));
     const tinyCsv = join(DATA, 'tiny.csv');
     expect(loadDataset(`csv:${tinyCsv},label=species`)).toEqual(loadCsv(tinyCsv, { label: 'species' }));
-    expect(loadDataset({ kind: 'csv', file: tinyCsv, label: 'last', header: true }).labels).not.toBeNull();
+    expect(loadDataset({ kind: 'csv', file: tinyCsv, label: 'last', header: true, shape: null }).labels).not.toBeNull();
   });
 
   it('passes loader errors through as UserErrors naming the path', () => {

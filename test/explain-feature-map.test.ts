@@ -14,7 +14,6 @@ import { fromLayersModel } from '../src/explain/from-layers-model.ts';
 import { featureMap, forwardRows, tapSizes } from '../src/explain/feature-map.ts';
 import { ExplainableNetwork } from '../src/explain/network.ts';
 import { DenseLayer } from '../src/explain/layers/dense.ts';
-import { ConcatBranchesLayer } from '../src/explain/layers/concat-branches.ts';
 import { StandardizeLayer } from '../src/explain/layers/standardize.ts';
 import { Conv2DTransposeLayer } from '../src/explain/layers/conv2d-transpose.ts';
 import { propagate } from '../src/explain/lrp.ts';
@@ -90,7 +89,7 @@ describe('feature maps', () => {
     model.dispose();
   });
 
-  it('relevance of concatenated branches: each slice sent down its own branch, summed at the input (LRP-0 by hand)', () => {
+  it('relevance of taps of two networks: each slice sent down its own network, summed at the input (LRP-0 by hand)', () => {
     // two dense branches from a 3-value input: z1 = x W1 (2 outputs), z2 = x W2 (1 output)
     const W1 = [
       [1, -2],
@@ -104,7 +103,10 @@ describe('feature maps', () => {
       new ExplainableNetwork([new DenseLayer(name, tf.tensor2d(W), null)], [3]);
     const b1 = branch('b1', W1);
     const b2 = branch('b2', W2);
-    const network = new ExplainableNetwork([new ConcatBranchesLayer('taps', [b1, b2])], [3]);
+    const network = featureMap([
+      { network: b1, layer: 'b1' },
+      { network: b2, layer: 'b2' },
+    ]);
     const input = tf.tensor2d([x]);
     const { relevance, output } = propagate(network, input, tf.tensor2d([R]), null);
     // LRP-0 by hand: R_i = Σ_j x_i w_ij R_j / z_j over both branches

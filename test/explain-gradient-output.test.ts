@@ -44,6 +44,7 @@ describe('writeRelevanceBatch', () => {
     expect(files.dir).toBe(dir);
     expect(readdirSync(dir).sort()).toEqual([
       'colour-bar.png',
+      'oc-explain-output.json',
       'relevance.json',
       'relevance.npy',
       'sample-17.png',
@@ -95,6 +96,7 @@ describe('writeRelevanceBatch', () => {
     await writeRelevanceBatch(out, { method: 'ig', indices: [2], maps: second, height: H, width: W });
     expect(readdirSync(join(out, 'ig')).sort()).toEqual([
       'colour-bar.png',
+      'oc-explain-output.json',
       'relevance.json',
       'relevance.npy',
       'sample-2.png',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, initRuntime } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
 import { fromLayersModel } from '../src/explain/from-layers-model.ts';
+import { readOnnxNetwork } from '../src/explain/onnx/from-onnx.ts';
 import { explainLRP } from '../src/explain/lrp.ts';
 import { parseComposite } from '../src/explain/composites.ts';
 import { LRPPool } from '../src/explain/lrp-pool.ts';
@@ -85,6 +86,24 @@ describe('LRPPool', () => {
       x.dispose();
     },
   );
+
+  it('an ONNX graph network (affine, transpose, pad layers) gives the one-thread relevance', async () => {
+    const graph = readOnnxNetwork(new URL('./fixtures/onnx/ops.onnx', import.meta.url).pathname);
+    const graphPool = await LRPPool.start(graph, { workers: 1 });
+    try {
+      const x = tf.randomUniform([6, ...graph.inputShape], 0, 1, 'float32', 3);
+      const serial = explainLRP(graph, x, { composite: parseComposite('lrp:epsilon-gamma-box'), target: 'predicted' });
+      const parallel = await graphPool.explain(x, { method: 'lrp:epsilon-gamma-box', target: 'predicted' });
+      const a = serial.relevance.dataSync();
+      const b = parallel.relevance.dataSync();
+      const scale = Math.max(...Array.from(a, Math.abs));
+      a.forEach((v, i) => expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(1e-6 * scale));
+      tf.dispose([x, serial.relevance, serial.output, parallel.relevance, parallel.output]);
+    } finally {
+      await graphPool.close();
+      graph.dispose();
+    }
+  });
 
   it("reports a worker's bad class index as a UserError and keeps working", async () => {
     const x = batch(4, 3);

@@ -39,7 +39,7 @@ describe('oc-explain train-features', () => {
       out,
     );
     expect(result.code, result.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(readdirSync(out).sort()).toEqual(['model.json', 'oc-explain-output.json', 'weights.bin']);
     expect(result.stdout).toContain(`model written to ${join(out, 'model.json')}`);
     expect(result.stderr).toMatch(/epoch 2: loss \d\.\d{4}/);
     const reported = Number(/held-out accuracy: ([\d.]+) % \(80 of 400 samples held out\)/.exec(result.stdout)![1]);

@@ -7,6 +7,7 @@ import { D3Node } from 'd3-node';
 import { initRuntime } from '../src/runtime/runtime.ts';
 import { UserError } from '../src/errors.ts';
 import { escapeHtml, html, jsonForScript } from '../src/report/html.ts';
+import { REPORT_CSS } from '../src/report/page-assets.ts';
 import { areaTable } from '../src/metrics/pixel-flipping.ts';
 import type { ReportData } from '../src/report/report-data.ts';
 import { renderReportHtml, writeReport } from '../src/report/report.ts';
@@ -130,6 +131,17 @@ describe('escaping', () => {
     expect(html`<td>${'<b>'}</td>${['<i>', html`<u>`]}`.value).toBe('<td>&lt;b&gt;</td>&lt;i&gt;<u>');
     expect(jsonForScript({ s: '</script><script>' }).value).not.toContain('<');
     expect(JSON.parse(jsonForScript({ s: '</script>' }).value)).toEqual({ s: '</script>' });
+  });
+
+  it('direction controls in a name are shown as code points, so they cannot reorder the page', () => {
+    const name = 'cat\u202egpj.exe\u2066x\u2069\u200f';
+    expect(escapeHtml(name)).toBe('cat⟨U+202E⟩gpj.exe⟨U+2066⟩x⟨U+2069⟩⟨U+200F⟩');
+    expect(html`<td>${name}</td>`.value).not.toMatch(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+  });
+
+  it('very long names wrap inside their cell instead of widening the page', () => {
+    expect(REPORT_CSS).toMatch(/th, td, h1, h3, \.caption \{ overflow-wrap: anywhere; \}/);
+    expect(REPORT_CSS).toMatch(/table\.grid td:first-child \{ max-width: 14em; \}/);
   });
 
   it('markup in labels, method names, titles and cluster names renders as text, never as elements', async () => {

@@ -29,7 +29,6 @@ beforeAll(async () => {
     gamma: 'scale',
     out,
     backend,
-    progress: false,
   });
   explainer = await RunExplainer.open(out);
 }, 300_000);

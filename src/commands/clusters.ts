@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
-import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
-import { clusterRun, writeClusterRun } from '../run/cluster-run.ts';
-import { stepProgress } from '../run/progress.ts';
-import { RunExplainer } from '../run/run-explainer.ts';
-import { textTable } from '../run/text-table.ts';
-import { parseCount, parseNumber } from './options.ts';
 import { UserError } from '../errors.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
+import { DEFAULT_COMPOSITE } from '../neuralize/method-names.ts';
+import { parseCount, parseNumber } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 /** '0:950 6:12': the classes of a cluster, largest first. */
 function labelMakeUp(labels: Record<string, number> | null): string {
@@ -30,7 +27,10 @@ export function register(program: Command): void {
     .option('--beta <value>', 'NEON soft-min stiffness sharing f_c among the competitors', '1')
     .option('--seed <n>', 'seed of the k-means initialisation', '0')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
-    .requiredOption('--out <dir>', 'folder to write (one sub-folder per cluster)')
+    .requiredOption(
+      '--out <dir>',
+      'folder to write (one sub-folder per cluster; a new or empty folder, or an earlier clusters output)',
+    )
     .action(async (dir: string, o) => {
       const k = parseCount(o.k, '--k', 2);
       const explain = parseCount(o.explain, '--explain');
@@ -38,48 +38,40 @@ export function register(program: Command): void {
       if (!(beta > 0)) throw new UserError(`--beta must be > 0 (got ${o.beta})`);
       const seed = parseCount(o.seed, '--seed', 0);
       const upscale = parseCount(o.upscale, '--upscale');
+      checkOutputFolder(o.out, 'clusters', { inputs: [dir] });
+      const { progress } = await startRuntime(program);
+      const { resolveComposite } = await import('../neuralize/explain-output.ts');
       resolveComposite(o.composite); // an unknown name stops here, before any work
-      await initRuntime({ backend: program.opts().backend });
-      const explainer = await RunExplainer.open(dir);
-      try {
-        if (k > explainer.run.dataset.n)
-          throw new UserError(`--k ${k}: the run has only ${explainer.run.dataset.n} samples`);
-        const progress = stepProgress('NEON', k, process.stderr.isTTY, 'clusters');
-        const result = (() => {
-          try {
-            return clusterRun(explainer, {
-              k,
-              explain,
-              composite: o.composite,
-              beta,
-              seed,
-              onProgress: (d) => progress.update(d),
-            });
-          } finally {
-            progress.stop();
-          }
-        })();
-        await writeClusterRun(o.out, explainer, result, { upscale });
-        const rows = result.clusters.map((c) => {
-          const sumR = c.relevanceSums.reduce((a, b) => a + b, 0);
-          const sumF = c.logits.reduce((a, b) => a + b, 0);
-          const gap = c.logits.reduce((m, f, n) => Math.max(m, Math.abs(c.relevanceSums[n] - f)), 0);
-          return [
-            String(c.cluster),
-            String(c.size),
-            labelMakeUp(c.labels),
-            String(c.explained.length),
-            sumF.toPrecision(5),
-            sumR.toPrecision(5),
-            gap.toExponential(2),
-          ];
-        });
-        console.log(textTable(['cluster', 'size', 'labels', 'explained', 'Σ f_c(x)', 'Σ R', 'max |ΣR − f_c|'], rows));
-        console.log(
-          `k-means (k = ${k}, seed ${seed}) on ${result.fit.dim} features, ${result.fit.iterations} iterations; NEON with ${result.composite}, β = ${beta}; written to ${o.out}`,
-        );
-      } finally {
-        explainer.dispose();
-      }
+      const { clustersToFolder } = await import('../run/cluster-run.ts');
+      const { textTable } = await import('../run/text-table.ts');
+      const { result } = await clustersToFolder({
+        run: dir,
+        out: o.out,
+        k,
+        explain,
+        composite: o.composite,
+        beta,
+        seed,
+        upscale,
+        progress,
+      });
+      const rows = result.clusters.map((c) => {
+        const sumR = c.relevanceSums.reduce((a, b) => a + b, 0);
+        const sumF = c.logits.reduce((a, b) => a + b, 0);
+        const gap = c.logits.reduce((m, f, n) => Math.max(m, Math.abs(c.relevanceSums[n] - f)), 0);
+        return [
+          String(c.cluster),
+          String(c.size),
+          labelMakeUp(c.labels),
+          String(c.explained.length),
+          sumF.toPrecision(5),
+          sumR.toPrecision(5),
+          gap.toExponential(2),
+        ];
+      });
+      console.log(textTable(['cluster', 'size', 'labels', 'explained', 'Σ f_c(x)', 'Σ R', 'max |ΣR − f_c|'], rows));
+      console.log(
+        `k-means (k = ${k}, seed ${seed}) on ${result.fit.dim} features, ${result.fit.iterations} iterations; NEON with ${result.composite}, β = ${beta}; written to ${o.out}`,
+      );
     });
 }

@@ -1,11 +1,8 @@
 import { Option, type Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
-import { parseClassifierMethods } from '../explain/classifier-methods.ts';
-import { areaTable } from '../metrics/pixel-flipping.ts';
-import { runDemo } from '../run/demo-run.ts';
-import { areaTableText, textTable } from '../run/text-table.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
 import { parseCount, parseNu } from './options.ts';
 import { REPORT_CLASSIFIER_METHODS } from './report.ts';
+import { startRuntime } from './runtime-start.ts';
 
 /**
  * Defaults chosen so that the whole demo takes at most three minutes on two cores: MNIST with
@@ -37,7 +34,11 @@ export function register(program: Command): void {
     .description(
       'the whole job on the MNIST digits with a few planted anomalies: train, list and explain the top outliers of each digit, evaluate by pixel flipping, write report.html',
     )
-    .option('--out <dir>', 'folder for the run, the explanations and the report', 'runs/demo')
+    .option(
+      '--out <dir>',
+      'folder for the run, the explanations and the report (a new or empty folder, or an earlier demo)',
+      'runs/demo',
+    )
     .option('--fresh', 'train again even when the folder holds a run with the same settings')
     .addOption(hidden('--data <spec>', 'labelled data set', DEMO.data))
     .addOption(hidden('--features <kind>', 'as train --features', DEMO.features))
@@ -67,15 +68,19 @@ export function register(program: Command): void {
         flipSteps: parseCount(o.flipSteps, '--flip-steps'),
         igSteps: parseCount(o.igSteps, '--ig-steps'),
         classifierSamples: parseCount(o.classifierSamples, '--classifier-samples', 0),
-        classifierMethods: parseClassifierMethods(REPORT_CLASSIFIER_METHODS),
       };
+      checkOutputFolder(options.out, 'demo');
       const started = performance.now();
-      const backend = await initRuntime({ backend: program.opts().backend });
+      const { backend, progress } = await startRuntime(program);
+      const { parseClassifierMethods } = await import('../explain/classifier-methods.ts');
+      const { areaTable } = await import('../metrics/pixel-flipping.ts');
+      const { runDemo } = await import('../run/demo-run.ts');
+      const { areaTableText, textTable } = await import('../run/text-table.ts');
       const summary = await runDemo({
         ...options,
+        classifierMethods: parseClassifierMethods(REPORT_CLASSIFIER_METHODS),
         backend,
-        progress: process.stderr.isTTY,
-        log: (line) => process.stderr.write(`${line}\n`),
+        progress,
       });
       console.log(`top ${options.top} outliers of each class of ${summary.runDir} (ranked against their own class):`);
       console.log(

@@ -1,57 +1,23 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { parseClassifierMethods } from '../explain/classifier-methods.ts';
-import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
-import { OUTLIER_METHOD_NAMES, parseOutlierMethod, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from '../metrics/pixel-flipping.ts';
-import {
-  evaluateClassifierExplanations,
-  evaluateOutlierExplanations,
-  parseReference,
-  REFERENCE_KINDS,
-} from '../run/evaluate-run.ts';
-import { stepProgress } from '../run/progress.ts';
-import { RunExplainer } from '../run/run-explainer.ts';
-import { chosenOutliers } from '../run/scores-csv.ts';
-import { areaTableText } from '../run/text-table.ts';
+import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
+import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
+import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
 import { parseCount, parseIndexList } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 export const DEFAULT_CLASSIFIER_METHODS =
   'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor,lrp:epsilon-alpha2-beta1,lrp:epsilon-plus';
 
-/** The outlier methods of a list; 'random' may be named but is always run anyway. */
-export function parseOutlierMethodList(list: string, where: string): OutlierMethodName[] {
-  const names = list
-    .split(',')
-    .map((m) => m.trim())
-    .filter((m) => m !== RANDOM_METHOD);
-  if (names.length === 0)
-    throw new UserError(
-      `${where}: give at least one method besides ${RANDOM_METHOD} (allowed: ${OUTLIER_METHOD_NAMES.join(', ')})`,
-    );
-  const methods = names.map((m) => parseOutlierMethod(m, where));
-  const twice = methods.find((m, k) => methods.indexOf(m) !== k);
-  if (twice) throw new UserError(`${where}: method '${twice}' is listed twice`);
-  return methods;
-}
+/** The floor every flipping evaluation runs; users may name it in a method list. */
+const RANDOM = 'random';
 
 /** A classifier method list without 'random' (the floor is always run). */
 function withoutRandom(list: string): string {
   return list
     .split(',')
-    .filter((m) => m.trim() !== RANDOM_METHOD)
+    .filter((m) => m.trim() !== RANDOM)
     .join(',');
-}
-
-function curvesJson(result: PixelFlippingResult) {
-  return {
-    patchSize: result.patchSize,
-    reference: result.reference,
-    fractions: result.fractions,
-    areas: areaTable(result),
-    curves: result.curves.map((c) => ({ method: c.method, meanNormalized: c.meanNormalized, areas: c.areas })),
-  };
 }
 
 export function register(program: Command): void {
@@ -79,7 +45,7 @@ export function register(program: Command): void {
       '--reference <kind>',
       `what a flipped pixel becomes: ${REFERENCE_KINDS.join(', ')} (default nearest; with --classifier zero)`,
     )
-    .option('--patch <n>', 'side of the flipped square patches', '2')
+    .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each curve (default: one patch per step)')
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
@@ -90,14 +56,10 @@ export function register(program: Command): void {
       if (o.index !== undefined && command.getOptionValueSource('top') === 'cli')
         throw new UserError('give --top or --index, not both');
       const top = parseCount(o.top, '--top');
-      const classifierMethods = classifier
-        ? parseClassifierMethods(withoutRandom(o.methods ?? DEFAULT_CLASSIFIER_METHODS), '--methods')
-        : [];
       const outlierMethods = classifier
         ? []
-        : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods');
+        : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods', [RANDOM]);
       const reference = parseReference(o.reference ?? (classifier ? 'zero' : 'nearest'));
-      resolveComposite(o.composite); // an unknown name stops here, before any work
       const settings = {
         reference,
         patchSize: parseCount(o.patch, '--patch'),
@@ -105,7 +67,20 @@ export function register(program: Command): void {
         seed: parseCount(o.seed, '--seed', 0),
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
       };
-      await initRuntime({ backend: program.opts().backend });
+      const { progress } = await startRuntime(program);
+      const { parseClassifierMethods } = await import('../explain/classifier-methods.ts');
+      const { resolveComposite } = await import('../neuralize/explain-output.ts');
+      const { areaTable } = await import('../metrics/pixel-flipping.ts');
+      const { evaluateClassifierExplanations, evaluateOutlierExplanations } = await import('../run/evaluate-run.ts');
+      const { withSteps } = await import('../run/progress.ts');
+      const { RunExplainer } = await import('../run/run-explainer.ts');
+      const { chosenOutliers } = await import('../run/scores-csv.ts');
+      const { areaTableText } = await import('../run/text-table.ts');
+      const classifierMethods = classifier
+        ? parseClassifierMethods(withoutRandom(o.methods ?? DEFAULT_CLASSIFIER_METHODS), '--methods')
+        : [];
+      resolveComposite(o.composite); // an unknown name stops here, before any work
+      progress.stage(`opening run ${dir}`);
       const explainer = await RunExplainer.open(dir);
       try {
         const { scores, dataset } = explainer.run;
@@ -114,52 +89,77 @@ export function register(program: Command): void {
             `run ${dir} uses ${explainer.run.config.features} features: it has no classifier to evaluate (train with --features cnn or mlp)`,
           );
         }
+        if (!explainer.imageData && command.getOptionValueSource('patch') === 'cli' && settings.patchSize !== 1)
+          progress.note(`--patch ${settings.patchSize} ignored: the samples are vectors, flipped one value at a time`);
         const indices =
           o.index !== undefined
             ? parseIndexList(o.index, '--index', dataset.n)
             : classifier
               ? Array.from({ length: Math.min(top, dataset.n) }, (_, i) => i)
               : chosenOutliers(scores, explainer.run.config, top).map((s) => s.index);
-        const progress = stepProgress('flipping', indices.length, !o.json && process.stderr.isTTY);
         let flipping: PixelFlippingResult;
         let samples: Array<Record<string, unknown>>;
         let skipped: number[] = [];
-        try {
-          if (classifier) {
-            const e = await evaluateClassifierExplanations(explainer, indices, classifierMethods, {
-              ...settings,
-              onProgress: (d) => progress.update(d),
-            });
-            flipping = e.flipping;
-            skipped = e.skipped;
-            samples = e.indices.map((index, k) => ({
-              index,
-              label: scores[index].label || null,
-              predicted: dataset.classNames[e.explanation.predicted[k]] ?? String(e.explanation.predicted[k]),
-              logit: e.explanation.logits[k],
-            }));
-          } else {
-            const e = await evaluateOutlierExplanations(explainer, indices, outlierMethods, {
-              ...settings,
-              composite: o.composite,
-              onProgress: (d) => progress.update(d),
-            });
-            flipping = e.flipping;
-            samples = e.indices.map((index, k) => ({
-              index,
-              label: scores[index].label || null,
-              outlierness: e.explanations[0].outlierness[k],
-              decision: scores[index].decision,
-            }));
-          }
-        } finally {
-          progress.stop();
+        if (classifier) {
+          const e = await withSteps(
+            progress,
+            `explaining and flipping ${indices.length} samples`,
+            indices.length,
+            (update) =>
+              evaluateClassifierExplanations(explainer, indices, classifierMethods, {
+                ...settings,
+                onProgress: update,
+              }),
+          );
+          flipping = e.flipping;
+          skipped = e.skipped;
+          samples = e.indices.map((index, k) => ({
+            index,
+            label: scores[index].label || null,
+            predicted: dataset.classNames[e.explanation.predicted[k]] ?? String(e.explanation.predicted[k]),
+            logit: e.explanation.logits[k],
+          }));
+        } else {
+          const methods = explainer.usableMethods(outlierMethods, (line) => progress.note(line));
+          const explanations = await withSteps(
+            progress,
+            `explaining ${indices.length} samples with ${methods.join(', ')}`,
+            indices.length * methods.length,
+            (update) =>
+              explainer.explain(indices, methods, {
+                composite: o.composite,
+                gradient: settings.gradient,
+                onProgress: update,
+              }),
+            'sample × method',
+          );
+          const e = await withSteps(progress, `flipping ${indices.length} samples`, indices.length, (update) =>
+            evaluateOutlierExplanations(explainer, indices, methods, { ...settings, explanations, onProgress: update }),
+          );
+          flipping = e.flipping;
+          samples = e.indices.map((index, k) => ({
+            index,
+            label: scores[index].label || null,
+            outlierness: e.explanations[0].outlierness[k],
+            decision: scores[index].decision,
+          }));
         }
         if (o.json) {
           const what = classifier
             ? { mode: 'classifier', score: 'predicted logit' }
             : { mode: 'outliers', score: 'o(x)', composite: o.composite };
-          console.log(JSON.stringify({ run: dir, ...what, samples, skipped, ...curvesJson(flipping) }, null, 2));
+          const curves = {
+            patchSize: flipping.patchSize,
+            reference: flipping.reference,
+            fractions: flipping.fractions,
+            areas: areaTable(flipping),
+            curves: flipping.curves.map((c) => ({
+              method: c.method,
+              meanNormalized: c.meanNormalized,
+              areas: c.areas,
+            })),
+          };
+          console.log(JSON.stringify({ run: dir, ...what, samples, skipped, ...curves }, null, 2));
           return;
         }
         console.log(areaTableText(areaTable(flipping)));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { tf, initRuntime } from '../runtime/runtime.ts';
 
 export function register(program: Command): void {
   program
@@ -7,6 +6,7 @@ export function register(program: Command): void {
     .description('say which tfjs backend runs here, and the versions')
     .option('--json', 'print JSON')
     .action(async (o) => {
+      const { tf, initRuntime } = await import('../runtime/runtime.ts');
       const backend = await initRuntime({ backend: program.opts().backend, quiet: true });
       const info = {
         backend,

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
-import { openRun } from '../run/open-run.ts';
-import { topOutliers, topOutliersByClass, type SampleScore } from '../run/scores-csv.ts';
-import { textTable } from '../run/text-table.ts';
+import type { SampleScore } from '../run/scores-csv.ts';
 import { parseCount } from './options.ts';
-
-const tableOf = (outliers: SampleScore[]) =>
-  textTable(
-    ['rank', 'index', 'name', 'label', 'decision'],
-    outliers.map((s, k) => [String(k + 1), String(s.index), s.name, s.label, s.decision.toExponential(4)]),
-  );
 
 export function register(program: Command): void {
   program
@@ -17,9 +9,12 @@ export function register(program: Command): void {
     .argument('<run>', 'run folder written by train')
     .option('--top <n>', 'how many (per class for a --per-class run)', '20')
     .option('--json', 'print JSON instead of a table')
-    .action((dir: string, o) => {
-      const { config, scores } = openRun(dir);
+    .action(async (dir: string, o) => {
       const top = parseCount(o.top, '--top');
+      const { openRun } = await import('../run/open-run.ts');
+      const { topOutliers, topOutliersByClass } = await import('../run/scores-csv.ts');
+      const { textTable } = await import('../run/text-table.ts');
+      const { config, scores } = openRun(dir);
       const ranked = (list: SampleScore[]) => list.map((s, k) => ({ rank: k + 1, ...s }));
       const groups = config.perClass
         ? topOutliersByClass(scores, config.classNames, top)
@@ -29,26 +24,27 @@ export function register(program: Command): void {
         const listed = config.perClass
           ? { byClass: groups.map((g) => ({ className: g.className, outliers: ranked(g.outliers) })) }
           : { outliers: ranked(groups[0].outliers) };
-        const test = config.test;
-        console.log(
-          JSON.stringify(
-            {
-              run: dir,
-              rocAuc: config.rocAuc,
-              testRocAuc: test?.rocAuc ?? null,
-              normal: config.normal,
-              models,
-              ...listed,
-            },
-            null,
-            2,
-          ),
-        );
+        const summary = {
+          run: dir,
+          rocAuc: config.rocAuc,
+          testRocAuc: config.test?.rocAuc ?? null,
+          normal: config.normal,
+          models,
+          ...listed,
+        };
+        console.log(JSON.stringify(summary, null, 2));
         return;
       }
       for (const group of groups) {
         if (group.className !== null) console.log(`\nclass ${group.className} (ranked against its own class):`);
-        console.log(tableOf(group.outliers));
+        const rows = group.outliers.map((s, k) => [
+          String(k + 1),
+          String(s.index),
+          s.name,
+          s.label,
+          s.decision.toExponential(4),
+        ]);
+        console.log(textTable(['rank', 'index', 'name', 'label', 'decision'], rows));
       }
       if (config.rocAuc !== null)
         console.log(`ROC AUC (normal: ${config.normal!.join(',')}; the rest anomalies): ${config.rocAuc.toFixed(4)}`);

@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
-import { parseClassifierMethods } from '../explain/classifier-methods.ts';
-import { DEFAULT_COMPOSITE, resolveComposite } from '../neuralize/explain-output.ts';
-import { assertFileTarget } from '../io/atomic-write.ts';
 import { UserError } from '../errors.ts';
-import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
-import { parseReference, REFERENCE_KINDS } from '../run/evaluate-run.ts';
-import { reportRun } from '../run/report-run.ts';
-import { RunExplainer } from '../run/run-explainer.ts';
-import { parseOutlierMethodList } from './evaluate.ts';
+import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
+import { checkReportTarget } from '../report/report-file.ts';
+import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
 import { parseCount } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 export const REPORT_CLASSIFIER_METHODS = 'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor';
 
@@ -20,14 +15,14 @@ export function register(program: Command): void {
       'write one self-contained HTML report of a run: outliers and their explanations, pixel flipping, classifier explanations, clusters',
     )
     .argument('<run>', 'run folder written by train')
-    .requiredOption('--out <file>', 'HTML file to write')
+    .requiredOption('--out <file>', 'HTML file to write (a new file, or an earlier report)')
     .option(
       '--top <n>',
       'top outliers shown (and flipped); per class for a --per-class run (default 12, or 2 per class)',
     )
     .option(
       '--methods <list>',
-      `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')}`,
+      `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')} (edge needs images)`,
       OUTLIER_METHOD_NAMES.join(','),
     )
     .option('--composite <name>', 'LRP composite below the features for OC-DTD (and NEON)', DEFAULT_COMPOSITE)
@@ -43,7 +38,7 @@ export function register(program: Command): void {
     )
     .option('--clusters <k>', 'also cluster the features with k-means and show NEON explanations')
     .option('--reference <kind>', `outlier flipping reference: ${REFERENCE_KINDS.join(', ')}`, 'nearest')
-    .option('--patch <n>', 'side of the flipped square patches', '2')
+    .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each flipping curve (default: one patch per step)')
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .action(async (dir: string, o) => {
@@ -52,23 +47,27 @@ export function register(program: Command): void {
         methods: parseOutlierMethodList(o.methods, '--methods'),
         composite: o.composite as string,
         classifierSamples: parseCount(o.classifierSamples, '--classifier-samples', 0),
-        classifierMethods: parseClassifierMethods(o.classifierMethods, '--classifier-methods'),
         clusters: o.clusters === undefined ? null : parseCount(o.clusters, '--clusters', 2),
         reference: parseReference(o.reference),
         patchSize: parseCount(o.patch, '--patch'),
         steps: o.steps === undefined ? undefined : parseCount(o.steps, '--steps'),
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
-        log: (line: string) => process.stderr.write(`${line}\n`),
       };
+      checkReportTarget(o.out, [dir]);
+      const { progress } = await startRuntime(program);
+      const { parseClassifierMethods } = await import('../explain/classifier-methods.ts');
+      const { resolveComposite } = await import('../neuralize/explain-output.ts');
+      const { reportRun } = await import('../run/report-run.ts');
+      const { RunExplainer } = await import('../run/run-explainer.ts');
+      const classifierMethods = parseClassifierMethods(o.classifierMethods, '--classifier-methods');
       resolveComposite(options.composite); // an unknown name stops here, before any work
-      assertFileTarget(o.out);
-      await initRuntime({ backend: program.opts().backend });
+      progress.stage(`opening run ${dir}`);
       const explainer = await RunExplainer.open(dir);
       try {
         const n = explainer.run.dataset.n;
         if (options.clusters !== null && options.clusters > n)
           throw new UserError(`--clusters ${options.clusters}: the run has only ${n} samples`);
-        await reportRun(explainer, o.out, options);
+        await reportRun(explainer, o.out, { ...options, classifierMethods, progress });
       } finally {
         explainer.dispose();
       }

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { initRuntime } from '../runtime/runtime.ts';
-import { loadDataset } from '../data/data-spec.ts';
-import { parseNetworkKind } from '../features/feature-network.ts';
-import { saveModel } from '../features/model-io.ts';
-import { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION, trainFeatureNetwork } from '../features/train-network.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
+import { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION } from '../features/training-defaults.ts';
 import { parseCount, parseNumber } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 function parseHeldOut(value: string): number {
   const fraction = parseNumber(value, '--held-out');
@@ -19,7 +17,7 @@ export function register(program: Command): void {
     .description('train the feature network (a classifier) on labelled data and save it as a tfjs layers model')
     .requiredOption(
       '--data <spec>',
-      'labelled data: mnist, mnist:0,6, png:DIR (one sub-folder per class) or csv:FILE,label=last',
+      'labelled data: mnist, mnist:0,6, png:DIR (one sub-folder per class) or csv:FILE,label=last[,shape=HxW[xC]]',
     )
     .option('--network <kind>', 'cnn or mlp', 'cnn')
     .option('--epochs <n>', 'training epochs', String(DEFAULT_EPOCHS))
@@ -29,32 +27,36 @@ export function register(program: Command): void {
       String(DEFAULT_HELD_OUT_FRACTION),
     )
     .option('--seed <n>', 'seed of the weights, the split and the batch order', '0')
-    .requiredOption('--out <dir>', 'folder to write model.json and weights.bin into')
+    .requiredOption(
+      '--out <dir>',
+      'folder to write model.json and weights.bin into (a new or empty folder, or an earlier train-features output)',
+    )
     .action(async (o) => {
-      await initRuntime({ backend: program.opts().backend });
-      const network = parseNetworkKind(o.network, '--network');
       const options = {
-        network,
         epochs: parseCount(o.epochs, '--epochs'),
         heldOutFraction: parseHeldOut(o.heldOut),
         seed: parseCount(o.seed, '--seed', 0),
       };
-      const ds = loadDataset(o.data);
-      const trained = await trainFeatureNetwork(ds, options);
-      try {
-        const { history } = trained;
-        history.loss.forEach((loss, e) => {
-          process.stderr.write(
-            `epoch ${e + 1}: loss ${loss.toFixed(4)}, training accuracy ${(100 * history.accuracy[e]).toFixed(2)} %, ${history.secondsPerEpoch[e].toFixed(1)} s\n`,
-          );
-        });
-        const saved = await saveModel(trained.model, o.out);
-        console.log(
-          `held-out accuracy: ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trained.heldOutSize} of ${ds.n} samples held out)`,
+      if (/\.json$/i.test(o.out))
+        throw new UserError(
+          `--out ${o.out}: give the folder for model.json and weights.bin, not a file name (it is written as a folder of its own)`,
         );
-        console.log(`model written to ${saved.modelJsonPath} (+ ${saved.weightsPath})`);
-      } finally {
-        trained.model.dispose();
-      }
+      checkOutputFolder(o.out, 'feature-network');
+      (await import('../data/data-spec.ts')).parseDataSpec(o.data); // a wrong spec stops here, before the runtime loads
+      const { progress } = await startRuntime(program);
+      const { parseNetworkKind } = await import('../features/feature-network.ts');
+      const { trainFeaturesToFolder } = await import('../run/train-features-run.ts');
+      const network = parseNetworkKind(o.network, '--network');
+      const trained = await trainFeaturesToFolder({ ...options, network, data: o.data, out: o.out, progress });
+      const { history } = trained;
+      history.loss.forEach((loss, e) => {
+        process.stderr.write(
+          `epoch ${e + 1}: loss ${loss.toFixed(4)}, training accuracy ${(100 * history.accuracy[e]).toFixed(2)} %, ${history.secondsPerEpoch[e].toFixed(1)} s\n`,
+        );
+      });
+      console.log(
+        `held-out accuracy: ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trained.heldOutSize} of ${trained.n} samples held out)`,
+      );
+      console.log(`model written to ${trained.files.modelJsonPath} (+ ${trained.files.weightsPath})`);
     });
 }

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import { initRuntime } from '../runtime/runtime.ts';
-import { trainRun } from '../run/train-run.ts';
+import { checkOutputFolder } from '../io/output-folder.ts';
+import { checkTrainChoices } from '../run/train-options.ts';
 import { parseGammaOption, parseNu, parseCount } from './options.ts';
+import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
   program
     .command('train')
     .description('train the features, fit the one-class SVM on them and score every sample')
-    .requiredOption('--data <spec>', 'mnist, mnist:0,6, png:DIR or csv:FILE[,label=last]')
+    .requiredOption('--data <spec>', 'mnist, mnist:0,6, png:DIR or csv:FILE[,label=last][,shape=HxW[xC]]')
     .option(
       '--features <kind>',
-      'pixels; cnn or mlp (classifiers, learn from the labels); ae (autoencoder) or geo (flip/turn prediction), which learn without labels; several joined by + (ae+geo); or model:PATH',
+      'pixels; cnn or mlp (classifiers, learn from the labels); ae (autoencoder) or geo (flip/turn prediction), which learn without labels; several joined by + (ae+geo); or model:PATH (an .onnx file or a tfjs layers model)',
       'cnn',
     )
     .option(
@@ -34,15 +35,14 @@ export function register(program: Command): void {
       'held-out data to score with what was fitted (its AUC with --normal), written to test-scores.csv',
     )
     .option('--seed <n>', 'seed of every random choice', '0')
-    .requiredOption('--out <dir>', 'run folder to write')
+    .requiredOption('--out <dir>', 'run folder to write (a new or empty folder, or an earlier run)')
     .action(async (o) => {
-      const backend = await initRuntime({ backend: program.opts().backend });
-      const { config } = await trainRun({
-        data: o.data,
-        features: o.features,
-        featureLayers: o.layer,
+      const options = {
+        data: o.data as string,
+        features: o.features as string,
+        featureLayers: o.layer as string | undefined,
         epochs: o.epochs === undefined ? undefined : parseCount(o.epochs, '--epochs'),
-        kernel: o.kernel,
+        kernel: o.kernel as string,
         nu: parseNu(o.nu),
         gamma: parseGammaOption(o.gamma),
         normal: o.normal
@@ -51,12 +51,18 @@ export function register(program: Command): void {
               .map((s: string) => s.trim())
           : undefined,
         perClass: Boolean(o.perClass),
-        test: o.test,
+        test: o.test as string | undefined,
         seed: parseCount(o.seed, '--seed', 0),
-        out: o.out,
-        backend,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
+        out: o.out as string,
+      };
+      checkTrainChoices(options);
+      const { parseDataSpec } = await import('../data/data-spec.ts');
+      parseDataSpec(options.data); // a wrong spec stops here, before the runtime loads
+      if (options.test !== undefined) parseDataSpec(options.test);
+      checkOutputFolder(options.out, 'run');
+      const { backend, progress } = await startRuntime(program);
+      const { trainRun } = await import('../run/train-run.ts');
+      const { config } = await trainRun({ ...options, backend, progress });
       console.log(`run written to ${o.out}`);
       for (const m of config.models) {
         const which = m.className === null ? `${config.nSamples} samples` : `class ${m.className} (${m.nFit} samples)`;

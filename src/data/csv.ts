@@ -14,10 +14,15 @@ export interface CsvOptions {
   label?: string;
   /** whether line 1 is a header; absent → detected (a header is needed when `label` is a name) */
   header?: boolean;
+  /** each row is an image of this shape [height, width, channels] (row-major, channels last); absent → vectors */
+  shape?: number[];
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+/** C0 and C1 control characters (tab, newline, escape, …): a class name with one cannot be shown or stored line by line */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Split one line into cells; double quotes may wrap a cell ("" inside is one quote). */
 export function splitCsvLine(line: string): string[] {
@@ -94,6 +99,7 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   const labelAt = options.label === undefined ? -1 : labelColumn(file, options.label, columns, header);
   const dimension = columns - (labelAt >= 0 ? 1 : 0);
   if (dimension === 0) throw new UserError(`${file}: no number columns besides the label column`);
+  const sampleShape = sampleShapeOf(file, dimension, options.shape);
 
   const x = new Float32Array(data.length * dimension);
   const labelText: string[] = [];
@@ -108,6 +114,10 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
       const where = `${file} line ${line}, column ${c + 1}${header ? ` ('${header[c]}')` : ''}`;
       if (c === labelAt) {
         if (cell === '') throw new UserError(`${where}: empty label`);
+        if (CONTROL.test(cell))
+          throw new UserError(
+            `${where}: the label ${JSON.stringify(cell)} holds a control character; labels must be plain text`,
+          );
         labelText.push(cell);
         return;
       }
@@ -130,5 +140,15 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
     labels = Int32Array.from(labelText, (t) => index.get(t)!);
   }
   const names = data.map(({ line }) => `line ${line}`);
-  return { x, n: data.length, sampleShape: [dimension], labels, classNames, source: `csv:${file}`, names };
+  return { x, n: data.length, sampleShape, labels, classNames, source: `csv:${file}`, names };
+}
+
+function sampleShapeOf(file: string, dimension: number, shape: number[] | undefined): number[] {
+  if (!shape) return [dimension];
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== dimension)
+    throw new UserError(
+      `${file}: shape=${shape.join('x')} needs ${size} values per row, but the rows have ${dimension} (besides the label column, if any: give label=first or label=last)`,
+    );
+  return [...shape];
 }

@@ -2,6 +2,7 @@
  * The data-set argument of the CLI: `SCHEME[:ARGS]`, where ARGS is a comma-separated list of
  * positional parts (a digit list, a path) and `key=value` options.
  */
+import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
 import { loadCsv } from './csv.ts';
@@ -19,17 +20,18 @@ export const DATA_SPEC_FORMS: readonly string[] = [
   'csv:FILE                   one sample per row of numbers; header line detected',
   'csv:FILE,label=last        label column: first, last or a header name (label=species)',
   'csv:FILE,header=no         say whether line 1 is a header (yes/no)',
+  'csv:FILE,shape=28x28       each row is an image: height x width [x channels]',
 ];
 
 export type DataSpec =
   | { kind: 'mnist'; digits: number[] | null; limit: number | null; planted: number | null }
   | { kind: 'png'; dir: string; planted: number | null }
-  | { kind: 'csv'; file: string; label: string | null; header: boolean | null };
+  | { kind: 'csv'; file: string; label: string | null; header: boolean | null; shape: number[] | null };
 
 const OPTIONS: Record<DataSpec['kind'], string[]> = {
   mnist: ['limit', 'planted'],
   png: ['planted'],
-  csv: ['label', 'header'],
+  csv: ['label', 'header', 'shape'],
 };
 
 /** `planted=RATE`: a share of the samples in (0, 0.5], or null when absent. */
@@ -41,9 +43,9 @@ function parsePlanted(spec: string, text: string | undefined): number | null {
   return rate;
 }
 
-function formsText(): string {
-  return DATA_SPEC_FORMS.map((f) => `  ${f}`).join('\n');
-}
+/** The allowed forms in one line, for messages. */
+const FORMS_LINE =
+  'mnist[:DIGITS][,limit=N][,planted=RATE], png:DIR[,planted=RATE], csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]';
 
 /** Split ARGS into positional parts and the known `key=value` options of this scheme. */
 function splitArgs(
@@ -90,6 +92,18 @@ function parseMnist(spec: string, args: string): DataSpec {
   };
 }
 
+/** 'HxW' or 'HxWxC' (C = 1 when absent) → [H, W, C]. */
+function parseShape(spec: string, text: string | undefined): number[] | null {
+  if (text === undefined) return null;
+  const parts = text.toLowerCase().split('x');
+  if (parts.length < 2 || parts.length > 3 || !parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1))
+    throw new UserError(
+      `data spec '${spec}': shape must be HxW or HxWxC with whole numbers ≥ 1 (e.g. shape=28x28 or shape=32x32x3), got '${text}'`,
+    );
+  const [height, width, channels = 1] = parts.map(Number);
+  return [height, width, channels];
+}
+
 function parseHeader(spec: string, text: string | undefined): boolean | null {
   if (text === undefined) return null;
   if (/^(yes|true|1)$/i.test(text)) return true;
@@ -110,9 +124,34 @@ export function parseDataSpec(spec: string): DataSpec {
     if (scheme === 'png') return { kind: 'png', dir: path, planted: parsePlanted(spec, options.get('planted')) };
     const label = options.get('label');
     if (label === '') throw new UserError(`data spec '${spec}': label= needs first, last or a column name`);
-    return { kind: 'csv', file: path, label: label ?? null, header: parseHeader(spec, options.get('header')) };
+    return {
+      kind: 'csv',
+      file: path,
+      label: label ?? null,
+      header: parseHeader(spec, options.get('header')),
+      shape: parseShape(spec, options.get('shape')),
+    };
   }
-  throw new UserError(`unknown data set '${spec}'; allowed forms:\n${formsText()}`);
+  throw new UserError(`unknown data set '${spec}'; allowed: ${FORMS_LINE}`);
+}
+
+/** The files and folders a spec reads (none for the embedded MNIST). */
+export function dataSpecPaths(spec: DataSpec): string[] {
+  return spec.kind === 'png' ? [spec.dir] : spec.kind === 'csv' ? [spec.file] : [];
+}
+
+/** The spec as text, with its path made absolute, so that a run can reload the same samples from any folder. */
+export function absoluteDataSpec(spec: DataSpec, given: string): string {
+  if (spec.kind === 'png') return `png:${resolve(spec.dir)}${spec.planted === null ? '' : `,planted=${spec.planted}`}`;
+  if (spec.kind === 'csv') {
+    const options = [
+      spec.label !== null ? `label=${spec.label}` : null,
+      spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null,
+      spec.shape !== null ? `shape=${spec.shape.join('x')}` : null,
+    ];
+    return [`csv:${resolve(spec.file)}`, ...options.filter((o) => o !== null)].join(',');
+  }
+  return given;
 }
 
 const planted = (ds: Dataset, rate: number | null) => (rate === null ? ds : withPlantedAnomalies(ds, rate));
@@ -129,6 +168,10 @@ export function loadDataset(spec: string | DataSpec): Dataset {
     case 'png':
       return planted(loadPngFolder(parsed.dir), parsed.planted);
     case 'csv':
-      return loadCsv(parsed.file, { label: parsed.label ?? undefined, header: parsed.header ?? undefined });
+      return loadCsv(parsed.file, {
+        label: parsed.label ?? undefined,
+        header: parsed.header ?? undefined,
+        shape: parsed.shape ?? undefined,
+      });
   }
 }

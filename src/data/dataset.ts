@@ -2,6 +2,7 @@
  * A data set in memory: the one shape that every loader returns and every consumer reads.
  * Samples are rows of a flat Float32Array (row-major); images are stored height × width × channels.
  */
+import { UserError } from '../errors.ts';
 export interface Dataset {
   /** n × prod(sampleShape) values; images in [0, 1] */
   x: Float32Array;
@@ -37,6 +38,29 @@ export function sampleName(ds: Pick<Dataset, 'names'>, i: number): string {
 
 export function sampleSize(ds: Pick<Dataset, 'sampleShape'>): number {
   return ds.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Height × width of the per-pixel map of one sample of this shape: images [H, W, C] and [H, W]
+ * give H × W (channels summed); vectors [D] give one row of D values.
+ */
+export function mapShape(sampleShape: readonly number[]): [number, number] {
+  if (sampleShape.length === 3 || sampleShape.length === 2) return [sampleShape[0], sampleShape[1]];
+  if (sampleShape.length === 1) return [1, sampleShape[0]];
+  throw new UserError(`cannot draw relevance maps for samples of shape [${sampleShape.join(', ')}]`);
+}
+
+/**
+ * Maps of `n` samples per pixel of `sampleShape`: maps with one value per channel (from a network
+ * that takes images flat) are summed over the channels; maps per pixel pass unchanged.
+ */
+export function perPixelMaps(maps: Float32Array, n: number, sampleShape: readonly number[]): Float32Array {
+  const [height, width] = mapShape(sampleShape);
+  const channels = maps.length / (n * height * width);
+  if (channels === 1) return maps;
+  const out = new Float32Array(n * height * width);
+  for (let p = 0; p < out.length; p++) for (let c = 0; c < channels; c++) out[p] += maps[p * channels + c];
+  return out;
 }
 
 export function isImageSet(ds: Pick<Dataset, 'sampleShape'>): boolean {

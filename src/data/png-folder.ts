@@ -2,11 +2,14 @@
  * A folder of PNG images. Layout `DIR/<class>/*.png` gives labelled data (class = sub-folder name,
  * classes sorted by name); PNGs directly in DIR give unlabelled data. Grey images stay one channel,
  * colour images become RGB (alpha is ignored); if grey and colour images are mixed, all become RGB.
- * Values are bytes / 255. Hidden entries, non-PNG files and deeper sub-folders are skipped.
+ * Values are bytes / 255. Hidden entries and non-PNG files are skipped; images deeper down (in a
+ * sub-folder of a class folder) are refused rather than silently dropped, and so are class names
+ * with control characters (a newline in a folder name), which no later file could keep.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { UserError } from '../errors.ts';
+import { CONTROL } from './csv.ts';
 import { describeFsError } from '../io/fs-error.ts';
 import { readPng, type PngImage } from '../io/png.ts';
 import type { Dataset } from './dataset.ts';
@@ -33,6 +36,12 @@ function listFolder(dir: string): { pngs: string[]; folders: string[] } {
   return { pngs, folders };
 }
 
+/** Does `dir` hold PNG images, directly or in the folders below it (a few levels: links may loop)? */
+function holdsPngs(dir: string, depth = 3): boolean {
+  const { pngs, folders } = listFolder(dir);
+  return pngs.length > 0 || (depth > 1 && folders.some((f) => holdsPngs(join(dir, f), depth - 1)));
+}
+
 /** The image files to load, with the class index of each (null when unlabelled). */
 function findImages(dir: string): { files: string[]; labels: number[] | null; classNames: string[] } {
   const top = listFolder(dir);
@@ -40,8 +49,17 @@ function findImages(dir: string): { files: string[]; labels: number[] | null; cl
   const files: string[] = [];
   const labels: number[] = [];
   for (const folder of top.folders) {
-    const inner = listFolder(join(dir, folder)).pngs;
+    const { pngs: inner, folders: deeper } = listFolder(join(dir, folder));
+    const nested = deeper.find((d) => holdsPngs(join(dir, folder, d)));
+    if (nested !== undefined)
+      throw new UserError(
+        `image folder ${dir}: ${join(folder, nested)}/ holds images one level too deep; only ${dir}/<class>/*.png are read (move them up, or give png:${join(dir, folder)})`,
+      );
     if (inner.length === 0) continue;
+    if (CONTROL.test(folder))
+      throw new UserError(
+        `image folder ${dir}: the class folder ${JSON.stringify(folder)} has a control character (a newline?) in its name; rename it`,
+      );
     for (const png of inner) {
       files.push(join(dir, folder, png));
       labels.push(classNames.length);

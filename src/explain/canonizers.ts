@@ -32,7 +32,7 @@ export function fuseBatchNorm<L extends DenseLayer | Conv2DLayer>(layer: L, bn: 
   layer.dispose();
   const fused =
     layer instanceof Conv2DLayer
-      ? new Conv2DLayer(layer.name, weight, bias, layer.strides, layer.padding)
+      ? new Conv2DLayer(layer.name, weight, bias, layer.strides, layer.padding, layer.options)
       : new DenseLayer(layer.name, weight, bias);
   return fused as L;
 }

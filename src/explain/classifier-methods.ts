@@ -1,9 +1,12 @@
 /**
  * Explaining a classifier's chosen logit with any method the CLI offers — the gradient methods
- * and the LRP composites — as per-pixel relevance maps [N, H, W], one method at a time.
+ * and the LRP composites — as per-pixel relevance maps [N, H, W]: explainClassifier for one batch
+ * and one method, explainClassifierSamples for any number of samples and methods (the one service
+ * behind `explain-classifier`, the report's classifier section and `evaluate --classifier`).
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
+import { mapShape } from '../data/dataset.ts';
 import { COMPOSITE_NAMES, parseComposite, type Composite, type CompositeOptions } from './composites.ts';
 import {
   GRADIENT_METHOD_NAMES,
@@ -43,13 +46,6 @@ export function parseClassifierMethods(
     if (name.startsWith('lrp:')) return { kind: 'lrp', name, composite: parseComposite(name, compositeOptions, where) };
     throw new UserError(`${where}: unknown method '${name}'; ${allowedText()}`);
   });
-}
-
-/** Height and width of the per-pixel map of one input: images [H, W, C] or [H, W]; vectors [D] → 1 × D. */
-export function pixelMapShape(inputShape: readonly number[]): [number, number] {
-  if (inputShape.length === 3 || inputShape.length === 2) return [inputShape[0], inputShape[1]];
-  if (inputShape.length === 1) return [1, inputShape[0]];
-  throw new UserError(`cannot draw relevance maps for inputs of shape [${inputShape.join(', ')}]`);
 }
 
 export interface ClassifierExplanation {
@@ -97,4 +93,116 @@ export function explainClassifier(
     ...(e.rootResidual ? { rootResidual: e.rootResidual[i] } : {}),
   }));
   return { maps: Float32Array.from(maps), logit: e.output, diagnostics };
+}
+
+/** Samples explained together: bounds memory (IG and SmoothGrad chunk their own points). */
+export const SAMPLES_PER_PASS = 32;
+
+/** Every class score of every sample of `values` (whole samples of the network's input), N × classes. */
+function classScores(network: ExplainableNetwork, values: Float32Array, batchSize = 256) {
+  const size = network.inputShape.reduce((a, b) => a * b, 1);
+  const n = values.length / size;
+  const perSample = tf.tidy(() => network.forward(tf.zeros([1, ...network.inputShape])).shape.slice(1));
+  if (perSample.length !== 1)
+    throw new UserError(
+      `the network's output has shape [${perSample.join(', ')}] per sample; a classifier to explain gives one score per class (a vector)`,
+    );
+  const classes = perSample[0];
+  const scores = new Float32Array(n * classes);
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const batch = tf.tidy(() =>
+      network
+        .forward(tf.tensor(values.subarray(start * size, end * size), [end - start, ...network.inputShape]))
+        .dataSync(),
+    );
+    scores.set(batch, start * classes);
+  }
+  return { scores, classes, n };
+}
+
+/** Predicted class (arg-max; the first of ties) and its score for every sample of `values`. */
+export function predictClasses(
+  network: ExplainableNetwork,
+  values: Float32Array,
+): { predicted: Int32Array; logits: Float32Array; classes: number } {
+  const all = classScores(network, values);
+  return { ...argMaxRows(all), classes: all.classes };
+}
+
+function argMaxRows({ scores, classes, n }: { scores: Float32Array; classes: number; n: number }) {
+  const predicted = new Int32Array(n);
+  const logits = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[i * classes + c] > scores[i * classes + best]) best = c;
+    predicted[i] = best;
+    logits[i] = scores[i * classes + best];
+  }
+  return { predicted, logits };
+}
+
+export interface ClassifierSamplesOptions {
+  /** explained class of each sample (default: the predicted one) */
+  target?: Int32Array;
+  gradient?: GradientOptions;
+  /** samples done so far, over all methods, after each pass */
+  onProgress?: (done: number) => void;
+}
+
+export interface ClassifierSamplesExplanation {
+  /** arg-max class of each sample */
+  predicted: Int32Array;
+  /** explained class of each sample */
+  target: Int32Array;
+  /** the explained class's score of each sample */
+  logit: Float32Array;
+  methods: Array<{
+    method: string;
+    /** N × H × W (see mapShape) */
+    maps: Float32Array;
+    /** IG completenessError, Taylor rootResidual, … per sample */
+    diagnostics: Array<Record<string, number>>;
+  }>;
+}
+
+/** Explain the chosen class of every sample of `values` with every method, SAMPLES_PER_PASS samples per pass. */
+export function explainClassifierSamples(
+  network: ExplainableNetwork,
+  values: Float32Array,
+  methods: readonly ClassifierMethod[],
+  options: ClassifierSamplesOptions = {},
+): ClassifierSamplesExplanation {
+  const inputShape = [...network.inputShape];
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const n = values.length / size;
+  const all = classScores(network, values);
+  const { scores, classes } = all;
+  const { predicted } = argMaxRows(all);
+  const target = options.target ?? predicted;
+  if (target.length !== n) throw new Error(`${target.length} targets for ${n} samples`);
+  const wrong = target.find((t) => !(t >= 0 && t < classes));
+  if (wrong !== undefined) throw new UserError(`class ${wrong} is not an output of the network (0…${classes - 1})`);
+  const [height, width] = mapShape(inputShape);
+  const logit = Float32Array.from(target, (t, i) => scores[i * classes + t]);
+  let done = 0;
+  const results = methods.map((method) => {
+    const maps = new Float32Array(n * height * width);
+    const diagnostics: Array<Record<string, number>> = [];
+    for (let start = 0; start < n; start += SAMPLES_PER_PASS) {
+      const end = Math.min(n, start + SAMPLES_PER_PASS);
+      const x = tf.tensor(values.subarray(start * size, end * size), [end - start, ...inputShape]);
+      try {
+        const e = explainClassifier(network, x, target.subarray(start, end), method, options.gradient);
+        maps.set(e.maps, start * height * width);
+        diagnostics.push(...e.diagnostics);
+      } finally {
+        x.dispose();
+      }
+      done += end - start;
+      options.onProgress?.(done);
+    }
+    return { method: method.name, maps, diagnostics };
+  });
+  return { predicted, target: Int32Array.from(target), logit, methods: results };
 }

@@ -4,7 +4,8 @@
  * Layers no entry matches get no rule (linear layers then use LRP-0).
  */
 import { UserError } from '../errors.ts';
-import type { ExplainableLayer, ExplainableNetwork, Tensor } from './network.ts';
+import { COMPOSITE_NAMES, type CompositeKey } from './method-names.ts';
+import type { ExplainableNetwork, NetworkLayer, Tensor } from './network.ts';
 import {
   alphaBetaRule,
   epsilonRule,
@@ -33,7 +34,7 @@ const WEIGHTED_KINDS = new Set(['dense', 'conv2d']);
 /** The rule of every layer of `network` under `composite` (undefined: the layer's default). */
 export function assignRules(network: ExplainableNetwork, composite: Composite): (Rule | undefined)[] {
   const firstWeighted = network.layers.findIndex((l) => WEIGHTED_KINDS.has(l.kind));
-  return network.layers.map((layer: ExplainableLayer, index) => {
+  return network.layers.map((layer: NetworkLayer, index) => {
     if (composite.byName && Object.hasOwn(composite.byName, layer.name)) return composite.byName[layer.name];
     if (index === firstWeighted && composite.first) return composite.first;
     return composite.byKind?.[layer.kind];
@@ -99,7 +100,7 @@ export function deepTaylor(o: CompositeOptions = {}): Composite {
   };
 }
 
-const NAMED: Record<string, (o: CompositeOptions, value?: number) => Composite> = {
+const NAMED: Record<CompositeKey, (o: CompositeOptions, value?: number) => Composite> = {
   'epsilon-plus': (o) => epsilonPlus(o),
   'epsilon-plus-flat': (o) => epsilonPlusFlat(o),
   'epsilon-gamma-box': (o) => epsilonGammaBox(o),
@@ -117,7 +118,7 @@ const NAMED: Record<string, (o: CompositeOptions, value?: number) => Composite> 
 };
 const TAKES_VALUE = new Set(['epsilon', 'gamma']);
 
-export const COMPOSITE_NAMES: readonly string[] = Object.keys(NAMED).map((n) => `lrp:${n}`);
+export { COMPOSITE_NAMES };
 
 /**
  * A composite from its CLI name: 'lrp:epsilon-plus-flat', 'lrp:0', 'lrp:epsilon', 'lrp:epsilon=0.25',
@@ -138,6 +139,6 @@ export function parseComposite(spec: string, options: CompositeOptions = {}, whe
       );
     }
   }
-  const composite = NAMED[name](options, value);
+  const composite = NAMED[name as CompositeKey](options, value);
   return { ...composite, name: `lrp:${body}` };
 }

@@ -1,7 +1,8 @@
 /**
  * What z^B may assume about a data set's inputs (the same choice as src/run/run-explainer.ts):
- * image pixels lie in [0, 1]; other data (vectors) have no a-priori bounds, so deep-taylor uses w²
- * at the first layer and the box rules take the data's own per-feature range.
+ * image pixels lie in [0, 1] (widened to the data's own minimum and maximum when they go beyond,
+ * e.g. CSV images of bytes 0…255); other data (vectors) have no a-priori bounds, so deep-taylor
+ * uses w² at the first layer and the box rules take the data's own per-feature range.
  */
 import { tf } from '../runtime/runtime.ts';
 import { isImageSet, sampleSize, type Dataset } from '../data/dataset.ts';
@@ -15,7 +16,14 @@ export function compositeOptionsForData(
   ds: Pick<Dataset, 'x' | 'n' | 'sampleShape'>,
   shape: readonly number[] = ds.sampleShape,
 ): CompositeOptions {
-  if (isImageSet(ds)) return { low: 0, high: 1 };
+  if (isImageSet(ds)) {
+    let [low, high] = [0, 1];
+    for (const v of ds.x.subarray(0, ds.n * sampleSize(ds))) {
+      if (v < low) low = v;
+      else if (v > high) high = v;
+    }
+    return { low, high };
+  }
   if (ds.n === 0) return { unbounded: true };
   const size = sampleSize(ds);
   const low = ds.x.slice(0, size);

@@ -8,8 +8,8 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { ExplainableNetwork } from './network.ts';
-import { ConcatBranchesLayer } from './layers/concat-branches.ts';
+import { ExplainableNetwork, NETWORK_INPUT, type NetworkLayer } from './network.ts';
+import { ConcatLayer } from './layers/concat.ts';
 import { MaxPooling2DLayer } from './layers/max-pooling2d.ts';
 import { ReshapeLayer } from './layers/reshape.ts';
 import { ResidualLayer } from './layers/residual.ts';
@@ -32,60 +32,100 @@ function outputShapeOf(network: ExplainableNetwork): number[] {
   return shape;
 }
 
-/** The branch of one tap: input → the tap's values, flat [N, d]. Shares the layers of `network`. */
-function tapBranch(network: ExplainableNetwork, tap: string): ExplainableNetwork {
-  if (tap === RESIDUAL_TAP) {
-    const shape = outputShapeOf(network);
-    if (!tf.util.arraysEqual(shape, [...network.inputShape])) {
-      throw new UserError(
-        `feature '${RESIDUAL_TAP}' needs an autoencoder (output shaped like the input [${network.inputShape.join(', ')}]), but this network outputs [${shape.join(', ')}]`,
-      );
-    }
-    return new ExplainableNetwork([new ResidualLayer(RESIDUAL_TAP, network)], network.inputShape);
-  }
-  if (!tapNames(network).includes(tap)) {
-    throw new UserError(`no layer named '${tap}'; its layers: ${[...tapNames(network), RESIDUAL_TAP].join(', ')}`);
-  }
-  const upTo = network.upTo(tap);
-  const shape = outputShapeOf(upTo);
-  if (shape.length === 1) return upTo;
-  if (shape.length !== 3) {
-    throw new UserError(
-      `layer '${tap}' has outputs of shape [${shape.join(', ')}]; features need flat or [h, w, c] maps`,
-    );
-  }
-  const [h, w] = shape;
-  return upTo.extend(
-    new MaxPooling2DLayer(`${tap}/global-max`, [h, w], [h, w], 'valid'),
-    new ReshapeLayer(`${tap}/flat`, [-1]),
-  );
-}
-
 /** One tap: a layer of a network (or its residual). */
 export interface Tap {
   network: ExplainableNetwork;
   layer: string;
 }
 
-/** Values per sample of each tap's branch. */
-export function tapSizes(taps: readonly Tap[]): number[] {
-  return taps.map(({ network, layer }) => sampleSize(outputShapeOf(tapBranch(network, layer))));
+/** Index of the last layer of tap `layer` (with its split-off activation, as upTo cuts). */
+function tapIndex(network: ExplainableNetwork, layer: string): number {
+  let last = -1;
+  network.layers.forEach((l, i) => {
+    if (l.name === layer || l.name.startsWith(`${layer}/`)) last = i;
+  });
+  if (last < 0)
+    throw new UserError(`no layer named '${layer}'; its layers: ${[...tapNames(network), RESIDUAL_TAP].join(', ')}`);
+  return last;
+}
+
+/** The same layer under another name (so that two networks with a 'flatten' each fit in one graph). */
+function renamed<T extends NetworkLayer>(layer: T, name: string): T {
+  return new Proxy(layer, {
+    get: (target, key, receiver) => (key === 'name' ? name : Reflect.get(target, key, receiver)),
+  });
 }
 
 /**
  * The feature map at `taps` (layers of one network, or of several networks that take the same
- * input), their values side by side. Shares the layers of the networks, which stay their owners.
+ * input) as one graph: the layers the taps need, a pooling of each convolutional tap, the
+ * residuals, and a concatenation when there are several taps. Shares the layers of the networks,
+ * which stay their owners; with several networks their layers appear as 'label/name' (`labels[k]`
+ * of the k-th distinct network, default its number).
  */
-export function featureMap(taps: readonly Tap[]): ExplainableNetwork {
+export function featureMap(taps: readonly Tap[], labels: readonly string[] = []): ExplainableNetwork {
   if (taps.length === 0) throw new UserError('features: name at least one layer');
   const duplicate = taps.find((t, k) => taps.findIndex((u) => u.network === t.network && u.layer === t.layer) !== k);
   if (duplicate) throw new UserError(`features: layer '${duplicate.layer}' is named twice`);
-  const inputShape = taps[0].network.inputShape;
-  if (taps.some((t) => !tf.util.arraysEqual([...t.network.inputShape], [...inputShape])))
+  const networks = [...new Set(taps.map((t) => t.network))];
+  const inputShape = networks[0].inputShape;
+  if (networks.some((n) => !tf.util.arraysEqual([...n.inputShape], [...inputShape])))
     throw new Error('featureMap: the tapped networks take inputs of different shapes');
-  const branches = taps.map((t) => tapBranch(t.network, t.layer));
-  const layers = branches.length === 1 ? branches[0].layers : [new ConcatBranchesLayer('taps', branches)];
-  return new ExplainableNetwork(layers, inputShape);
+  const prefix = (network: ExplainableNetwork) =>
+    networks.length > 1 ? `${labels[networks.indexOf(network)] ?? networks.indexOf(network)}/` : '';
+
+  const layers: NetworkLayer[] = [];
+  const sources: number[][] = [];
+  const addLayer = (layer: NetworkLayer, from: number[]) => {
+    sources.push(from);
+    return layers.push(layer) - 1;
+  };
+  // where each network's layers landed in the graph
+  const placed = new Map<ExplainableNetwork, Map<number, number>>();
+  const place = (network: ExplainableNetwork, last: number): number => {
+    const at = placed.get(network) ?? new Map<number, number>();
+    placed.set(network, at);
+    const needed = new Set<number>([last]);
+    for (let k = last; k >= 0; k--) if (needed.has(k)) for (const j of network.sources[k]) if (j >= 0) needed.add(j);
+    for (const k of [...needed].sort((a, b) => a - b)) {
+      if (at.has(k)) continue;
+      const layer = network.layers[k];
+      const from = network.sources[k].map((j) => (j === NETWORK_INPUT ? NETWORK_INPUT : at.get(j)!));
+      at.set(k, addLayer(prefix(network) ? renamed(layer, `${prefix(network)}${layer.name}`) : layer, from));
+    }
+    return at.get(last)!;
+  };
+  const outputs = taps.map(({ network, layer }) => {
+    const name = `${prefix(network)}${layer}`;
+    if (layer === RESIDUAL_TAP) {
+      const shape = outputShapeOf(network);
+      if (!tf.util.arraysEqual(shape, [...network.inputShape])) {
+        throw new UserError(
+          `feature '${RESIDUAL_TAP}' needs an autoencoder (output shaped like the input [${network.inputShape.join(', ')}]), but this network outputs [${shape.join(', ')}]`,
+        );
+      }
+      return addLayer(new ResidualLayer(name, network), [NETWORK_INPUT]);
+    }
+    const out = place(network, tapIndex(network, layer));
+    const shape = outputShapeOf(network.upToLayer(tapIndex(network, layer)));
+    if (shape.length === 1) return out;
+    if (shape.length !== 3) {
+      throw new UserError(
+        `layer '${layer}' has outputs of shape [${shape.join(', ')}]; features need flat or [h, w, c] maps`,
+      );
+    }
+    const [h, w] = shape;
+    const pooled = addLayer(new MaxPooling2DLayer(`${name}/global-max`, [h, w], [h, w], 'valid'), [out]);
+    return addLayer(new ReshapeLayer(`${name}/flat`, [-1]), [pooled]);
+  });
+  if (outputs.length > 1) addLayer(new ConcatLayer('taps', 1), outputs);
+  else if (outputs[0] !== layers.length - 1) throw new Error('featureMap: the single tap must end the graph');
+  return new ExplainableNetwork(layers, inputShape, sources);
+}
+
+/** Values per sample of each tap, in order. */
+export function tapSizes(taps: readonly Tap[], labels: readonly string[] = []): number[] {
+  return taps.map((tap) => sampleSize(outputShapeOf(featureMap([tap], labels))));
 }
 
 /** The forward pass over rows of a flat array (whole samples), `batchSize` at a time, as one flat array. */

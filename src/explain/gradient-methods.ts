@@ -8,6 +8,13 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { oneHotMask } from './one-hot.ts';
+import {
+  GRADIENT_METHOD_DESCRIPTIONS,
+  GRADIENT_METHOD_NAMES,
+  SMOOTHGRAD_VARIANTS,
+  type GradientMethodName,
+  type SmoothGradVariant,
+} from './method-names.ts';
 
 /**
  * Maps a batch [M, ...shape] to one value per sample, [M]. Samples must not interact. When x has
@@ -17,11 +24,13 @@ import { oneHotMask } from './one-hot.ts';
  */
 export type ScalarFunction = (x: tf.Tensor) => tf.Tensor;
 
-export const GRADIENT_METHOD_NAMES = ['gradient', 'taylor', 'gxi', 'ig', 'smoothgrad'] as const;
-export type GradientMethodName = (typeof GRADIENT_METHOD_NAMES)[number];
-
-export const SMOOTHGRAD_VARIANTS = ['plain', 'squared', 'input'] as const;
-export type SmoothGradVariant = (typeof SMOOTHGRAD_VARIANTS)[number];
+export {
+  GRADIENT_METHOD_NAMES,
+  GRADIENT_METHOD_DESCRIPTIONS,
+  SMOOTHGRAD_VARIANTS,
+  type GradientMethodName,
+  type SmoothGradVariant,
+};
 
 export interface GradientOptions {
   /** ig: number m of interpolation points (default 32) */
@@ -53,15 +62,6 @@ export interface GradientExplanation {
   /** ig: |Σ_i R_i − (f(x) − f(x̄))| per sample */
   completenessError?: Float32Array;
 }
-
-/** One line per method, for CLI help. */
-export const GRADIENT_METHOD_DESCRIPTIONS: Readonly<Record<GradientMethodName, string>> = {
-  gradient: 'sensitivity analysis (∂f/∂x)²',
-  taylor: 'simple Taylor ∇f(x̃)·(x − x̃) at a root x̃ on the gradient line through x',
-  gxi: 'gradient × input',
-  ig: 'integrated gradients from a baseline x̄',
-  smoothgrad: 'SmoothGrad, the gradient averaged over noisy copies of x',
-};
 
 const OPTION_NAMES: ReadonlyArray<keyof GradientOptions> = [
   'steps',
@@ -245,6 +245,15 @@ function integratedGradients(f: ScalarFunction, x: tf.Tensor, options: GradientO
   return { relevance, completenessError: completenessError.dataSync() as Float32Array };
 }
 
+/**
+ * The standard normal noise of SmoothGrad's noisy copy number `copy` (before scaling by σ): one
+ * seed per copy, so that it does not depend on how copies are chunked; never seed 0, which tfjs
+ * reads as "no seed".
+ */
+export function smoothGradNoise(shape: readonly number[], copy: number, seed: number = DEFAULTS.seed): tf.Tensor {
+  return tf.randomNormal([...shape], 0, 1, 'float32', seed * 1_000_003 + copy + 1);
+}
+
 function smoothGrad(f: ScalarFunction, x: tf.Tensor, options: GradientOptions): tf.Tensor {
   const copies = options.samples ?? DEFAULTS.samples;
   const variant = options.variant ?? DEFAULTS.variant;
@@ -256,10 +265,7 @@ function smoothGrad(f: ScalarFunction, x: tf.Tensor, options: GradientOptions): 
   const sigma = tf.mul(range, options.noiseLevel ?? DEFAULTS.noiseLevel);
   const transform = (g: tf.Tensor) => (variant === 'squared' ? tf.square(g) : variant === 'input' ? tf.mul(g, x) : g);
   const sum = accumulate(copies, copiesPerChunk, (start, end) => {
-    // One seed per copy, so the noise does not depend on how copies are chunked.
-    const noise = Array.from({ length: end - start }, (_, j) =>
-      tf.randomNormal(x.shape, 0, 1, 'float32', seed * 1_000_003 + start + j),
-    );
+    const noise = Array.from({ length: end - start }, (_, j) => smoothGradNoise(x.shape, start + j, seed));
     const points = tf.add(tf.expandDims(x, 0), tf.mul(tf.expandDims(sigma, 0), tf.stack(noise)));
     return summedGradients(f, points, transform);
   });

@@ -6,7 +6,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { assignRules, type Composite } from './composites.ts';
-import type { ExplainableNetwork, Tensor } from './network.ts';
+import { isJoin, type ExplainableNetwork, type Tensor } from './network.ts';
 import { oneHotMask } from './one-hot.ts';
 
 export interface PropagationResult {
@@ -14,8 +14,8 @@ export interface PropagationResult {
   relevance: Tensor;
   /** the network output for x */
   output: Tensor;
-  /** with returnLayers: layers[k] = relevance of layer k's input (layers[0] = relevance,
-   *  layers[L] = the top relevance) */
+  /** with returnLayers: layers[k] = relevance of activations[k] of the trace — in a chain, of
+   *  layer k's input (layers[0] = relevance, layers[L] = the top relevance) */
   layers?: Tensor[];
 }
 
@@ -35,31 +35,39 @@ export function propagate(
   options: PropagateOptions = {},
 ): PropagationResult {
   const rules = composite ? assignRules(network, composite) : network.layers.map(() => undefined);
-  const propagateThrough = (inner: ExplainableNetwork, input: Tensor, R: Tensor): Tensor => {
-    const { relevance, output } = propagate(inner, input, R, composite);
-    output.dispose();
-    return relevance;
-  };
   return tf.tidy(() => {
     const { activations } = network.trace(x);
-    const output = activations[activations.length - 1];
-    let R = typeof top === 'function' ? top(output) : top;
+    const L = network.layers.length;
+    const output = activations[L];
+    const R = typeof top === 'function' ? top(output) : top;
     if (!tf.util.arraysEqual(R.shape, output.shape)) {
       throw new Error(`top relevance has shape [${R.shape}] but the network output has shape [${output.shape}]`);
     }
+    // pending[k]: relevance of activations[k], summed over every layer that takes it (fan-out)
+    const pending: (Tensor | null)[] = new Array<Tensor | null>(L + 1).fill(null);
+    pending[L] = R;
     const layers: Tensor[] = [];
-    if (options.returnLayers) layers[network.layers.length] = R;
-    for (let k = network.layers.length - 1; k >= 0; k--) {
-      const next = network.layers[k].relevance(activations[k], R, rules[k], {
-        output: activations[k + 1],
-        propagateThrough,
+    for (let k = L - 1; k >= 0; k--) {
+      const Rk = pending[k + 1];
+      if (options.returnLayers) layers[k + 1] = Rk ?? tf.zerosLike(activations[k + 1]);
+      if (!Rk) continue; // an output nothing above uses carries no relevance
+      const layer = network.layers[k];
+      const inputs = network.inputsOf(k, activations);
+      const ctx = { output: activations[k + 1] };
+      const shares = isJoin(layer)
+        ? layer.relevance(inputs, Rk, rules[k], ctx)
+        : [layer.relevance(inputs[0], Rk, rules[k], ctx)];
+      network.sources[k].forEach((j, i) => {
+        const before = pending[j + 1];
+        pending[j + 1] = before ? tf.add(before, shares[i]) : shares[i];
+        if (before && !options.returnLayers) tf.dispose([before, shares[i]]);
       });
       // free relevances as we go (a big batch keeps only the activations), unless asked for them
-      if (!options.returnLayers && R !== top && next !== R) R.dispose();
-      R = next;
-      if (options.returnLayers) layers[k] = R;
+      if (!options.returnLayers && Rk !== top && !shares.includes(Rk)) Rk.dispose();
     }
-    return options.returnLayers ? { relevance: R, output, layers } : { relevance: R, output };
+    const relevance = pending[0] ?? tf.zerosLike(x);
+    if (options.returnLayers) layers[0] = relevance;
+    return options.returnLayers ? { relevance, output, layers } : { relevance, output };
   }) as PropagationResult;
 }
 

@@ -9,7 +9,8 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { writeDirAtomic, writeFileAtomic } from '../io/atomic-write.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { writeDirAtomic } from '../io/output-folder.ts';
 import { writeNpy } from '../io/npy.ts';
 import { writePng } from '../io/png.ts';
 import { renderColourBar, renderInput, renderRelevance, type RgbaImage } from './heatmap.ts';
@@ -133,7 +134,7 @@ export async function writeRelevanceBatch(
     ...(batch.info ? { info: batch.info } : {}),
     samples: records,
   };
-  await writeDirAtomic(dir, 'relevance.json', async (tmp) => {
+  await writeDirAtomic(dir, 'relevance-maps', async (tmp) => {
     await writeNpy(join(tmp, 'relevance.npy'), maps, [indices.length, height, width]);
     await writeFileAtomic(join(tmp, 'relevance.json'), JSON.stringify(json) + '\n');
     for (let n = 0; n < indices.length; n++) {

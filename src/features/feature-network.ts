@@ -24,8 +24,26 @@ export function parseNetworkKind(value: string, where: string): NetworkKind {
 }
 
 /**
+ * The two conv blocks of the CNN for images of `height` × `width`: each convolution is 'valid' where
+ * the image still has room for it (28 × 28: 26 → 13 → 11 → 5) and 'same' where it would leave less
+ * than 2 pixels; each 2 × 2 pooling halves only the sides that are still ≥ 2 — so that small images
+ * (8 × 8 digits, a 1-pixel-high row) keep at least one pixel instead of vanishing.
+ */
+export function cnnBlocks(height: number, width: number): Array<{ padding: 'valid' | 'same'; pool: [number, number] }> {
+  let side = [height, width];
+  return [0, 1].map(() => {
+    const padding = side.every((d) => d - 2 >= 2) ? 'valid' : 'same';
+    if (padding === 'valid') side = side.map((d) => d - 2);
+    const pool = side.map((d) => (d >= 2 ? 2 : 1)) as [number, number];
+    side = side.map((d, k) => Math.floor(d / pool[k]));
+    return { padding, pool };
+  });
+}
+
+/**
  * Build an untrained classifier for samples of `sampleShape` and `numClasses` classes.
- * cnn: conv1 (32 3×3 relu) → pool1 → conv2 (64 3×3 relu) → pool2 → flatten → features (128 relu) → logits.
+ * cnn: conv1 (32 3×3 relu) → pool1 → conv2 (64 3×3 relu) → pool2 → flatten → features (128 relu) → logits
+ *      (padding and pooling fitted to the image size: see cnnBlocks).
  * mlp: flatten → hidden (256 relu) → features (128 relu) → logits.
  */
 export function buildFeatureNetwork(
@@ -52,14 +70,20 @@ export function buildFeatureNetwork(
   const input = tf.input({ shape: sampleShape, name: 'input' });
   let h: tf.SymbolicTensor;
   if (kind === 'cnn') {
-    h = tf.layers
-      .conv2d({ name: 'conv1', filters: 32, kernelSize: 3, activation: 'relu', ...weights() })
-      .apply(input) as tf.SymbolicTensor;
-    h = tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers
-      .conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', ...weights() })
-      .apply(h) as tf.SymbolicTensor;
-    h = tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+    h = input;
+    cnnBlocks(sampleShape[0], sampleShape[1]).forEach(({ padding, pool }, b) => {
+      h = tf.layers
+        .conv2d({
+          name: `conv${b + 1}`,
+          filters: 32 * (b + 1),
+          kernelSize: 3,
+          padding,
+          activation: 'relu',
+          ...weights(),
+        })
+        .apply(h) as tf.SymbolicTensor;
+      h = tf.layers.maxPooling2d({ name: `pool${b + 1}`, poolSize: pool }).apply(h) as tf.SymbolicTensor;
+    });
     h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
   } else {
     h = sampleShape.length > 1 ? (tf.layers.flatten({ name: 'flatten' }).apply(input) as tf.SymbolicTensor) : input;

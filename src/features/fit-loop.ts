@@ -7,9 +7,9 @@ import { SingleBar } from 'cli-progress';
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { shuffleIndices } from '../data/split.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE } from './training-defaults.ts';
 
-export const DEFAULT_BATCH_SIZE = 128;
-export const DEFAULT_LEARNING_RATE = 1e-3;
+export { DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE };
 
 export interface TrainOptions {
   epochs?: number;

@@ -1,33 +1,19 @@
-/**
- * Every feature network oc-explain trains, under its CLI name, with one way to train it:
- *   cnn, mlp  classifiers trained on the labels
- *   ae        an autoencoder trained without labels to reconstruct its input
- *   geo       a CNN trained without labels to tell which flip or quarter turn was applied
- */
+/** Every feature network oc-explain trains (./kinds.ts names them), with one way to train it. */
 import type { tf } from '../runtime/runtime.ts';
-import { UserError } from '../errors.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { usesLabels, type FeatureNetworkKind } from './kinds.ts';
 import { buildAutoencoder, trainAutoencoder } from './autoencoder.ts';
 import type { TrainOptions } from './fit-loop.ts';
 import { trainFeatureNetwork } from './train-network.ts';
 import { buildTransformationNetwork, trainTransformationNetwork } from './transformation-network.ts';
 
-export const FEATURE_NETWORK_KINDS = ['cnn', 'mlp', 'ae', 'geo'] as const;
-export type FeatureNetworkKind = (typeof FEATURE_NETWORK_KINDS)[number];
-
-/** Whether a kind learns from the labels (and so needs two or more classes). */
-export function usesLabels(kind: FeatureNetworkKind): boolean {
-  return kind === 'cnn' || kind === 'mlp';
-}
-
-export function isFeatureNetworkKind(value: string): value is FeatureNetworkKind {
-  return (FEATURE_NETWORK_KINDS as readonly string[]).includes(value);
-}
-
-export function parseFeatureNetworkKind(value: string, where: string): FeatureNetworkKind {
-  if (isFeatureNetworkKind(value)) return value;
-  throw new UserError(`${where}: unknown network '${value}'; allowed: ${FEATURE_NETWORK_KINDS.join(', ')}`);
-}
+export {
+  FEATURE_NETWORK_KINDS,
+  isFeatureNetworkKind,
+  parseFeatureNetworkKind,
+  usesLabels,
+  type FeatureNetworkKind,
+} from './kinds.ts';
 
 export interface TrainedNetwork {
   model: tf.LayersModel;

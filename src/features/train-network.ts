@@ -11,12 +11,9 @@ import { fitLoop, type TrainHistory, type TrainOptions } from './fit-loop.ts';
 
 export { DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, type TrainHistory, type TrainOptions } from './fit-loop.ts';
 
-/**
- * Epochs of the default CNN on the 10,000 MNIST digits (90/10 split, seed 0), from bench/features.ts:
- * held-out accuracy 97.2, 97.0, 96.9, 97.8, 97.8 % after epochs 3–7 (± 0.5 % sampling error on 999 digits).
- */
-export const DEFAULT_EPOCHS = 6;
-export const DEFAULT_HELD_OUT_FRACTION = 0.1;
+import { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION } from './training-defaults.ts';
+
+export { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION };
 
 /** Check that `ds` can train a classifier: labels, at least two classes present. */
 export function checkTrainable(ds: Dataset): Int32Array {

@@ -1,17 +1,15 @@
 /**
- * Writes that never leave a half-written result: build under a temporary name in the same folder,
- * then rename into place (a rename within one file system is atomic).
+ * Files that are never half-written: written under a temporary name in the same folder, then
+ * renamed into place (a rename within one file system is atomic). Folders: see output-folder.ts.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readSync, openSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { UserError } from '../errors.ts';
 import { describeFsError } from './fs-error.ts';
+import { assertParentFolder, normaliseOutputPath, tempNameFor } from './output-folder.ts';
 
-/** The temporary name used for `path` by this process. */
-export function tempNameFor(path: string): string {
-  return `${path}.${process.pid}.tmp`;
-}
+export { tempNameFor };
 
 /** Write `data` to `path` via `path.<pid>.tmp` + rename; parent folders are created as needed. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -45,14 +43,6 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
   }
 }
 
-/** The nearest part of `path` that exists must be a folder (else nothing can be created below it). */
-function assertParentFolder(path: string): void {
-  let parent = dirname(path);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  if (existsSync(parent) && !statSync(parent).isDirectory())
-    throw new UserError(`cannot write ${path}: ${parent} is a file, not a folder`);
-}
-
 /** A file may be written at `path`: it is not a folder, and its parent is (or can be made) a folder. Call it before long work. */
 export function assertFileTarget(path: string): void {
   if (existsSync(path) && statSync(path).isDirectory())
@@ -60,60 +50,43 @@ export function assertFileTarget(path: string): void {
   assertParentFolder(path);
 }
 
-/**
- * A folder we may replace: it does not exist, is empty, or is an earlier output of ours (it holds
- * `marker`, e.g. a run's config.json). Anything else is the user's and is never deleted. Call it
- * before long work, so that a wrong --out fails at once.
- */
-export function assertReplaceable(dir: string, marker: string): void {
-  assertParentFolder(dir);
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory())
-    throw new UserError(`${dir} exists and is not a folder; choose another output folder`);
-  if (readdirSync(dir).length === 0 || existsSync(join(dir, marker))) return;
-  throw new UserError(
-    `${dir} already exists and is not an earlier oc-explain output (it has no ${marker}); refusing to replace it: choose a new folder or remove this one`,
-  );
+/** The first `bytes` bytes of a file as text. */
+function head(path: string, bytes: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
- * Build a whole folder: `fill` writes into a fresh temporary folder beside `dir`, which then replaces
- * `dir` (an existing `dir` is moved aside first and removed only once the new one is in place).
- * Only an earlier output — one that holds `marker` — or an empty folder is ever replaced.
- * If `fill` throws, the temporary folder is removed and `dir` stays as it was.
+ * Check, before the work, that the output file `given` can be written and that an existing file
+ * there is one the tool wrote (`isOurs` of its first 4 KB) or empty; returns the absolute path.
+ * Writability is proven by creating (and removing) the temporary file beside it.
  */
-export async function writeDirAtomic(
-  dir: string,
-  marker: string,
-  fill: (tmpDir: string) => Promise<void>,
-): Promise<void> {
-  assertReplaceable(dir, marker);
-  const tmp = tempNameFor(dir);
-  const old = `${dir}.${process.pid}.old`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
+export function checkOutputFile(
+  given: string,
+  what: string,
+  isOurs: (head: string) => boolean,
+  options: { option?: string; inputs?: readonly string[] } = {},
+): string {
+  const path = normaliseOutputPath(given, options);
+  assertFileTarget(path);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat && stat.size > 0 && !isOurs(head(path, 4096)))
+    throw new UserError(
+      `${given} exists and is not ${what} written by oc-explain; refusing to replace it: choose another file name`,
+    );
+  let parent = dirname(path);
+  while (!existsSync(parent)) parent = dirname(parent);
+  const probe = tempNameFor(`${parent}/.oc-explain-probe`);
   try {
-    await fill(tmp);
+    closeSync(openSync(probe, 'wx'));
+    rmSync(probe);
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw new UserError(`cannot write ${given}: ${describeFsError(e)}`);
   }
-  let movedAside = false;
-  try {
-    await rename(dir, old);
-    movedAside = true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
-  }
-  try {
-    await rename(tmp, dir);
-  } catch (e) {
-    if (movedAside) await rename(old, dir);
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  if (movedAside) await rm(old, { recursive: true, force: true });
+  return path;
 }

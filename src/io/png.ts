@@ -14,13 +14,31 @@ export interface PngImage {
   data: Uint8Array;
 }
 
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** What is wrong with a file pngjs cannot decode, in words (pngjs says "read requests waiting" for a cut file). */
+function decodeProblem(bytes: Buffer, e: unknown): string {
+  if (bytes.length === 0) return 'the file is empty (0 bytes)';
+  if (bytes.length < SIGNATURE.length || !bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE))
+    return 'it is not a PNG image (no PNG signature at its start)';
+  const message = (e as Error).message ?? String(e);
+  if (/read requests/.test(message)) return 'the file is cut short (truncated)';
+  return `the file is corrupt (${message})`;
+}
+
 /** Decode `path`; 16-bit images are scaled to 8 bits. Unreadable or corrupt files → UserError. */
 export function readPng(path: string): PngImage {
-  let decoded: ReturnType<typeof PNG.sync.read>;
+  let bytes: Buffer;
   try {
-    decoded = PNG.sync.read(readFileSync(path));
+    bytes = readFileSync(path);
   } catch (e) {
     throw new UserError(`cannot read PNG image ${path}: ${describeFsError(e)}`);
+  }
+  let decoded: ReturnType<typeof PNG.sync.read>;
+  try {
+    decoded = PNG.sync.read(bytes);
+  } catch (e) {
+    throw new UserError(`cannot read PNG image ${path}: ${decodeProblem(bytes, e)}`);
   }
   const { width, height, color, alpha } = decoded;
   const channels = ((color ? 3 : 1) + (alpha ? 1 : 0)) as PngImage['channels'];

@@ -8,7 +8,9 @@ import type { ExplainableNetwork, Tensor } from '../explain/network.ts';
 import { parseComposite, type Composite, type CompositeOptions } from '../explain/composites.ts';
 import { propagate } from '../explain/lrp.ts';
 
-export const DEFAULT_COMPOSITE = 'deep-taylor';
+import { DEFAULT_COMPOSITE } from './method-names.ts';
+
+export { DEFAULT_COMPOSITE };
 
 export interface OutputExplanationOptions {
   /** composite for the feature network's layers: a Composite or a CLI name ('deep-taylor', 'lrp:epsilon-plus', …) */

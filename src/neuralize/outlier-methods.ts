@@ -18,12 +18,12 @@ import {
   type GradientOptions,
 } from '../explain/gradient-methods.ts';
 import { UserError } from '../errors.ts';
+import { OUTLIER_METHOD_NAMES, isOutlierMethod, parseOutlierMethod, type OutlierMethodName } from './method-names.ts';
 import { ocdtd } from './ocdtd.ts';
 import { sobelMagnitude } from './edge-detection.ts';
 import type { NearestInlier } from './nearest-inlier.ts';
 
-export const OUTLIER_METHOD_NAMES = ['ocdtd', 'sa', 'gi', 'ig', 'nn', 'edge'] as const;
-export type OutlierMethodName = (typeof OUTLIER_METHOD_NAMES)[number];
+export { OUTLIER_METHOD_NAMES, isOutlierMethod, parseOutlierMethod, type OutlierMethodName };
 
 export interface OutlierExplanationContext {
   /** the neuralized network from input to o(x) (NeuralizedOcsvm.network) */
@@ -87,18 +87,6 @@ export const OUTLIER_METHODS: Readonly<Record<OutlierMethodName, OutlierMethod>>
     explain: (_ctx, x) => sobelMagnitude(x),
   },
 };
-
-export function isOutlierMethod(name: string): name is OutlierMethodName {
-  return (OUTLIER_METHOD_NAMES as readonly string[]).includes(name);
-}
-
-/** A method name from the user, checked against the registry. */
-export function parseOutlierMethod(name: string, where = '--method'): OutlierMethodName {
-  if (isOutlierMethod(name)) return name;
-  throw new UserError(
-    `${where}: unknown outlier explanation method '${name}'; allowed: ${OUTLIER_METHOD_NAMES.join(', ')}`,
-  );
-}
 
 /** Per-pixel relevance of x (summed over channels) by one method, without batching; the caller disposes it. */
 export function outlierRelevance(name: OutlierMethodName, ctx: OutlierExplanationContext, x: Tensor): Tensor {

@@ -12,9 +12,17 @@ export class SafeHtml {
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escape text for use in element content and quoted attribute values. */
+/** Direction controls (embeddings, overrides, isolates, marks) that would reorder the page around a name. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Escape text for use in element content and quoted attribute values; direction controls in
+ * user text (class names, paths) are shown as their code points instead of reordering the page.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ENTITIES[ch]);
+  return text
+    .replace(/[&<>"']/g, (ch) => ENTITIES[ch])
+    .replace(BIDI_CONTROLS, (ch) => `⟨U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 }
 
 /** Mark trusted markup (generated here, never user data) as safe. */

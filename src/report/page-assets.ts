@@ -5,6 +5,8 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200
 h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 36px; }
 table { border-collapse: collapse; margin: 8px 0; }
 th, td { padding: 3px 8px; text-align: left; vertical-align: top; }
+th, td, h1, h3, .caption { overflow-wrap: anywhere; } /* a very long name or path wraps instead of widening the page */
+table.grid td:first-child { max-width: 14em; }
 table.info th { color: #555; font-weight: normal; }
 table.numbers td, table.numbers th { border-bottom: 1px solid #eee; }
 table.numbers td.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -1,5 +1,7 @@
 /** The HTML report: one self-contained file (images as data URIs, inline CSS and script, no network). */
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { toolVersion } from '../io/tool-version.ts';
+import { checkReportTarget, GENERATOR } from './report-file.ts';
 import { html, jsonForScript, raw } from './html.ts';
 import { HOVER_SCRIPT, REPORT_CSS } from './page-assets.ts';
 import { validateReportData, type ReportData } from './report-data.ts';
@@ -27,6 +29,7 @@ export function renderReportHtml(data: ReportData, options: ReportOptions = {}):
     ${classifierSection(ctx, data.classifier)}${clusterSection(ctx, data.clusters)}`;
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="${GENERATOR} ${toolVersion()}">
 <title>${title}</title><link rel="icon" href="data:,"><style>${raw(REPORT_CSS)}</style></head>
 <body><h1>${title}</h1>
 ${body}
@@ -39,7 +42,8 @@ ${body}
 `.value;
 }
 
-/** Render and write the report to `path` atomically (temporary name, then rename). */
+/** Render and write the report to `path` atomically (temporary name, then rename); see checkReportTarget. */
 export async function writeReport(path: string, data: ReportData, options: ReportOptions = {}): Promise<void> {
+  checkReportTarget(path);
   await writeFileAtomic(path, renderReportHtml(data, options));
 }

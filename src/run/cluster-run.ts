@@ -1,5 +1,5 @@
 /**
- * Clusters of a run (METHODS.md §6): k-means on the run's features (the pixels for a pixel run),
+ * Clusters of a run (docs/methods.md#neon): k-means on the run's features (the pixels for a pixel run),
  * then NEON explanations, through the feature network down to the pixels, of the samples nearest
  * each centroid, and the files that show them.
  */
@@ -9,11 +9,13 @@ import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { sumChannels } from '../explain/gradient-methods.ts';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
-import { writeDirAtomic } from '../io/atomic-write.ts';
+import { mapShape } from '../data/dataset.ts';
+import { writeDirAtomic } from '../io/output-folder.ts';
 import { writeNpy } from '../io/npy.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { fitKMeans, neon, neuralizeKMeans, type KMeansFit } from '../neuralize/neon.ts';
-import { mapShape, type RunExplainer } from './run-explainer.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
+import { RunExplainer } from './run-explainer.ts';
 
 export interface ClusterRunOptions {
   k: number;
@@ -150,11 +152,11 @@ export function clusterRun(explainer: RunExplainer, options: ClusterRunOptions):
 }
 
 /**
- * Write the clusters to `out` (atomically, as one folder): inputs/, one relevance folder per cluster
- * (cluster-<c>/, as `explain` writes a method), centroids.npy [k, dim] and clusters.json.
+ * Write the clusters into the folder `dir` (a fresh temporary folder): inputs/, one relevance folder
+ * per cluster (cluster-<c>/, as `explain` writes a method), centroids.npy [k, dim] and clusters.json.
  */
-export async function writeClusterRun(
-  out: string,
+export async function writeClusterFiles(
+  dir: string,
   explainer: RunExplainer,
   result: ClusterRunResult,
   options: { upscale?: number } = {},
@@ -163,50 +165,85 @@ export async function writeClusterRun(
   const [height, width] = mapShape(dataset.sampleShape);
   const label = (i: number) =>
     dataset.labels ? (dataset.classNames[dataset.labels[i]] ?? String(dataset.labels[i])) : null;
-  await writeDirAtomic(out, 'clusters.json', async (tmp) => {
-    const all = result.clusters.flatMap((c) => c.explained);
-    if (dataset.sampleShape.length === 3 && all.length > 0)
-      await writeInputImages(tmp, all, explainer.inputs(all), dataset.sampleShape, options);
-    for (const c of result.clusters) {
-      if (c.explained.length === 0) continue;
-      const perSample = c.explained.map((index, n) => ({
-        cluster: c.cluster,
-        label: label(index),
-        logit: c.logits[n],
-        relevanceSum: c.relevanceSums[n],
-      }));
-      await writeRelevanceBatch(
-        tmp,
-        {
-          method: `cluster-${c.cluster}`,
-          indices: c.explained,
-          maps: c.maps,
-          height,
-          width,
-          perSample,
-          info: { composite: result.composite, beta: result.beta },
-        },
-        options,
-      );
-    }
-    await writeNpy(join(tmp, 'centroids.npy'), result.fit.centroids, [result.fit.k, result.fit.dim]);
-    const summary = {
-      run: explainer.run.dir,
-      k: result.fit.k,
-      featureDim: result.fit.dim,
-      composite: result.composite,
-      beta: result.beta,
-      iterations: result.fit.iterations,
-      converged: result.fit.converged,
-      clusters: result.clusters.map((c) => ({
-        cluster: c.cluster,
-        size: c.size,
-        labels: c.labels,
-        explained: c.explained,
-        folder: `cluster-${c.cluster}`,
-      })),
-      assignments: Array.from(result.fit.clusters),
-    };
-    await writeFile(join(tmp, 'clusters.json'), JSON.stringify(summary) + '\n');
-  });
+  const all = result.clusters.flatMap((c) => c.explained);
+  if (dataset.sampleShape.length === 3 && all.length > 0)
+    await writeInputImages(dir, all, explainer.inputs(all), dataset.sampleShape, options);
+  for (const c of result.clusters) {
+    if (c.explained.length === 0) continue;
+    const perSample = c.explained.map((index, n) => ({
+      cluster: c.cluster,
+      label: label(index),
+      logit: c.logits[n],
+      relevanceSum: c.relevanceSums[n],
+    }));
+    await writeRelevanceBatch(
+      dir,
+      {
+        method: `cluster-${c.cluster}`,
+        indices: c.explained,
+        maps: c.maps,
+        height,
+        width,
+        perSample,
+        info: { composite: result.composite, beta: result.beta },
+      },
+      options,
+    );
+  }
+  await writeNpy(join(dir, 'centroids.npy'), result.fit.centroids, [result.fit.k, result.fit.dim]);
+  const summary = {
+    run: explainer.run.dir,
+    k: result.fit.k,
+    featureDim: result.fit.dim,
+    composite: result.composite,
+    beta: result.beta,
+    iterations: result.fit.iterations,
+    converged: result.fit.converged,
+    clusters: result.clusters.map((c) => ({
+      cluster: c.cluster,
+      size: c.size,
+      labels: c.labels,
+      explained: c.explained,
+      folder: `cluster-${c.cluster}`,
+    })),
+    assignments: Array.from(result.fit.clusters),
+  };
+  await writeFile(join(dir, 'clusters.json'), JSON.stringify(summary) + '\n');
+}
+
+export interface ClustersToFolderOptions extends Omit<ClusterRunOptions, 'onProgress'> {
+  run: string;
+  out: string;
+  upscale?: number;
+  progress?: Progress;
+}
+
+/** `oc-explain clusters`: open the run, cluster and explain, write the folder `out` (built aside, renamed into place). */
+export async function clustersToFolder(o: ClustersToFolderOptions): Promise<{ result: ClusterRunResult; n: number }> {
+  const progress = o.progress ?? SILENT_PROGRESS;
+  return writeDirAtomic(
+    o.out,
+    'clusters',
+    async (dir) => {
+      progress.stage(`opening run ${o.run}`);
+      const explainer = await RunExplainer.open(o.run);
+      try {
+        const n = explainer.run.dataset.n;
+        if (o.k > n) throw new UserError(`--k ${o.k}: the run has only ${n} samples`);
+        const result = await withSteps(
+          progress,
+          `k-means with ${o.k} clusters and NEON explanations`,
+          o.k,
+          (update) => clusterRun(explainer, { ...o, onProgress: update }),
+          'clusters',
+        );
+        progress.stage(`writing ${o.out}`);
+        await writeClusterFiles(dir, explainer, result, { upscale: o.upscale });
+        return { result, n };
+      } finally {
+        explainer.dispose();
+      }
+    },
+    { inputs: [o.run] },
+  );
 }

@@ -8,12 +8,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { mapShape } from '../data/dataset.ts';
+import { fillOutputFolder } from '../io/output-folder.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import { OUTLIER_METHOD_NAMES } from '../neuralize/outlier-methods.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { evaluateOutlierExplanations } from './evaluate-run.ts';
-import { stepProgress } from './progress.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import { reportRun, reportedOutliers } from './report-run.ts';
 import { readRunConfig, type RunConfig } from './run-config.ts';
 import { RunExplainer, type MethodMaps } from './run-explainer.ts';
@@ -45,8 +47,8 @@ export interface DemoOptions {
   classifierSamples: number;
   classifierMethods: readonly ClassifierMethod[];
   backend: string;
-  progress: boolean;
-  log: (line: string) => void;
+  /** what the job tells the user while it works (default: nothing) */
+  progress?: Progress;
 }
 
 export interface DemoStep {
@@ -110,15 +112,19 @@ function rowsAt(results: MethodMaps[], at: readonly number[], mapSize: number): 
     return { method: r.method, maps, outlierness: Float32Array.from(at, (k) => r.outlierness[k]) };
   });
 }
+export function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  return fillOutputFolder(o.out, 'demo', (_, pieceDone) => demoSteps(o, pieceDone));
+}
 
-export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+async function demoSteps(o: DemoOptions, pieceDone: () => void): Promise<DemoSummary> {
+  const progress = o.progress ?? SILENT_PROGRESS;
   const steps: DemoStep[] = [];
   const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const start = performance.now();
     const result = await work();
     const seconds = (performance.now() - start) / 1000;
     steps.push({ name, seconds });
-    o.log(`${name}: ${seconds.toFixed(1)} s`);
+    progress.note(`${name}: ${seconds.toFixed(1)} s`);
     return result;
   };
   const runDir = join(o.out, 'run');
@@ -126,9 +132,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const reportPath = join(o.out, 'report.html');
 
   const reused = reusableRun(runDir, o) !== null;
-  if (reused) o.log(`reusing the run in ${runDir} (same settings; --fresh trains again)`);
+  if (reused) progress.note(`reusing the run in ${runDir} (same settings; --fresh trains again)`);
   else {
-    o.log(`training on ${o.data} (${o.features} features) into ${runDir}`);
     await timed('train', () =>
       trainRun({
         data: o.data,
@@ -141,16 +146,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         seed: o.seed,
         out: runDir,
         backend: o.backend,
-        progress: o.progress,
-        log: o.log,
+        progress,
       }),
     );
   }
 
+  pieceDone();
   const explainer = await timed('open run', () => RunExplainer.open(runDir));
   try {
     const { scores, dataset } = explainer.run;
-    // the top outliers of each class, class by class; the first `count` of each class are a prefix per class
+    // the top outliers of each class, class by class, with their rank in the class
     const perClass = reportedOutliers(explainer, Math.max(o.top, o.reportTop, o.flipTop));
     const seen = new Map<string | undefined, number>();
     const rankInClass = perClass.map((c) => {
@@ -159,24 +164,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     });
     const firstOfEach = (count: number) => perClass.flatMap((_, k) => (rankInClass[k] <= count ? [k] : []));
     const indices = perClass.map((c) => c.index);
-    const mapSize =
-      dataset.sampleShape.length === 3 ? dataset.sampleShape[0] * dataset.sampleShape[1] : dataset.x.length / dataset.n;
+    const [height, width] = mapShape(dataset.sampleShape);
+    const mapSize = height * width;
+    const methods = explainer.usableMethods(OUTLIER_METHOD_NAMES, progress.note);
 
-    const results = await timed(`explain ${indices.length} outliers`, () => {
-      const bar = stepProgress('explaining', OUTLIER_METHOD_NAMES.length, o.progress, 'methods');
-      try {
-        return OUTLIER_METHOD_NAMES.map((method, m) => {
-          const [result] = explainer.explain(indices, [method], {
+    const results = await timed(`explain ${indices.length} outliers`, () =>
+      withSteps(
+        progress,
+        `explaining the top ${indices.length} outliers with every method`,
+        indices.length * methods.length,
+        (update) =>
+          explainer.explain(indices, methods, {
             composite: DEFAULT_COMPOSITE,
             gradient: { steps: o.igSteps },
-          });
-          bar.update(m + 1);
-          return result;
-        });
-      } finally {
-        bar.stop();
-      }
-    });
+            onProgress: update,
+          }),
+        'sample × method',
+      ),
+    );
     const listedAt = firstOfEach(o.top);
     const listed = listedAt.map((k) => indices[k]);
     const truth = dataset.anomalies;
@@ -189,6 +194,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       outlierness: results[0].outlierness[k],
       decision: scores[indices[k]].decision,
     }));
+    progress.stage(`writing ${explainDir}`);
     await timed(`write ${listed.length} explanations`, () =>
       writeExplanations(explainDir, explainer, listed, rowsAt(results, listedAt, mapSize), {
         composite: DEFAULT_COMPOSITE,
@@ -197,26 +203,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
     const flippedAt = firstOfEach(o.flipTop);
     const flipped = flippedAt.map((k) => indices[k]);
-    const flipping = await timed(`pixel flipping of ${flipped.length} outliers`, async () => {
-      const bar = stepProgress('flipping', flipped.length, o.progress);
-      try {
-        const e = await evaluateOutlierExplanations(explainer, flipped, OUTLIER_METHOD_NAMES, {
+    const flipping = await timed(`pixel flipping of ${flipped.length} outliers`, () =>
+      withSteps(progress, `pixel flipping of the top ${flipped.length} outliers`, flipped.length, async (update) => {
+        const e = await evaluateOutlierExplanations(explainer, flipped, methods, {
           reference: 'nearest',
           steps: o.flipSteps,
           explanations: rowsAt(results, flippedAt, mapSize),
-          onProgress: (done) => bar.update(done),
+          onProgress: update,
         });
         return e.flipping;
-      } finally {
-        bar.stop();
-      }
-    });
+      }),
+    );
 
     const report = await timed('report', () =>
       reportRun(explainer, reportPath, {
         top: o.reportTop,
         plantedRows: o.plantedRows,
-        methods: OUTLIER_METHOD_NAMES,
+        methods,
         composite: DEFAULT_COMPOSITE,
         gradient: { steps: o.igSteps },
         steps: o.flipSteps,
@@ -225,7 +228,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         explanations: rowsAt(results, firstOfEach(o.reportTop), mapSize),
         outlierFlipping: flipping,
         title: 'oc-explain demo: odd MNIST digits, each against its own class, and planted anomalies',
-        log: o.log,
+        progress,
       }),
     );
     return {

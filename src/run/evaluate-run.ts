@@ -1,26 +1,22 @@
 /**
- * Pixel-flipping evaluation of a run's explanations (METHODS.md §7): the outlier explanations of
+ * Pixel-flipping evaluation of a run's explanations (docs/methods.md#pixel-flipping): the outlier explanations of
  * the top outliers with score o(x), or the classifier explanations of chosen samples with score the
- * logit of their predicted class. A seeded random order is always the floor.
+ * logit of their predicted class. A seeded random order is always the floor. Vector samples are
+ * flipped one value at a time (a 1 × D strip, patches of one value).
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { sampleSize } from '../data/dataset.ts';
+import { mapShape, sampleSize } from '../data/dataset.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../metrics/pixel-flipping.ts';
 import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
+import { REFERENCE_KINDS, parseReference, type ReferenceKind } from './reference-kinds.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 
-export const REFERENCE_KINDS = ['nearest', 'zero', 'mean'] as const;
-export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
-
-export function parseReference(value: string, where = '--reference'): ReferenceKind {
-  if ((REFERENCE_KINDS as readonly string[]).includes(value)) return value as ReferenceKind;
-  throw new UserError(`${where}: unknown reference '${value}'; allowed: ${REFERENCE_KINDS.join(', ')}`);
-}
+export { REFERENCE_KINDS, parseReference, type ReferenceKind };
 
 export interface FlipSettings {
   reference: ReferenceKind;
@@ -51,13 +47,14 @@ export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indi
   return { kind: 'nearest', images: explainer.nearestInlierImages(indices) };
 }
 
-function checkImages(explainer: RunExplainer): void {
-  const shape = explainer.run.dataset.sampleShape;
-  if (shape.length !== 3) {
-    throw new UserError(
-      `pixel flipping needs image data; run ${explainer.run.dir} has samples of shape [${shape.join(', ')}]`,
-    );
-  }
+/** The samples as flipping sees them: images as they are, vectors as one row of single-value pixels. */
+function flipShape(explainer: RunExplainer): number[] {
+  return explainer.imageData ? explainer.run.dataset.sampleShape : [1, sampleSize(explainer.run.dataset), 1];
+}
+
+/** A score on flipped samples: reshaped to what the network takes, then `score`. */
+function onNetworkInput(explainer: RunExplainer, score: ScoreFunction): ScoreFunction {
+  return (x) => tf.tidy(() => score(tf.reshape(x, [-1, ...explainer.inputShape])));
 }
 
 async function flip(
@@ -71,11 +68,16 @@ async function flip(
     parts,
     {
       values: explainer.inputs(indices),
-      sampleShape: explainer.run.dataset.sampleShape,
+      sampleShape: flipShape(explainer),
       methods: methods.map(({ method, maps }) => ({ method, relevance: maps })),
       reference: flipReference(explainer, settings.reference, indices),
     },
-    { patchSize: settings.patchSize, steps: settings.steps, seed: settings.seed, onProgress: settings.onProgress },
+    {
+      patchSize: explainer.imageData ? settings.patchSize : 1,
+      steps: settings.steps,
+      seed: settings.seed,
+      onProgress: settings.onProgress,
+    },
   );
   return { ...result, samples: [...indices] };
 }
@@ -98,7 +100,6 @@ export async function evaluateOutlierExplanations(
   methods: readonly OutlierMethodName[],
   settings: FlipSettings & { composite?: string; gradient?: GradientOptions; explanations?: MethodMaps[] },
 ): Promise<OutlierEvaluation> {
-  checkImages(explainer);
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
   const explanations =
     settings.explanations ??
@@ -106,7 +107,7 @@ export async function evaluateOutlierExplanations(
   // each sample is scored by o(x) of its own model (its class's with --per-class)
   const parts = explainer.byModel(indices).flatMap(({ model, positions }) => {
     const network = explainer.models[model].network;
-    const score: ScoreFunction = (x) => network.forward(x);
+    const score = onNetworkInput(explainer, (x) => network.forward(x));
     return chunks(positions, settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
   });
   const flipping = await flip(explainer, indices, explanations, parts, settings);
@@ -134,7 +135,6 @@ export async function evaluateClassifierExplanations(
   methods: readonly ClassifierMethod[],
   settings: FlipSettings & { gradient?: GradientOptions; onExplainProgress?: (done: number) => void },
 ): Promise<ClassifierEvaluation> {
-  checkImages(explainer);
   const all = explainRunClassifier(explainer, indices, methods, settings.gradient, settings.onExplainProgress);
   const keep = rowsOf(indices.length).filter((k) => all.logits[k] > 0);
   const skipped = rowsOf(indices.length)
@@ -151,7 +151,7 @@ export async function evaluateClassifierExplanations(
   for (const c of [...new Set(explanation.predicted)].sort((a, b) => a - b)) {
     const rows = rowsOf(keep.length).filter((k) => explanation.predicted[k] === c);
     for (const piece of chunks(rows, settings.samplesPerPart ?? 10))
-      parts.push({ rows: piece, score: classLogit(network, c) });
+      parts.push({ rows: piece, score: onNetworkInput(explainer, classLogit(network, c)) });
   }
   const flipping = await flip(explainer, explanation.indices, explanation.methods, parts, settings);
   return { explanation, indices: explanation.indices, skipped, flipping };
@@ -159,7 +159,7 @@ export async function evaluateClassifierExplanations(
 
 function keepRows(e: RunClassifierExplanation, keep: number[], explainer: RunExplainer): RunClassifierExplanation {
   if (keep.length === e.indices.length) return e;
-  const [height, width] = explainer.run.dataset.sampleShape;
+  const [height, width] = mapShape(explainer.run.dataset.sampleShape);
   const size = height * width;
   return {
     indices: keep.map((k) => e.indices[k]),

@@ -13,7 +13,8 @@ import type { FeatureNetworkKind } from '../features/network-kinds.ts';
 import type { FeatureBlock } from '../features/standardizer.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
 import { RESIDUAL_TAP, featureMap, forwardRows, tapSizes } from '../explain/feature-map.ts';
-import type { ExplainableNetwork } from '../explain/network.ts';
+import { ExplainableNetwork } from '../explain/network.ts';
+import { defaultFeatureLayerOf } from './explainable-model.ts';
 
 /** The layers each trained network gives its features from by default (bench/detection.ts). */
 export const DEFAULT_TAPS: Readonly<Record<FeatureNetworkKind, readonly string[]>> = {
@@ -29,9 +30,14 @@ export interface NetworkTap {
   layer: string;
 }
 
+/** A feature network: a tfjs model (read into an explainable network) or an explainable network (an ONNX file). */
+export type FeatureModel = tf.LayersModel | ExplainableNetwork;
+
 export class FeatureSpace {
-  /** the networks read from the models, owners of the weights the map shares (none for pixels) */
+  /** the networks the map reads (none for pixels) */
   readonly networks: readonly ExplainableNetwork[];
+  /** those read from tfjs models here, freed by dispose() (explainable networks given stay the caller's) */
+  private readonly owned: readonly ExplainableNetwork[];
   /** names of the networks in messages ('ae', 'geo'), when there are several */
   readonly labels: readonly string[];
   readonly taps: readonly NetworkTap[];
@@ -45,11 +51,13 @@ export class FeatureSpace {
 
   private constructor(
     networks: ExplainableNetwork[],
+    owned: ExplainableNetwork[],
     labels: readonly string[],
     taps: readonly NetworkTap[],
     sampleShape: readonly number[],
   ) {
     this.networks = networks;
+    this.owned = owned;
     this.labels = [...labels];
     this.taps = taps.map((t) => ({ ...t }));
     this.sampleShape = [...sampleShape];
@@ -64,38 +72,48 @@ export class FeatureSpace {
       if (!network) throw new Error(`feature space: tap of network ${t.network}, but there are ${networks.length}`);
       return { network, layer: t.layer };
     });
-    this.map = featureMap(located);
+    const distinct = [...new Set(taps.map((t) => t.network))];
+    this.map = featureMap(
+      located,
+      distinct.map((k) => labels[k] ?? String(k)),
+    );
     const sizes = tapSizes(located);
     this.blocks = taps.map((t, k) => ({ size: sizes[k], perFeature: t.layer !== RESIDUAL_TAP }));
     this.dim = sizes.reduce((a, b) => a + b, 0);
   }
 
   static pixels(sampleShape: readonly number[]): FeatureSpace {
-    return new FeatureSpace([], [], [], sampleShape);
+    return new FeatureSpace([], [], [], [], sampleShape);
   }
 
   /**
-   * The space of `models` (read into explainable networks) at `taps`; one model without taps
-   * gives its last hidden ReLU layer. `labels` name the models when there are several.
+   * The space of `models` at `taps`; one model without taps gives its last hidden activation
+   * layer. `labels` name the models when there are several.
    */
   static ofModels(
-    models: readonly tf.LayersModel[],
+    models: readonly FeatureModel[],
     taps?: readonly NetworkTap[],
     labels: readonly string[] = [],
   ): FeatureSpace {
-    const networks: ExplainableNetwork[] = [];
+    const owned: ExplainableNetwork[] = [];
     try {
-      for (const model of models) networks.push(fromLayersModel(model));
-      const chosen = taps ?? [{ network: 0, layer: defaultFeatureLayer(models[0]) }];
-      return new FeatureSpace(networks, labels, chosen, networks[0].inputShape);
+      const networks = models.map((model) => {
+        if (model instanceof ExplainableNetwork) return model;
+        const network = fromLayersModel(model);
+        owned.push(network);
+        return network;
+      });
+      const first = models[0];
+      const layer = first instanceof ExplainableNetwork ? defaultFeatureLayerOf(first) : defaultFeatureLayer(first);
+      return new FeatureSpace(networks, owned, labels, taps ?? [{ network: 0, layer }], networks[0].inputShape);
     } catch (e) {
-      for (const network of networks) network.dispose();
+      for (const network of owned) network.dispose();
       throw e;
     }
   }
 
-  /** The space of one model at `layers` (default: its last hidden ReLU layer). */
-  static ofModel(model: tf.LayersModel, layers?: readonly string[]): FeatureSpace {
+  /** The space of one model at `layers` (default: its last hidden activation layer). */
+  static ofModel(model: FeatureModel, layers?: readonly string[]): FeatureSpace {
     return FeatureSpace.ofModels(
       [model],
       layers?.map((layer) => ({ network: 0, layer })),
@@ -119,9 +137,9 @@ export class FeatureSpace {
     return this.map ? forwardRows(this.map, x) : x;
   }
 
-  /** Frees the networks' weights; the space is unusable afterwards. */
+  /** Frees the networks it read from tfjs models; the space is unusable afterwards. */
   dispose(): void {
-    for (const network of this.networks) network.dispose();
+    for (const network of this.owned) network.dispose();
   }
 }
 

@@ -1,12 +1,16 @@
-/** Reopen a run folder: its description, SVM(s), feature networks (if any), data and scores. */
+/** Reopen a run folder: its description, SVM(s), feature networks (if any), data and scores — checked to fit together. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/data-spec.ts';
 import { loadModel } from '../features/model-io.ts';
 import type { tf } from '../runtime/runtime.ts';
+import { modelInputShape } from './feature-model.ts';
+import type { ExplainableNetwork } from '../explain/network.ts';
+import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 import { Detector } from './detector.ts';
+import { ONNX_MODEL_FILE } from './explainable-model.ts';
 import { FeatureSpace, parseTaps } from './feature-space.ts';
 import { SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
 import { readScoresCsv, type SampleScore } from './scores-csv.ts';
@@ -20,10 +24,17 @@ export interface OpenRun {
 }
 
 export interface OpenRunWithData extends OpenRun {
+  /** the data, its samples shaped as the run was trained (CSV rows may be images) */
   dataset: Dataset;
-  /** the feature networks as saved (none for pixel features); the caller disposes them */
-  featureModels: tf.LayersModel[];
+  /**
+   * the feature networks in the order of config.featureNetworks (none for pixel features): tfjs
+   * models, or ONNX files read as explainable networks; the caller disposes them
+   */
+  featureModels: Array<tf.LayersModel | ExplainableNetwork>;
 }
+
+const mismatch = (dir: string, what: string) =>
+  new UserError(`the files of run ${dir} do not fit together: ${what} (was a file replaced? train the run again)`);
 
 export function openRun(dir: string): OpenRun {
   if (!existsSync(dir))
@@ -31,30 +42,62 @@ export function openRun(dir: string): OpenRun {
   const config = readRunConfig(dir);
   const detectors = config.models.map((m) => Detector.load(join(dir, m.dir)));
   const scores = readScoresCsv(join(dir, SCORES_FILE));
-  if (scores.length !== config.nSamples) {
-    throw new UserError(
-      `${join(dir, SCORES_FILE)} has ${scores.length} rows but the run has ${config.nSamples} samples: the run folder is inconsistent`,
-    );
-  }
+  if (scores.length !== config.nSamples)
+    throw mismatch(dir, `${SCORES_FILE} has ${scores.length} rows but the run has ${config.nSamples} samples`);
+  detectors.forEach((detector, k) => {
+    if (detector.svm.d !== config.featureDim)
+      throw mismatch(
+        dir,
+        `the SVM in ${config.models[k].dir} was fitted on ${detector.svm.d} features, config.json names ${config.featureDim}`,
+      );
+  });
   return { dir, config, detectors, scores };
+}
+
+/** A feature network of the run: an ONNX file when the folder holds one, else a tfjs layers model. */
+async function loadFeatureModel(dir: string, config: RunConfig): Promise<tf.LayersModel | ExplainableNetwork> {
+  const onnx = join(dir, ONNX_MODEL_FILE);
+  if (existsSync(onnx)) return readOnnxNetwork(onnx);
+  const model = await loadModel(dir);
+  const inputSize = modelInputShape(model, dir).reduce((a, b) => a * b, 1);
+  if (inputSize !== sampleSize(config)) {
+    model.dispose();
+    throw mismatch(dir, `${dir} takes ${inputSize} values per sample, the run's samples have ${sampleSize(config)}`);
+  }
+  return model;
 }
 
 export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
   const run = openRun(dir);
-  const dataset = loadDataset(run.config.data);
-  if (dataset.n !== run.config.nSamples) {
+  const loaded = loadDataset(run.config.data);
+  if (loaded.n !== run.config.nSamples || sampleSize(loaded) !== sampleSize(run.config)) {
     throw new UserError(
-      `the data of run ${dir} (${run.config.data}) now has ${dataset.n} samples, not ${run.config.nSamples}: it changed since training`,
+      `the data of run ${dir} (${run.config.data}) now has ${loaded.n} samples of shape [${loaded.sampleShape.join(', ')}], not ${run.config.nSamples} of shape [${run.config.sampleShape.join(', ')}]: it changed since training`,
     );
   }
-  const featureModels: tf.LayersModel[] = [];
+  const dataset = { ...loaded, sampleShape: [...run.config.sampleShape] };
+  const featureModels: OpenRunWithData['featureModels'] = [];
   try {
-    for (const network of run.config.featureNetworks) featureModels.push(await loadModel(join(dir, network.dir)));
+    for (const network of run.config.featureNetworks)
+      featureModels.push(await loadFeatureModel(join(dir, network.dir), run.config));
+    const opened = { ...run, dataset, featureModels };
+    // the networks must give the features the SVMs were fitted on
+    const space = runFeatureSpace(opened);
+    try {
+      if (space.dim !== run.config.featureDim)
+        throw mismatch(
+          dir,
+          `the feature networks give ${space.dim} features, the SVM was fitted on ${run.config.featureDim}`,
+        );
+    } finally {
+      space.dispose();
+    }
+    return opened;
   } catch (e) {
     for (const model of featureModels) model.dispose();
+    if (e instanceof UserError && !e.message.includes('do not fit together')) throw mismatch(dir, e.message);
     throw e;
   }
-  return { ...run, dataset, featureModels };
 }
 
 /** The run's feature space, rebuilt from its networks and layers (the caller disposes it). */

@@ -4,6 +4,7 @@
  * when the run has a feature network, NEON clusters on request), written as one file.
  */
 import { writeReport } from '../report/report.ts';
+import { checkReportTarget } from '../report/report-file.ts';
 import {
   areasOfSample,
   type ClassifierSection,
@@ -19,7 +20,7 @@ import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { sampleSize } from '../data/dataset.ts';
+import { mapShape, sampleSize } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
 import {
   evaluateClassifierExplanations,
@@ -27,7 +28,8 @@ import {
   type FlipSettings,
   type ReferenceKind,
 } from './evaluate-run.ts';
-import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
+import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 import { chosenOutliers, topOutliersByClass } from './scores-csv.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 
@@ -53,8 +55,8 @@ export interface ReportRunOptions {
   /** explanations of exactly the `top` outliers and a flipping result, computed elsewhere, to reuse */
   explanations?: MethodMaps[];
   outlierFlipping?: PixelFlippingResult;
-  /** one line per step */
-  log?: (line: string) => void;
+  /** what the job tells the user while it works (default: nothing) */
+  progress?: Progress;
 }
 
 /** A data-set sample as the report shows it (vectors as a one-row image). */
@@ -187,20 +189,34 @@ async function outlierPart(
   explainer: RunExplainer,
   o: ReportRunOptions,
 ): Promise<{ rows: OutlierRow[]; flipping: PixelFlippingResult | null }> {
-  const { dataset } = explainer.run;
+  const progress = o.progress ?? SILENT_PROGRESS;
   const chosen = reportedOutliers(explainer, o.top);
   const indices = chosen.map((c) => c.index);
   let explanations = o.explanations;
   let flipping = o.outlierFlipping ?? null;
+  const methods = explanations ? explanations.map((e) => e.method) : explainer.usableMethods(o.methods, progress.note);
   if (!explanations) {
-    o.log?.(`explaining the top ${indices.length} outliers (${o.methods.join(', ')})`);
-    explanations = explainer.explain(indices, o.methods, { composite: o.composite, gradient: o.gradient });
+    explanations = await withSteps(
+      progress,
+      `explaining the top ${indices.length} outliers (${methods.join(', ')})`,
+      indices.length * methods.length,
+      (update) =>
+        explainer.explain(indices, methods, { composite: o.composite, gradient: o.gradient, onProgress: update }),
+      'sample × method',
+    );
   }
-  if (!flipping && dataset.sampleShape.length === 3) {
-    o.log?.('pixel flipping of the outlier explanations');
+  if (!flipping) {
     const settings: FlipSettings = { reference: o.reference ?? 'nearest', patchSize: o.patchSize, steps: o.steps };
-    flipping = (await evaluateOutlierExplanations(explainer, indices, o.methods, { ...settings, explanations }))
-      .flipping;
+    const done = explanations;
+    flipping = (
+      await withSteps(progress, 'pixel flipping of the outlier explanations', indices.length, (update) =>
+        evaluateOutlierExplanations(explainer, indices, methods, {
+          ...settings,
+          explanations: done,
+          onProgress: update,
+        }),
+      )
+    ).flipping;
   }
   return { rows: outlierRows(explainer, chosen, explanations), flipping };
 }
@@ -209,7 +225,7 @@ async function outlierPart(
  * Detection of the planted anomalies (ROC AUC planted vs untouched and the share of planted among
  * the top k, k = planted, per SVM) and the best-ranked planted samples explained.
  */
-function plantedPart(explainer: RunExplainer, o: ReportRunOptions): PlantedSection | null {
+async function plantedPart(explainer: RunExplainer, o: ReportRunOptions): Promise<PlantedSection | null> {
   const { scores, dataset, config } = explainer.run;
   const truth = dataset.anomalies;
   if (!truth) return null;
@@ -248,11 +264,18 @@ function plantedPart(explainer: RunExplainer, o: ReportRunOptions): PlantedSecti
     .sort((a, b) => ranks[a.index] - ranks[b.index] || a.decision - b.decision)
     .slice(0, o.plantedRows ?? 8)
     .map((s) => ({ index: s.index }));
-  o.log?.(`explaining ${planted.length} planted samples`);
-  const explanations = explainer.explain(
-    planted.map((p) => p.index),
-    o.methods,
-    { composite: o.composite, gradient: o.gradient },
+  const methods = explainer.usableMethods(o.methods, () => undefined);
+  const explanations = await withSteps(
+    o.progress ?? SILENT_PROGRESS,
+    `explaining ${planted.length} planted samples`,
+    planted.length * methods.length,
+    (update) =>
+      explainer.explain(
+        planted.map((p) => p.index),
+        methods,
+        { composite: o.composite, gradient: o.gradient, onProgress: update },
+      ),
+    'sample × method',
   );
   return {
     description: `The data spec planted an artefact (blob, scratch, occlusion, fragment of another class, noise patch) into ${total} samples; the mask shows the pixels it changed. The best-ranked planted samples follow, with their rank among the samples of their SVM.`,
@@ -264,22 +287,21 @@ function plantedPart(explainer: RunExplainer, o: ReportRunOptions): PlantedSecti
 async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClassifierSection | null> {
   const count = Math.min(o.classifierSamples ?? 6, explainer.run.dataset.n);
   const network = explainer.run.config.featureNetworks[0];
-  if (
-    !explainer.classifierNetwork ||
-    !network ||
-    count === 0 ||
-    o.classifierMethods.length === 0 ||
-    explainer.run.dataset.sampleShape.length !== 3
-  )
-    return null;
-  o.log?.(`explaining the classifier on ${count} samples (${o.classifierMethods.map((m) => m.name).join(', ')})`);
+  if (!explainer.classifierNetwork || !network || count === 0 || o.classifierMethods.length === 0) return null;
   const indices = Array.from({ length: count }, (_, i) => i);
-  const e = await evaluateClassifierExplanations(explainer, indices, o.classifierMethods, {
-    reference: 'zero',
-    patchSize: o.patchSize,
-    steps: o.steps,
-    gradient: o.gradient,
-  });
+  const e = await withSteps(
+    o.progress ?? SILENT_PROGRESS,
+    `explaining the classifier on ${count} samples (${o.classifierMethods.map((m) => m.name).join(', ')})`,
+    count,
+    (update) =>
+      evaluateClassifierExplanations(explainer, indices, o.classifierMethods, {
+        reference: 'zero',
+        patchSize: o.patchSize,
+        steps: o.steps,
+        gradient: o.gradient,
+        onProgress: update,
+      }),
+  );
   const { dataset, scores } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const rows = e.indices.map((index, k) => ({
@@ -301,10 +323,17 @@ async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Pro
   };
 }
 
-function clusterPart(explainer: RunExplainer, o: ReportRunOptions): ClusterExplanation[] | null {
+async function clusterPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClusterExplanation[] | null> {
   if (!o.clusters) return null;
-  o.log?.(`k-means with ${o.clusters} clusters and NEON explanations`);
-  const result = clusterRun(explainer, { k: o.clusters, explain: o.clusterSamples ?? 3, composite: o.composite });
+  const k = o.clusters;
+  const result = await withSteps(
+    o.progress ?? SILENT_PROGRESS,
+    `k-means with ${k} clusters and NEON explanations`,
+    k,
+    (update) =>
+      clusterRun(explainer, { k, explain: o.clusterSamples ?? 3, composite: o.composite, onProgress: update }),
+    'clusters',
+  );
   const { dataset, scores } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   return result.clusters.map((c) => {
@@ -327,17 +356,18 @@ export async function buildRunReport(explainer: RunExplainer, o: ReportRunOption
   return {
     run: runInfo(explainer, o.title),
     outliers: outliers.rows,
-    planted: plantedPart(explainer, o),
+    planted: await plantedPart(explainer, o),
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
-    clusters: clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
+    clusters: await clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
   };
 }
 
-/** Build the report and write it to `out` atomically. */
+/** Build the report and write it to `out` atomically (only a new file, or a report of ours, is replaced). */
 export async function reportRun(explainer: RunExplainer, out: string, o: ReportRunOptions): Promise<ReportData> {
+  checkReportTarget(out, [explainer.run.dir]);
   const data = await buildRunReport(explainer, o);
-  o.log?.(`writing ${out}`);
+  (o.progress ?? SILENT_PROGRESS).stage(`writing ${out}`);
   await writeReport(out, data);
   return data;
 }

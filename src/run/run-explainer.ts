@@ -5,8 +5,7 @@
  * nearest-neighbour baseline, and one call that explains chosen samples with chosen methods.
  */
 import { tf } from '../runtime/runtime.ts';
-import { sampleSize } from '../data/dataset.ts';
-import { UserError } from '../errors.ts';
+import { isImageSet, mapShape, perPixelMaps, sampleSize } from '../data/dataset.ts';
 import { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
@@ -15,6 +14,7 @@ import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
 import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import { UserError } from '../errors.ts';
 import type { DetectorNetwork } from './detector.ts';
 import type { FeatureSpace } from './feature-space.ts';
 import { openRunWithData, runFeatureSpace, type OpenRunWithData } from './open-run.ts';
@@ -25,7 +25,12 @@ export interface ExplainOptions {
   gradient?: GradientOptions;
   /** samples per batch (bounds memory) */
   batchSize?: number;
+  /** samples × methods done so far, after each method of each batch */
+  onProgress?: (done: number) => void;
 }
+
+/** Methods that look at the image itself, not the model: they need samples of shape [H, W, C]. */
+export const IMAGE_ONLY_METHODS: readonly OutlierMethodName[] = ['edge'];
 
 export interface MethodMaps {
   method: OutlierMethodName;
@@ -33,11 +38,6 @@ export interface MethodMaps {
   maps: Float32Array;
   /** o(x) per sample */
   outlierness: Float32Array;
-}
-
-/** Map shape of one sample: height × width for images, 1 × d for vectors. */
-export function mapShape(sampleShape: readonly number[]): [number, number] {
-  return sampleShape.length === 3 ? [sampleShape[0], sampleShape[1]] : [1, sampleShape.reduce((a, b) => a * b, 1)];
 }
 
 export interface RunExplainerOptions {
@@ -59,21 +59,24 @@ export interface SupportCompression {
 
 export class RunExplainer {
   readonly run: OpenRunWithData;
-  /** the run's feature map (owner of the networks' weights) */
+  /** the run's feature map */
   readonly space: FeatureSpace;
   /** input → o(x) of every model of the run (config.models order) */
   readonly models: readonly DetectorNetwork[];
+  /** one sample as the networks take it: the feature network's input shape, or the data's sample shape */
+  readonly inputShape: number[];
   /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
   readonly compositeOptions: CompositeOptions;
   /** with the `compress` option: what replacing the support vectors by prototypes changed, per model */
   readonly compression: SupportCompression[] | null = null;
-  /** model index of every sample */
+  /** model index of every sample (-1: a class without a model) */
   private readonly modelIndex: Int32Array;
   private readonly nearest = new Map<number, { finder: NearestInlier; indices: number[] }>();
 
   private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
     this.space = runFeatureSpace(run);
+    this.inputShape = [...this.space.sampleShape];
     const byClass = new Map(run.config.models.map((m, k) => [m.className, k]));
     this.modelIndex = Int32Array.from(run.scores, (s) => (run.config.perClass ? (byClass.get(s.label) ?? -1) : 0));
     const compression: SupportCompression[] = [];
@@ -97,7 +100,7 @@ export class RunExplainer {
       return detector.network(this.space, result.model);
     });
     if (options.compress !== undefined) this.compression = compression;
-    this.compositeOptions = compositeOptionsForData(run.dataset);
+    this.compositeOptions = compositeOptionsForData(run.dataset, this.inputShape);
   }
 
   static async open(dir: string, options: RunExplainerOptions = {}): Promise<RunExplainer> {
@@ -123,7 +126,7 @@ export class RunExplainer {
     return this.models[0].network;
   }
 
-  /** `indices` grouped by the model that ranks them: [model, positions in `indices`] pairs. */
+  /** `indices` grouped by the model that ranks them: the model and the positions in `indices`. */
   byModel(indices: readonly number[]): Array<{ model: number; positions: number[] }> {
     const groups = new Map<number, number[]>();
     indices.forEach((i, p) => {
@@ -212,14 +215,40 @@ export class RunExplainer {
   get featureNetwork(): ExplainableNetwork | null {
     const map = this.space.map;
     if (!map) return null;
-    const network = this.models.length === 1 ? this.models[0].network : null;
+    if (this.models.length !== 1) return map;
     // the single model's network is map → scaling → distance → pooling: drop the SVM's two layers
-    return network ? new ExplainableNetwork(network.layers.slice(0, -2), network.inputShape) : map;
+    const network = this.models[0].network;
+    return network.upToLayer(network.layers.length - 3);
   }
 
-  /** One input batch as a tensor [N, ...sampleShape]. */
+  /** One input batch as a tensor [N, ...inputShape]. */
   tensorOf(indices: readonly number[]): tf.Tensor {
-    return tf.tensor(this.inputs(indices), [indices.length, ...this.run.dataset.sampleShape]);
+    return tf.tensor(this.inputs(indices), [indices.length, ...this.inputShape]);
+  }
+
+  /** Whether the samples are images [H, W, C] (image-only methods need them). */
+  get imageData(): boolean {
+    return isImageSet(this.run.dataset);
+  }
+
+  /** `methods` without those this run's data cannot use (image-only methods on vectors), each named to `note`. */
+  usableMethods(methods: readonly OutlierMethodName[], note: (line: string) => void): OutlierMethodName[] {
+    if (this.imageData) return [...methods];
+    const left = methods.filter((m) => IMAGE_ONLY_METHODS.includes(m));
+    if (left.length === methods.length)
+      throw new UserError(
+        `${left.join(', ')} needs images, and the samples of this run are vectors; choose other methods (or read CSV rows as images: csv:FILE,shape=HxW)`,
+      );
+    if (left.length > 0)
+      note(
+        `${left.join(', ')} left out: it needs images, and the samples of this run are vectors of ${sampleSize(this.run.dataset)} values (csv:FILE,shape=HxW reads rows as images)`,
+      );
+    return methods.filter((m) => !IMAGE_ONLY_METHODS.includes(m));
+  }
+
+  /** Maps of `n` samples per pixel of the data's images (see perPixelMaps). */
+  perPixel(maps: Float32Array, n: number): Float32Array {
+    return perPixelMaps(maps, n, this.run.dataset.sampleShape);
   }
 
   explain(
@@ -227,13 +256,18 @@ export class RunExplainer {
     methods: readonly OutlierMethodName[],
     options: ExplainOptions = {},
   ): MethodMaps[] {
+    const unusable = methods.filter((m) => !this.imageData && IMAGE_ONLY_METHODS.includes(m));
+    if (unusable.length > 0)
+      throw new UserError(`${unusable.join(', ')} needs images; the samples of run ${this.run.dir} are vectors`);
     const [height, width] = mapShape(this.run.dataset.sampleShape);
+    const size = height * width;
     const batchSize = options.batchSize ?? 256;
     const results = methods.map((method) => ({
       method,
-      maps: new Float32Array(indices.length * height * width),
+      maps: new Float32Array(indices.length * size),
       outlierness: new Float32Array(indices.length),
     }));
+    let done = 0;
     for (const { model, positions } of this.byModel(indices)) {
       const ctx = {
         network: this.models[model].network,
@@ -251,13 +285,20 @@ export class RunExplainer {
           const outlierness = o.dataSync();
           o.dispose();
           results.forEach((result) => {
-            const relevance = outlierRelevance(result.method, ctx, x);
-            const maps = relevance.dataSync();
+            // image-only methods see the image, whatever shape the network takes it in
+            const input = IMAGE_ONLY_METHODS.includes(result.method)
+              ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
+              : x;
+            const relevance = outlierRelevance(result.method, ctx, input);
+            if (input !== x) input.dispose();
+            const maps = this.perPixel(relevance.dataSync() as Float32Array, batch.length);
             relevance.dispose();
             batch.forEach((p, r) => {
-              result.maps.set(maps.subarray(r * height * width, (r + 1) * height * width), p * height * width);
+              result.maps.set(maps.subarray(r * size, (r + 1) * size), p * size);
               result.outlierness[p] = outlierness[r];
             });
+            done += batch.length;
+            options.onProgress?.(done);
           });
         } finally {
           x.dispose();

@@ -1,16 +1,16 @@
 /**
  * `oc-explain train`: data → features → one-class SVM(s) → a score for every sample, written as
- * one run folder (built under a temporary name and renamed when complete).
+ * one run folder (built under a temporary name, created before the work, and renamed when complete).
  *
- * Leak-free with --normal: the feature network learns from the normal classes only, and a
+ * Leak-free with --normal: the feature networks learn from the normal classes only, and a
  * held-out set (--test) is scored by what was fitted without it. With --per-class every class
  * gets an SVM of its own and each sample is ranked against its own class.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { loadDataset, parseDataSpec, type DataSpec } from '../data/data-spec.ts';
+import { sampleSize, type Dataset } from '../data/dataset.ts';
+import { absoluteDataSpec, dataSpecPaths, loadDataset, parseDataSpec } from '../data/data-spec.ts';
 import { subset } from '../data/split.ts';
 import { loadModel, saveModel } from '../features/model-io.ts';
 import {
@@ -23,11 +23,16 @@ import type { tf } from '../runtime/runtime.ts';
 import type { GammaOption } from '../ocsvm/index.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
-import { assertReplaceable, writeDirAtomic } from '../io/atomic-write.ts';
+import { writeDirAtomic } from '../io/output-folder.ts';
+import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 import { Detector } from './detector.ts';
+import { assertExplainable, datasetForModel, datasetForShape } from './feature-model.ts';
+import { ONNX_MODEL_FILE, isOnnxPath } from './explainable-model.ts';
 import { DEFAULT_TAPS, FeatureSpace, parseTaps } from './feature-space.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import {
   CONFIG_FILE,
+  FEATURES_DIR,
   RUN_FORMAT,
   RUN_VERSION,
   SCORES_FILE,
@@ -37,6 +42,9 @@ import {
   type RunConfig,
 } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
+import { checkTrainChoices } from './train-options.ts';
+
+export { absoluteDataSpec };
 
 export interface TrainRunOptions {
   data: string;
@@ -52,14 +60,13 @@ export interface TrainRunOptions {
   normal?: string[];
   /** one SVM per class */
   perClass?: boolean;
-  /** a held-out data set to score (same sample shape) */
+  /** a held-out data set to score (samples of the training data's shape) */
   test?: string;
   seed?: number;
   out: string;
   backend: string;
-  progress?: boolean;
-  /** one line of news per step (stderr in the CLI) */
-  log?: (line: string) => void;
+  /** what the job tells the user while it works (default: nothing) */
+  progress?: Progress;
 }
 
 export interface TrainedRun {
@@ -70,28 +77,16 @@ export interface TrainedRun {
   testDecision: Float64Array | null;
 }
 
-/** The spec with its path made absolute, so a run can be reopened from any working folder. */
-export function absoluteDataSpec(spec: DataSpec, given: string): string {
-  if (spec.kind === 'png') return `png:${resolve(spec.dir)}${spec.planted === null ? '' : `,planted=${spec.planted}`}`;
-  if (spec.kind === 'csv') {
-    const options = [
-      spec.label !== null ? `label=${spec.label}` : null,
-      spec.header !== null ? `header=${spec.header ? 'yes' : 'no'}` : null,
-    ];
-    return [`csv:${resolve(spec.file)}`, ...options.filter((o) => o !== null)].join(',');
-  }
-  return given;
-}
+/** Above this many training samples an exact SVM fit takes minutes and gigabytes (time and memory grow with n²). */
+export const LARGE_EXACT_FIT = 20_000;
+
+/** Samples per feature-extraction or scoring pass: the progress granularity. */
+const ROWS_PER_PASS = 4096;
 
 /** 1 for the samples of the `normal` classes (by name), else 0. */
-function normalMask(ds: Dataset, normal: string[], option = '--normal'): Uint8Array {
-  if (!ds.labels) throw new UserError(`${option} needs labelled data, and ${ds.source} has no labels`);
-  const wanted = new Set<number>();
-  for (const name of normal) {
-    const k = ds.classNames.indexOf(name);
-    if (k >= 0) wanted.add(k);
-  }
-  return Uint8Array.from(ds.labels, (label) => (wanted.has(label) ? 1 : 0));
+function normalMask(ds: Dataset, normal: readonly string[]): Uint8Array {
+  const wanted = new Set(normal.map((name) => ds.classNames.indexOf(name)).filter((k) => k >= 0));
+  return Uint8Array.from(ds.labels!, (label) => (wanted.has(label) ? 1 : 0));
 }
 
 function checkNormal(ds: Dataset, normal: string[]): Uint8Array {
@@ -115,40 +110,85 @@ function selectFeatures(features: Float32Array, d: number, indices: readonly num
 }
 
 interface Features {
+  /** the data as the feature networks take it (CSV rows may become images of a model's input shape) */
+  dataset: Dataset;
   space: FeatureSpace;
-  /** the trained or loaded models, saved into the run in this order */
-  models: tf.LayersModel[];
+  /** tfjs models to save into the run, with the folder each goes to */
+  models: Array<{ model: tf.LayersModel; dir: string }>;
+  /** an ONNX feature network: its file is copied into the run */
+  onnxPath?: string;
+  /** frees what the features hold beyond the space */
+  release: () => void;
   networks: FeatureNetworkSummary[];
 }
 
-async function makeFeatures(
-  ds: Dataset,
-  learnFrom: Dataset,
-  o: TrainRunOptions,
-  log: (line: string) => void,
-): Promise<Features> {
-  if (o.features === 'pixels') {
-    if (o.featureLayers !== undefined) throw new UserError('--layer: pixel features have no layers');
-    return { space: FeatureSpace.pixels(ds.sampleShape), models: [], networks: [] };
-  }
-  if (o.features.startsWith('model:')) {
-    const model = await loadModel(o.features.slice('model:'.length));
+const givenNetwork = (dir: string): FeatureNetworkSummary => ({
+  kind: 'model',
+  dir,
+  epochs: null,
+  heldOutAccuracy: null,
+  trainedOn: null,
+  trainSeconds: 0,
+});
+
+/** Features from a network trained elsewhere: a tfjs layers model, or an .onnx file read as an explainable network. */
+async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress): Promise<Features> {
+  const path = o.features.slice('model:'.length);
+  const taps = o.featureLayers === undefined ? undefined : parseTaps(o.featureLayers, ['model'], []);
+  if (isOnnxPath(path)) {
+    const network = readOnnxNetwork(path);
     try {
-      const taps = o.featureLayers === undefined ? undefined : parseTaps(o.featureLayers, ['model'], []);
-      const network = {
-        kind: 'model',
-        dir: 'features',
-        epochs: null,
-        heldOutAccuracy: null,
-        trainedOn: null,
-        trainSeconds: 0,
+      return {
+        dataset: datasetForShape(ds, network.inputShape, o.features),
+        space: FeatureSpace.ofModels([network], taps),
+        models: [],
+        onnxPath: path,
+        release: () => network.dispose(),
+        networks: [givenNetwork(FEATURES_DIR)],
       };
-      return { space: FeatureSpace.ofModels([model], taps), models: [model], networks: [network] };
     } catch (e) {
-      model.dispose();
+      network.dispose();
       throw e;
     }
   }
+  const model = await loadModel(path);
+  try {
+    const dataset = datasetForModel(ds, model, o.features);
+    if (dataset !== ds)
+      progress.note(
+        `each sample of ${ds.source} is read as a ${dataset.sampleShape.join('×')} image, the model's input shape`,
+      );
+    const space = FeatureSpace.ofModels([model], taps);
+    for (const tap of space.taps) if (tap.layer !== 'residual') assertExplainable(model, tap.layer, o.features);
+    return {
+      dataset,
+      space,
+      models: [{ model, dir: FEATURES_DIR }],
+      release: () => model.dispose(),
+      networks: [givenNetwork(FEATURES_DIR)],
+    };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** A classifier learns from labels of two or more classes: say what to do when --normal leaves fewer. */
+function checkLearnable(kind: FeatureNetworkKind, learnFrom: Dataset, normal: string[] | undefined): void {
+  if (!usesLabels(kind) || !learnFrom.labels || !normal) return;
+  if (new Set(learnFrom.labels).size < 2)
+    throw new UserError(
+      `--features ${kind} is a classifier and learns from the labels of two or more classes, but --normal ${normal.join(',')} leaves one; use --features ae or geo (they learn without labels) or pixels`,
+    );
+}
+
+/** Train the networks of `kinds` on `learnFrom` (the normal classes with --normal). */
+async function trainedFeatures(
+  ds: Dataset,
+  learnFrom: Dataset,
+  o: TrainRunOptions,
+  progress: Progress,
+): Promise<Features> {
   const kinds = o.features.split('+').map((k) => parseFeatureNetworkKind(k.trim(), '--features'));
   if (new Set(kinds).size !== kinds.length) throw new UserError(`--features ${o.features}: a network is named twice`);
   const taps = parseTaps(
@@ -156,49 +196,73 @@ async function makeFeatures(
     kinds,
     kinds.map((k) => DEFAULT_TAPS[k]),
   );
-  const models: tf.LayersModel[] = [];
+  const models: Features['models'] = [];
   const networks: FeatureNetworkSummary[] = [];
+  const release = () => models.forEach(({ model }) => model.dispose());
   try {
     for (const kind of kinds) {
       checkLearnable(kind, learnFrom, o.normal);
-      log(
+      progress.stage(
         `training the ${kind} feature network on ${learnFrom.n} samples${o.normal ? ' (the normal classes only)' : ''}`,
       );
       const trained = await trainNetworkOfKind(kind, learnFrom, {
         epochs: o.epochs,
         seed: o.seed,
-        progress: o.progress,
+        progress: progress.terminal,
       });
-      models.push(trained.model);
+      const dir = kinds.length === 1 ? FEATURES_DIR : `${FEATURES_DIR}-${kind}`;
+      models.push({ model: trained.model, dir });
       const accuracy =
         trained.heldOutAccuracy === null ? '' : `, held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} %`;
-      log(
+      progress.note(
         `${kind}: ${trained.epochs} epochs in ${trained.trainSeconds.toFixed(1)} s, final loss ${trained.finalLoss.toFixed(4)}${accuracy}`,
       );
       networks.push({
         kind,
-        dir: kinds.length === 1 ? 'features' : `features-${kind}`,
+        dir,
         epochs: trained.epochs,
         heldOutAccuracy: trained.heldOutAccuracy,
         trainedOn: learnFrom.n,
         trainSeconds: trained.trainSeconds,
       });
     }
-    return { space: FeatureSpace.ofModels(models, taps, kinds), models, networks };
+    const space = FeatureSpace.ofModels(
+      models.map((m) => m.model),
+      taps,
+      kinds,
+    );
+    return { dataset: ds, space, models, release, networks };
   } catch (e) {
-    for (const model of models) model.dispose();
+    release();
     throw e;
   }
 }
 
-/** A classifier learns from labels of two or more classes: say what to do when the data have fewer. */
-function checkLearnable(kind: FeatureNetworkKind, learnFrom: Dataset, normal: string[] | undefined): void {
-  if (!usesLabels(kind) || !learnFrom.labels) return;
-  const present = new Set(learnFrom.labels);
-  if (present.size < 2 && normal)
-    throw new UserError(
-      `--features ${kind} is a classifier and learns from the labels of two or more classes, but --normal ${normal.join(',')} leaves one; use --features ae or geo (they learn without labels) or pixels`,
-    );
+async function makeFeatures(
+  ds: Dataset,
+  mask: Uint8Array | null,
+  o: TrainRunOptions,
+  progress: Progress,
+): Promise<Features> {
+  if (o.features === 'pixels')
+    return { dataset: ds, space: FeatureSpace.pixels(ds.sampleShape), models: [], release: () => {}, networks: [] };
+  if (o.features.startsWith('model:')) return modelFeatures(ds, o, progress);
+  return trainedFeatures(ds, mask ? subset(ds, rowsWhere(mask)) : ds, o, progress);
+}
+
+/** φ(x) of every sample, a pass of ROWS_PER_PASS samples at a time (pixels: the samples themselves). */
+async function extractAll(space: FeatureSpace, ds: Dataset, progress: Progress): Promise<Float32Array> {
+  if (!space.map) return ds.x;
+  const size = sampleSize(ds);
+  const phi = new Float32Array(ds.n * space.dim);
+  return withSteps(progress, `extracting the features (${space.name}, ${space.dim} per sample)`, ds.n, (update) => {
+    for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
+      const end = Math.min(ds.n, start + ROWS_PER_PASS);
+      phi.set(space.extract(ds.x.subarray(start * size, end * size)), start * space.dim);
+      update(end);
+    }
+    return phi;
+  });
 }
 
 /** The model each sample is ranked by: its class's (per class), or the one model (index 0). */
@@ -215,26 +279,33 @@ function modelIndexOf(ds: Dataset, models: readonly ModelSummary[]): (i: number)
   };
 }
 
-/** Decision values of every sample of `ds` (features n × d) by its model. */
+/** Decision values of every sample of `ds` (features n × d) by its model, a pass at a time. */
 function decide(
   ds: Dataset,
   features: Float32Array,
   d: number,
   detectors: readonly Detector[],
   models: readonly ModelSummary[],
-): Float64Array {
+  progress: Progress,
+): Promise<Float64Array> {
   if (models[0].className !== null && !ds.labels)
     throw new UserError(`${ds.source} has no labels, so its samples cannot be ranked against their own class`);
   const modelOf = modelIndexOf(ds, models);
   const groups = detectors.map(() => [] as number[]);
   for (let i = 0; i < ds.n; i++) groups[modelOf(i)].push(i);
   const decision = new Float64Array(ds.n);
-  groups.forEach((rows, k) => {
-    if (rows.length === 0) return;
-    const values = detectors[k].decision(selectFeatures(features, d, rows), d);
-    rows.forEach((i, r) => (decision[i] = values[r]));
+  return withSteps(progress, `scoring ${ds.n} samples`, ds.n, (update) => {
+    let done = 0;
+    groups.forEach((rows, k) => {
+      for (let start = 0; start < rows.length; start += ROWS_PER_PASS) {
+        const part = rows.slice(start, start + ROWS_PER_PASS);
+        const values = detectors[k].decision(selectFeatures(features, d, part), d);
+        part.forEach((i, r) => (decision[i] = values[r]));
+        update((done += part.length));
+      }
+    });
+    return decision;
   });
-  return decision;
 }
 
 /** AUC of −decision for "not normal" when both kinds are present, else null. */
@@ -265,12 +336,9 @@ function fitGroups(
   return present;
 }
 
+/** The held-out samples of --test, shaped as the features take them and checked against the run. */
 function loadTestSet(spec: string, ds: Dataset, mask: Uint8Array | null, o: TrainRunOptions): Dataset {
-  const test = loadDataset(spec);
-  if (test.sampleShape.join('×') !== ds.sampleShape.join('×'))
-    throw new UserError(
-      `--test ${spec}: samples of shape [${test.sampleShape.join(', ')}], but the training data has [${ds.sampleShape.join(', ')}]`,
-    );
+  const test = datasetForShape(loadDataset(spec), ds.sampleShape, `--test ${spec}`);
   if (o.perClass) {
     if (!test.labels)
       throw new UserError(
@@ -287,91 +355,118 @@ function loadTestSet(spec: string, ds: Dataset, mask: Uint8Array | null, o: Trai
   return test;
 }
 
+/** The warning before an exact fit on `n` samples, or null when n is small enough. */
+export function largeFitWarning(n: number): string | null {
+  if (n <= LARGE_EXACT_FIT) return null;
+  return `warning: an exact one-class SVM on ${n.toLocaleString('en')} samples: its time and memory grow with n² (this may take very long and run out of memory); subsample (--max-train N, score all) or compress support vectors (explain --compress K)`;
+}
+
 export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
-  const log = o.log ?? (() => undefined);
-  assertReplaceable(o.out, CONFIG_FILE);
-  if (o.perClass && o.normal && o.normal.length > 0)
-    throw new UserError('--per-class fits a model to every class, so no class is the anomaly: leave out --normal');
+  const progress = o.progress ?? SILENT_PROGRESS;
+  checkTrainChoices(o);
   const spec = parseDataSpec(o.data);
-  const ds = loadDataset(spec);
-  const mask = o.normal && o.normal.length > 0 ? checkNormal(ds, o.normal) : null;
-  const groups = fitGroups(ds, mask, o.perClass ?? false);
-  const test = o.test === undefined ? null : loadTestSet(o.test, ds, mask, o);
-  const testSpec = o.test === undefined ? null : absoluteDataSpec(parseDataSpec(o.test), o.test);
+  const testSpec = o.test === undefined ? null : parseDataSpec(o.test);
   const settings = { kernel: o.kernel, nu: o.nu, gamma: o.gamma };
+  const modelPath = o.features.startsWith('model:') ? [o.features.slice('model:'.length)] : [];
+  return writeDirAtomic(
+    o.out,
+    'run',
+    async (dir) => {
+      progress.stage(`loading ${o.data}`);
+      const loaded = loadDataset(spec);
+      const mask = o.normal && o.normal.length > 0 ? checkNormal(loaded, o.normal) : null;
+      const groups = fitGroups(loaded, mask, o.perClass ?? false);
+      const features = await makeFeatures(loaded, mask, o, progress);
+      try {
+        const { space, dataset: ds } = features;
+        const test = o.test === undefined ? null : loadTestSet(o.test, ds, mask, o);
+        const phi = await extractAll(space, ds, progress);
+        const detectors: Detector[] = [];
+        const models: ModelSummary[] = groups.map(({ className, rows }, k) => {
+          const warning = largeFitWarning(rows.length);
+          if (warning) progress.note(warning);
+          const which = className === null ? '' : ` of class '${className}'`;
+          progress.stage(
+            `fitting the one-class SVM${which} (${settings.kernel}, ν = ${o.nu}) on ${rows.length} × ${space.dim} features`,
+          );
+          const detector = Detector.fit(selectFeatures(phi, space.dim, rows), space.dim, space.blocks, settings);
+          detectors.push(detector);
+          const { svm } = detector;
+          return {
+            className,
+            dir: className === null ? '.' : `classes/${k}`,
+            gamma: svm.gamma,
+            rho: svm.rho,
+            nFit: rows.length,
+            nSupport: svm.nSupport,
+            fitSeconds: svm.fitSeconds,
+            threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * rows.length),
+            nOutliers: 0,
+          };
+        });
+        const decision = await decide(ds, phi, space.dim, detectors, models, progress);
+        if (models.some((m) => Number.isNaN(m.threshold)) || decision.some((v) => !Number.isFinite(v)))
+          throw new UserError(
+            `the one-class SVM gave non-finite scores with γ = ${models[0].gamma} on these ${space.dim} features; use --gamma scale or a value nearer to it`,
+          );
+        const modelOf = modelIndexOf(ds, models);
+        decision.forEach((v, i) => v < 0 && models[modelOf(i)].nOutliers++);
 
-  const features = await makeFeatures(ds, mask ? subset(ds, rowsWhere(mask)) : ds, o, log);
-  try {
-    const { space } = features;
-    log(`extracting ${space.name} features (${space.dim} per sample)`);
-    const phi = space.extract(ds.x);
-    const detectors: Detector[] = [];
-    const models: ModelSummary[] = groups.map(({ className, rows }, k) => {
-      const which = className === null ? '' : ` of class '${className}'`;
-      log(
-        `fitting the one-class SVM${which} (${settings.kernel}, ν = ${o.nu}) on ${rows.length} × ${space.dim} features`,
-      );
-      const detector = Detector.fit(selectFeatures(phi, space.dim, rows), space.dim, space.blocks, settings);
-      detectors.push(detector);
-      const { svm } = detector;
-      return {
-        className,
-        dir: className === null ? '.' : `classes/${k}`,
-        gamma: svm.gamma,
-        rho: svm.rho,
-        nFit: rows.length,
-        nSupport: svm.nSupport,
-        fitSeconds: svm.fitSeconds,
-        threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * rows.length),
-        nOutliers: 0,
-      };
-    });
-    const decision = decide(ds, phi, space.dim, detectors, models);
-    const modelOf = modelIndexOf(ds, models);
-    decision.forEach((v, i) => v < 0 && models[modelOf(i)].nOutliers++);
-
-    let testDecision: Float64Array | null = null;
-    let testAuc: number | null = null;
-    if (test) {
-      log(`scoring the ${test.n} held-out samples of ${o.test}`);
-      testDecision = decide(test, space.extract(test.x), space.dim, detectors, models);
-      testAuc = mask ? normalAuc(testDecision, normalMask(test, o.normal!, '--test')) : null;
-    }
-    const config: RunConfig = {
-      format: RUN_FORMAT,
-      version: RUN_VERSION,
-      createdAt: new Date().toISOString(),
-      backend: o.backend,
-      seed: o.seed ?? 0,
-      data: absoluteDataSpec(spec, o.data),
-      nSamples: ds.n,
-      sampleShape: ds.sampleShape,
-      classNames: ds.classNames,
-      features: o.features,
-      featureLayers: space.map ? space.tapNames : null,
-      featureDim: space.dim,
-      featureNetworks: features.networks,
-      normal: mask ? o.normal! : null,
-      perClass: o.perClass ?? false,
-      svm: { kernel: detectors[0].svm.kernel, nu: o.nu, gammaOption: o.gamma },
-      models,
-      rocAuc: normalAuc(decision, mask),
-      test: test ? { data: testSpec!, nSamples: test.n, rocAuc: testAuc } : null,
-      nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
-    };
-    await writeDirAtomic(o.out, CONFIG_FILE, async (dir) => {
-      for (const [k, model] of features.models.entries()) await saveModel(model, join(dir, features.networks[k].dir));
-      for (const [k, detector] of detectors.entries()) {
-        await mkdir(join(dir, models[k].dir), { recursive: true });
-        await detector.save(join(dir, models[k].dir));
+        let testDecision: Float64Array | null = null;
+        let testAuc: number | null = null;
+        if (test) {
+          progress.stage(`scoring the ${test.n} held-out samples of ${o.test}`);
+          testDecision = await decide(
+            test,
+            await extractAll(space, test, progress),
+            space.dim,
+            detectors,
+            models,
+            progress,
+          );
+          testAuc = mask ? normalAuc(testDecision, normalMask(test, o.normal!)) : null;
+        }
+        const config: RunConfig = {
+          format: RUN_FORMAT,
+          version: RUN_VERSION,
+          createdAt: new Date().toISOString(),
+          backend: o.backend,
+          seed: o.seed ?? 0,
+          data: absoluteDataSpec(spec, o.data),
+          nSamples: ds.n,
+          sampleShape: ds.sampleShape,
+          classNames: ds.classNames,
+          features: o.features,
+          featureLayers: space.map ? space.tapNames : null,
+          featureDim: space.dim,
+          featureNetworks: features.networks,
+          normal: mask ? o.normal! : null,
+          perClass: o.perClass ?? false,
+          svm: { kernel: detectors[0].svm.kernel, nu: o.nu, gammaOption: o.gamma },
+          models,
+          rocAuc: normalAuc(decision, mask),
+          test: test ? { data: absoluteDataSpec(testSpec!, o.test!), nSamples: test.n, rocAuc: testAuc } : null,
+          nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
+        };
+        progress.stage(`writing the run`);
+        for (const { model, dir: at } of features.models) await saveModel(model, join(dir, at));
+        if (features.onnxPath) {
+          await mkdir(join(dir, FEATURES_DIR), { recursive: true });
+          await copyFile(features.onnxPath, join(dir, FEATURES_DIR, ONNX_MODEL_FILE));
+        }
+        for (const [k, detector] of detectors.entries()) {
+          await mkdir(join(dir, models[k].dir), { recursive: true });
+          await detector.save(join(dir, models[k].dir));
+        }
+        await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds));
+        if (test) await writeFile(join(dir, TEST_SCORES_FILE), formatScoresCsv(testDecision!, test));
+        await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+        return { config, decision, dataset: ds, testDecision };
+      } finally {
+        features.space.dispose();
+        features.release();
       }
-      await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds));
-      if (test) await writeFile(join(dir, TEST_SCORES_FILE), formatScoresCsv(testDecision!, test));
-      await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
-    });
-    return { config, decision, dataset: ds, testDecision };
-  } finally {
-    features.space.dispose();
-    for (const model of features.models) model.dispose();
-  }
+    },
+    { inputs: [...dataSpecPaths(spec), ...(testSpec ? dataSpecPaths(testSpec) : []), ...modelPath] },
+  );
 }

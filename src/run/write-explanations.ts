@@ -1,13 +1,16 @@
 /**
- * The files of explained outliers, as `oc-explain explain` writes them, built aside and renamed
- * into place: inputs/ (images), one relevance folder per method, and explain.json (the samples with
- * o(x), decision and Σ R of OC-DTD).
+ * `oc-explain explain`: the outlier explanations of chosen samples of a run, and their files, built
+ * aside and renamed into place: inputs/ (images), one relevance folder per method, and
+ * explain.json (the samples with o(x), decision and Σ R of OC-DTD).
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
-import { writeDirAtomic } from '../io/atomic-write.ts';
-import { mapShape, type MethodMaps, type RunExplainer } from './run-explainer.ts';
+import { mapShape } from '../data/dataset.ts';
+import { writeDirAtomic } from '../io/output-folder.ts';
+import type { OutlierMethodName } from '../neuralize/method-names.ts';
+import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
+import { RunExplainer, type MethodMaps, type SupportCompression } from './run-explainer.ts';
 
 export interface ExplainedSample {
   index: number;
@@ -43,8 +46,9 @@ export function describeExplained(
   }));
 }
 
-export async function writeExplanations(
-  out: string,
+/** Write the files of explained samples into the folder `dir` (a fresh temporary folder). */
+export async function writeExplanationFiles(
+  dir: string,
   explainer: RunExplainer,
   indices: number[],
   results: readonly MethodMaps[],
@@ -54,24 +58,99 @@ export async function writeExplanations(
   const [height, width] = mapShape(dataset.sampleShape);
   const samples = describeExplained(explainer, indices, results);
   const options = { upscale: info.upscale };
-  await writeDirAtomic(out, 'explain.json', async (tmp) => {
-    if (dataset.sampleShape.length === 3)
-      await writeInputImages(tmp, indices, explainer.inputs(indices), dataset.sampleShape, options);
-    for (const r of results) {
-      await writeRelevanceBatch(
-        tmp,
-        { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) },
-        options,
-      );
-    }
-    const summary = {
-      run: explainer.run.dir,
-      models: config.models.map((m) => ({ className: m.className, threshold: m.threshold })),
-      composite: info.composite,
-      methods: results.map((r) => r.method),
-      samples,
-    };
-    await writeFile(join(tmp, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
-  });
+  if (dataset.sampleShape.length === 3)
+    await writeInputImages(dir, indices, explainer.inputs(indices), dataset.sampleShape, options);
+  for (const r of results) {
+    await writeRelevanceBatch(
+      dir,
+      { method: r.method, indices, maps: r.maps, height, width, perSample: samples.map((s) => ({ ...s })) },
+      options,
+    );
+  }
+  const summary = {
+    run: explainer.run.dir,
+    models: config.models.map((m) => ({ className: m.className, threshold: m.threshold })),
+    composite: info.composite,
+    methods: results.map((r) => r.method),
+    samples,
+  };
+  await writeFile(join(dir, 'explain.json'), JSON.stringify(summary, null, 2) + '\n');
   return samples;
+}
+
+/** Write the files of explained samples as the folder `out` (built aside, then renamed into place). */
+export function writeExplanations(
+  out: string,
+  explainer: RunExplainer,
+  indices: number[],
+  results: readonly MethodMaps[],
+  info: { composite: string; upscale?: number },
+): Promise<ExplainedSample[]> {
+  return writeDirAtomic(out, 'explanations', (dir) => writeExplanationFiles(dir, explainer, indices, results, info), {
+    inputs: [explainer.run.dir],
+  });
+}
+
+export interface ExplainRunOptions {
+  /** the run folder */
+  run: string;
+  /** the output folder */
+  out: string;
+  methods: readonly OutlierMethodName[];
+  /** the samples to explain, from the opened run */
+  select: (explainer: RunExplainer) => number[];
+  composite: string;
+  gradientSteps?: number;
+  upscale?: number;
+  /** explain with this many k-means prototypes in place of the support vectors */
+  compress?: number;
+  progress?: Progress;
+}
+
+export interface ExplainRunResult {
+  samples: ExplainedSample[];
+  /** the methods explained (image-only methods are left out for vector data) */
+  methods: OutlierMethodName[];
+  /** with --per-class, each sample against its own class's SVM */
+  perClass: boolean;
+  /** what compressing each model's support vectors changed (with `compress`) */
+  compression: SupportCompression[] | null;
+}
+
+/** Open the run, explain the chosen samples with every usable method and write the folder `out`. */
+export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult> {
+  const progress = o.progress ?? SILENT_PROGRESS;
+  return writeDirAtomic(
+    o.out,
+    'explanations',
+    async (dir) => {
+      progress.stage(`opening run ${o.run}`);
+      const explainer = await RunExplainer.open(o.run, { compress: o.compress });
+      try {
+        const indices = o.select(explainer);
+        const methods = explainer.usableMethods(o.methods, (line) => progress.note(line));
+        const results = await withSteps(
+          progress,
+          `explaining ${indices.length} sample(s) with ${methods.join(', ')}`,
+          indices.length * methods.length,
+          (update) =>
+            explainer.explain(indices, methods, {
+              composite: o.composite,
+              gradient: { steps: o.gradientSteps },
+              onProgress: update,
+            }),
+          'sample × method',
+        );
+        progress.stage(`writing ${o.out}`);
+        const samples = await writeExplanationFiles(dir, explainer, indices, results, {
+          composite: o.composite,
+          upscale: o.upscale,
+        });
+        return { samples, methods, perClass: explainer.run.config.perClass, compression: explainer.compression };
+      } finally {
+        explainer.dispose();
+      }
+    },
+    { inputs: [o.run] },
+  );
 }

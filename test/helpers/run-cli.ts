@@ -25,10 +25,12 @@ export async function cli(...args: string[]): Promise<CliResult> {
   }
 }
 
-/** The error lines of a failed command: exactly one 'oc-explain: …' message besides the backend note, no stack trace. */
+/** Lines of progress on stderr: the backend named before the first stage, and the stage lines (ending in '…'). */
+export const isProgressLine = (line: string) => /^oc-explain: tfjs backend \w+$/.test(line) || / …$/.test(line);
+
+/** The error lines of a failed command (stderr without the progress lines): one 'oc-explain: …' message, no stack trace. */
 export function errorLines(result: CliResult): string[] {
-  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '' && !/^oc-explain: tfjs backend/.test(l));
-  return lines;
+  return result.stderr.split('\n').filter((l) => l.trim() !== '' && !isProgressLine(l));
 }
 
 /** Run the CLI's main() in this process (fast: no start-up), capturing console.log and stderr. */

@@ -7,7 +7,7 @@ import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../network.ts';
 import { propagateLinear, type LinearOperator } from '../propagate-linear.ts';
 import type { Rule } from '../rules.ts';
-import type { Padding } from './conv2d.ts';
+import { tfPadding, type Padding } from './conv2d.ts';
 
 /** The rules' view of a fixed averaging op: z = pool(a)·w, ∂/∂a (Σ z·s) = pool'ᵀ(s·w). */
 export abstract class AveragingLayer implements ExplainableLayer, LinearOperator {
@@ -52,6 +52,6 @@ export class AveragePooling2DLayer extends AveragingLayer {
   }
 
   protected pool(a: Tensor): Tensor {
-    return tf.avgPool(a as tf.Tensor4D, this.poolSize, this.strides, this.padding);
+    return tf.avgPool(a as tf.Tensor4D, this.poolSize, this.strides, tfPadding(this.padding));
   }
 }

@@ -5,7 +5,6 @@
  */
 import { tf } from '../../runtime/runtime.ts';
 import type { Tensor } from '../network.ts';
-import type { Padding } from './conv2d.ts';
 import { LinearLayer } from './linear-layer.ts';
 
 export class Conv2DTransposeLayer extends LinearLayer {
@@ -17,7 +16,7 @@ export class Conv2DTransposeLayer extends LinearLayer {
     weight: Tensor,
     bias: Tensor | null,
     readonly strides: [number, number],
-    readonly padding: Padding,
+    readonly padding: 'same' | 'valid',
   ) {
     super(name, weight, bias);
     if (weight.rank !== 4)

@@ -4,7 +4,7 @@
  */
 import { tf } from '../../runtime/runtime.ts';
 import type { ExplainableLayer, RelevanceContext, Tensor } from '../network.ts';
-import type { Padding } from './conv2d.ts';
+import { tfPadding, type Padding } from './conv2d.ts';
 
 export class MaxPooling2DLayer implements ExplainableLayer {
   readonly kind = 'max-pooling2d';
@@ -17,7 +17,7 @@ export class MaxPooling2DLayer implements ExplainableLayer {
   ) {}
 
   forward(a: Tensor): Tensor {
-    return tf.maxPool(a as tf.Tensor4D, this.poolSize, this.strides, this.padding);
+    return tf.maxPool(a as tf.Tensor4D, this.poolSize, this.strides, tfPadding(this.padding));
   }
 
   /** The MaxPoolGrad kernel with the forward output we already have (tf.grad would pool again). */
@@ -27,7 +27,7 @@ export class MaxPooling2DLayer implements ExplainableLayer {
       .runKernel(
         'MaxPoolGrad',
         { dy: R, input, output: ctx.output },
-        { filterSize: this.poolSize, strides: this.strides, pad: this.padding },
+        { filterSize: this.poolSize, strides: this.strides, pad: tfPadding(this.padding) },
       ) as Tensor;
   }
 
