@@ -28,6 +28,7 @@ export {
   type PlantedAnomalies,
 } from './data/planted-anomalies.ts';
 export { withPlantedAnomalies } from './data/planted-data.ts';
+export { loadMaskFolder, parseMaskSpec, type SampleMasks } from './data/mask-folder.ts';
 
 // features
 export {
@@ -142,6 +143,18 @@ export { type OcsvmLike } from './neuralize/ocsvm-like.ts';
 export { ocdtd, type OcdtdOptions, type OcdtdResult } from './neuralize/ocdtd.ts';
 export { OcdtdPool } from './neuralize/ocdtd-pool.ts';
 export {
+  parseOcdtdVariant,
+  variantLabel,
+  OCDTD_VARIANT_NAMES,
+  OCDTD_VARIANT_DESCRIPTIONS,
+  DEFAULT_OCDTD_VARIANT,
+  DEEP_PATHS,
+  type OcdtdVariant,
+  type OcdtdVariantName,
+  type DeepPath,
+} from './neuralize/ocdtd-variant-names.ts';
+export { variantLayers, variantNetwork, type VariantSources, type VariantNetwork } from './neuralize/ocdtd-variants.ts';
+export {
   explainOutliers,
   outlierRelevance,
   OUTLIER_METHOD_NAMES,
@@ -158,11 +171,15 @@ export {
   pixelFlipping,
   normalizedArea,
   areaTable,
+  FLIP_NORMALIZATIONS,
+  type FlipNormalization,
   type PixelFlippingOptions,
   type PixelFlippingResult,
   type FlipReference,
 } from './metrics/pixel-flipping.ts';
 export { rocAuc } from './metrics/roc-auc.ts';
+export { pixelAuc, topMaskPrecision, localisationScores, type LocalisationScores } from './metrics/localization.ts';
+export { gaussianBlur } from './metrics/blur.ts';
 
 // report
 export { renderReportHtml, writeReport, type ReportOptions } from './report/report.ts';

@@ -55,18 +55,20 @@ describe.each([
     }
   });
 
-  it('o(x) gives back the decision value, and the OC-DTD maps sum to o(x)', () => {
+  it('o(x) gives back the decision value, and the OC-DTD maps sum to the output their variant explains', () => {
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
     const { gamma, rho, nFit, threshold } = config.models[0];
     const { nu } = config.svm;
     const summary = JSON.parse(readFileSync(join(outDir, 'explain.json'), 'utf8'));
     const maps = readNpy(join(outDir, 'ocdtd', 'relevance.npy')).data;
-    summary.samples.forEach((s: { outlierness: number; decision: number }, k: number) => {
+    expect(summary.ocdtd).toBe('hull');
+    summary.samples.forEach((s: { outlierness: number; decision: number; explained: number }, k: number) => {
       const decision = nu * nFit * Math.exp(-gamma * s.outlierness) - rho;
       expect(Math.abs(decision - s.decision)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s.decision)) + 1e-4 * rho);
       let sum = 0;
       for (let i = k * 784; i < (k + 1) * 784; i++) sum += maps[i];
-      expect(Math.abs(sum - s.outlierness) / s.outlierness).toBeLessThan(tolerance);
+      expect(s.explained).toBeGreaterThan(0);
+      expect(Math.abs(sum - s.explained) / s.explained).toBeLessThan(tolerance);
       // every top outlier is beyond the threshold
       expect(s.outlierness).toBeGreaterThan(threshold);
     });
@@ -92,6 +94,8 @@ describe('explain --compress', () => {
       '4',
       '--method',
       'ocdtd',
+      '--ocdtd',
+      'plain',
       '--compress',
       '6',
       '--out',

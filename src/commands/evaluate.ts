@@ -3,7 +3,8 @@ import { UserError } from '../errors.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
-import { parseCount, parseIndexList } from './options.ts';
+import { parseMaskSpec } from '../data/mask-folder.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export const DEFAULT_CLASSIFIER_METHODS =
@@ -48,8 +49,13 @@ export function register(program: Command): void {
     .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each curve (default: one patch per step)')
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
+    .option(OCDTD_OPTION.flags, OCDTD_OPTION.description, OCDTD_OPTION.default)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--seed <n>', 'seed of the random floor', '0')
+    .option(
+      '--masks <spec>',
+      'png:DIR — ground-truth masks named by sample index (12.png): score the outlier explanations of those samples against them (pixel ROC AUC, top-|mask| precision) instead of flipping',
+    )
     .option('--json', 'print JSON instead of the area table')
     .action(async (dir: string, o, command: Command) => {
       const classifier = Boolean(o.classifier);
@@ -60,6 +66,7 @@ export function register(program: Command): void {
         ? []
         : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods', [RANDOM]);
       const reference = parseReference(o.reference ?? (classifier ? 'zero' : 'nearest'));
+      const ocdtd = parseOcdtdOption(o.ocdtd);
       const settings = {
         reference,
         patchSize: parseCount(o.patch, '--patch'),
@@ -67,6 +74,12 @@ export function register(program: Command): void {
         seed: parseCount(o.seed, '--seed', 0),
         gradient: { steps: parseCount(o.igSteps, '--ig-steps') },
       };
+      if (
+        o.masks !== undefined &&
+        (classifier || o.index !== undefined || command.getOptionValueSource('top') === 'cli')
+      )
+        throw new UserError('--masks chooses the samples itself: drop --classifier, --top and --index');
+      const maskDir = o.masks === undefined ? null : parseMaskSpec(o.masks);
       const { progress } = await startRuntime(program);
       const { parseClassifierMethods } = await import('../explain/classifier-methods.ts');
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
@@ -75,7 +88,10 @@ export function register(program: Command): void {
       const { withSteps } = await import('../run/progress.ts');
       const { RunExplainer } = await import('../run/run-explainer.ts');
       const { chosenOutliers } = await import('../run/scores-csv.ts');
-      const { areaTableText } = await import('../run/text-table.ts');
+      const { areaTableText, textTable } = await import('../run/text-table.ts');
+      const { loadMaskFolder } = await import('../data/mask-folder.ts');
+      const { evaluateAgainstMasks, maskTableRows } = await import('../run/mask-scores.ts');
+      const { mapShape } = await import('../data/dataset.ts');
       const classifierMethods = classifier
         ? parseClassifierMethods(withoutRandom(o.methods ?? DEFAULT_CLASSIFIER_METHODS), '--methods')
         : [];
@@ -83,6 +99,28 @@ export function register(program: Command): void {
       progress.stage(`opening run ${dir}`);
       const explainer = await RunExplainer.open(dir);
       try {
+        if (maskDir !== null) {
+          const [height, width] = mapShape(explainer.run.dataset.sampleShape);
+          const masks = loadMaskFolder(maskDir, { height, width, n: explainer.run.dataset.n });
+          const methods = explainer.usableMethods(outlierMethods, (line) => progress.note(line));
+          const evaluation = evaluateAgainstMasks(explainer, masks, methods, {
+            composite: o.composite,
+            ocdtd,
+            gradient: settings.gradient,
+            seed: settings.seed,
+          });
+          if (o.json) {
+            const { indices, scores } = evaluation;
+            console.log(JSON.stringify({ run: dir, mode: 'masks', masks: maskDir, indices, scores }, null, 2));
+          } else {
+            const { header, rows } = maskTableRows(evaluation);
+            console.log(textTable(header, rows));
+            console.log(
+              `${masks.indices.length} samples with masks in ${maskDir}: pixel ROC AUC (0.5 is chance) and precision of the |mask| most relevant pixels, higher is better`,
+            );
+          }
+          return;
+        }
         const { scores, dataset } = explainer.run;
         if (classifier && !explainer.classifierNetwork) {
           throw new UserError(
@@ -128,6 +166,7 @@ export function register(program: Command): void {
             (update) =>
               explainer.explain(indices, methods, {
                 composite: o.composite,
+                ocdtd,
                 gradient: settings.gradient,
                 onProgress: update,
               }),

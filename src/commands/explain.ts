@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { checkOutputFolder } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
-import { parseCount, parseIndexList } from './options.ts';
+import { variantLabel } from '../neuralize/ocdtd-variant-names.ts';
+import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export function register(program: Command): void {
@@ -18,6 +19,7 @@ export function register(program: Command): void {
       OUTLIER_METHOD_NAMES.join(','),
     )
     .option('--composite <name>', 'LRP composite below the features for OC-DTD', DEFAULT_COMPOSITE)
+    .option(OCDTD_OPTION.flags, OCDTD_OPTION.description, OCDTD_OPTION.default)
     .option('--ig-steps <n>', 'integrated gradients: steps', '32')
     .option('--upscale <k>', 'heat-map PNG magnification', '4')
     .option(
@@ -33,6 +35,7 @@ export function register(program: Command): void {
       const methods = parseOutlierMethodList(o.method, '--method');
       const top = parseCount(o.top ?? '20', '--top');
       const steps = parseCount(o.igSteps, '--ig-steps');
+      const variant = parseOcdtdOption(o.ocdtd);
       const upscale = parseCount(o.upscale, '--upscale');
       const compress = o.compress === undefined ? undefined : parseCount(o.compress, '--compress');
       checkOutputFolder(o.out, 'explanations', { inputs: [dir] });
@@ -51,6 +54,7 @@ export function register(program: Command): void {
             ? parseIndexList(o.index, '--index', run.dataset.n)
             : chosenOutliers(run.scores, run.config, top).map((s) => s.index),
         composite: o.composite,
+        ocdtd: variant,
         gradientSteps: steps,
         upscale,
         compress,
@@ -64,6 +68,8 @@ export function register(program: Command): void {
             `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
         );
       }
+      // a variant explains its own output (o₋, o_κ, the hull distance, …): shown beside the SVM's o(x)
+      const other = variant.name !== 'plain';
       const rows = result.samples.map((s) => [
         String(s.index),
         s.name,
@@ -71,9 +77,13 @@ export function register(program: Command): void {
         s.outlierness.toPrecision(6),
         s.threshold.toPrecision(6),
         s.decision.toExponential(4),
+        ...(other ? [s.explained === null ? '' : s.explained.toPrecision(6)] : []),
         s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
       ]);
-      console.log(textTable(['index', 'name', 'label', 'o(x)', 'θ', 'decision', 'Σ R (OC-DTD)'], rows));
+      const explainedHeader = other ? [`explained (${variantLabel(variant)})`] : [];
+      console.log(
+        textTable(['index', 'name', 'label', 'o(x)', 'θ', 'decision', ...explainedHeader, 'Σ R (OC-DTD)'], rows),
+      );
       const own = result.perClass ? ' (each sample against its own class)' : '';
       console.log(`o(x) > θ ⇔ outlier${own}; ${result.methods.length} method(s) written to ${o.out}`);
     });

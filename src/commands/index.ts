@@ -9,6 +9,7 @@ import { register as evaluate } from './evaluate.ts';
 import { register as clusters } from './clusters.ts';
 import { register as report } from './report.ts';
 import { register as demo } from './demo.ts';
+import { register as benchmark } from './benchmark.ts';
 
 /** Every CLI command: a function that adds itself to the program. */
 export const commands: Array<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const commands: Array<(program: Command) => void> = [
   clusters,
   report,
   demo,
+  benchmark,
 ];

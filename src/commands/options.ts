@@ -1,6 +1,23 @@
 /** Parsing of CLI option values: each failure names the option and what it allows. */
 import { UserError } from '../errors.ts';
 import type { GammaOption } from '../ocsvm/index.ts';
+import {
+  DEFAULT_OCDTD_VARIANT,
+  OCDTD_VARIANT_NAMES,
+  parseOcdtdVariant,
+  type OcdtdVariant,
+} from '../neuralize/ocdtd-variant-names.ts';
+
+/** The --ocdtd option as the explain, evaluate, report and benchmark commands take it. */
+export const OCDTD_OPTION = {
+  flags: '--ocdtd <variant>',
+  description: `OC-DTD variant: ${OCDTD_VARIANT_NAMES.join(', ')}, with parameters as name:k=5,kappa=4,deep=images (plain is the published method)`,
+  default: DEFAULT_OCDTD_VARIANT,
+} as const;
+
+export function parseOcdtdOption(value: string): OcdtdVariant {
+  return parseOcdtdVariant(value, '--ocdtd');
+}
 
 export function parseNumber(value: string, option: string): number {
   const x = Number(value);

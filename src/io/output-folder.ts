@@ -21,7 +21,14 @@ export const MARKER_FILE = 'oc-explain-output.json';
 
 /** What a folder written by the tool holds. */
 export type OutputFormat =
-  'run' | 'explanations' | 'clusters' | 'classifier-explanations' | 'feature-network' | 'relevance-maps' | 'demo';
+  | 'run'
+  | 'explanations'
+  | 'clusters'
+  | 'classifier-explanations'
+  | 'feature-network'
+  | 'relevance-maps'
+  | 'demo'
+  | 'benchmark';
 
 export interface OutputMarker {
   tool: typeof TOOL_NAME;
@@ -90,6 +97,7 @@ const FORMAT_NAMES: Record<OutputFormat, string> = {
   'feature-network': 'a feature network',
   'relevance-maps': 'relevance maps',
   demo: 'a demo',
+  benchmark: 'an anomaly benchmark',
 };
 
 /**

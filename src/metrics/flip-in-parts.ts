@@ -5,10 +5,10 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import {
-  normalizedArea,
+  flippingCurve,
   pixelFlipping,
+  samplesWithoutSpan,
   type FlipReference,
-  type FlippingCurve,
   type MethodRelevance,
   type PixelFlippingOptions,
   type PixelFlippingResult,
@@ -49,23 +49,9 @@ function pick(values: Float32Array, rows: number[], size: number): Float32Array 
 }
 
 function partReference(reference: FlipReference, rows: number[], size: number): FlipReference {
-  return reference.kind === 'nearest' ? { kind: 'nearest', images: pick(reference.images, rows, size) } : reference;
-}
-
-function meanAndStd(values: number[]): { mean: number; std: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length < 2) return { mean, std: 0 };
-  return { mean, std: Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) };
-}
-
-/** One curve from per-sample score rows (the same statistics pixelFlipping reports). */
-function curveOf(method: string, fractions: number[], perSample: number[][]): FlippingCurve {
-  const n = perSample.length;
-  const mean = fractions.map((_, s) => perSample.reduce((a, row) => a + row[s], 0) / n);
-  const meanNormalized = fractions.map((_, s) => perSample.reduce((a, row) => a + row[s] / row[0], 0) / n);
-  const areas = perSample.map((row) => normalizedArea(fractions, row));
-  const { mean: meanArea, std: stdArea } = meanAndStd(areas);
-  return { method, perSample, mean, meanNormalized, areas, meanArea, stdArea };
+  return reference.kind === 'nearest' || reference.kind === 'blurred'
+    ? { kind: reference.kind, images: pick(reference.images, rows, size) }
+    : reference;
 }
 
 /** Flip every part (seeds `seed + part`) and merge the curves back into sample order. */
@@ -110,6 +96,14 @@ export async function flipInParts(
     options.onProgress?.(done);
   }
   if (!last) throw new Error('flipInParts: no part to flip');
-  const curves = names.map((method, m) => curveOf(method, fractions, perSample[m]));
-  return { fractions, curves, patchSize: last.patchSize, reference: last.reference, nSamples: n };
+  const curves = names.map((method, m) => flippingCurve(method, fractions, perSample[m], last.normalize));
+  return {
+    fractions,
+    curves,
+    patchSize: last.patchSize,
+    reference: last.reference,
+    normalize: last.normalize,
+    nSamples: n,
+    withoutSpan: samplesWithoutSpan(curves[0]),
+  };
 }

@@ -10,9 +10,20 @@ import { mulberry32, shuffleInPlace } from '../data/random.ts';
 /** Score of each sample of a batch [B, ...sampleShape] → [B] (o(x), or a class logit). */
 export type ScoreFunction = (x: tf.Tensor) => tf.Tensor;
 
-/** What a flipped pixel becomes: 0, the training mean image, or a per-sample image (e.g. the nearest inlier). */
+/**
+ * What a flipped pixel becomes: 0, the training mean image, or a per-sample image (the nearest
+ * inlier, or a blurred copy of the sample itself).
+ */
 export type FlipReference =
-  { kind: 'zero' } | { kind: 'mean'; image: Float32Array } | { kind: 'nearest'; images: Float32Array };
+  { kind: 'zero' } | { kind: 'mean'; image: Float32Array } | { kind: 'nearest' | 'blurred'; images: Float32Array };
+
+/**
+ * How a curve is scaled before its area is taken: by the starting score (score / start), or to the
+ * span between the start and the end of the flip ((score − end) / (start − end), from 1 to 0), so
+ * that an offset which no flip removes (o(x) never falls below min_j b_j) does not compress the areas.
+ */
+export const FLIP_NORMALIZATIONS = ['start', 'span'] as const;
+export type FlipNormalization = (typeof FLIP_NORMALIZATIONS)[number];
 
 export interface MethodRelevance {
   method: string;
@@ -32,6 +43,8 @@ export interface PixelFlippingOptions {
   batchSize?: number;
   /** seed of the random floor order (default 0) */
   seed?: number;
+  /** 'start' (default) or 'span' */
+  normalize?: FlipNormalization;
 }
 
 export interface FlippingCurve {
@@ -40,12 +53,16 @@ export interface FlippingCurve {
   perSample: number[][];
   /** mean over samples of the raw score per step */
   mean: number[];
-  /** mean over samples of score / starting score per step */
+  /** mean over samples of the normalised score per step (samples without a span left out) */
   meanNormalized: number[];
-  /** per-sample area under score / starting score over the flipped fraction (lower is better) */
+  /**
+   * per-sample area under the normalised score over the flipped fraction (lower is better); NaN
+   * for 'span' when the flip lowers the score by less than MIN_SPAN_SHARE of its start
+   */
   areas: number[];
+  /** mean of the finite `areas` */
   meanArea: number;
-  /** sample standard deviation of `areas` (0 for a single sample) */
+  /** sample standard deviation of the finite `areas` (0 for a single sample) */
   stdArea: number;
 }
 
@@ -56,7 +73,10 @@ export interface PixelFlippingResult {
   curves: FlippingCurve[];
   patchSize: number;
   reference: FlipReference['kind'];
+  normalize: FlipNormalization;
   nSamples: number;
+  /** samples whose areas are NaN (span normalisation, a span below MIN_SPAN_SHARE of the start): the same for every method */
+  withoutSpan: number;
   /** data-set index of each flipped sample, in order, when the caller knows them */
   samples?: number[];
 }
@@ -107,20 +127,59 @@ export function stepCounts(nPatches: number, options: { patchesPerStep?: number;
   return counts;
 }
 
-/** Trapezoid area of `scores / scores[0]` over `fractions`. */
-export function normalizedArea(fractions: number[], scores: number[]): number {
+/**
+ * The smallest span, as a share of the starting score, that a curve is normalised by: a flip that
+ * lowers the score less has nothing to measure (the reference is about as unusual as the sample),
+ * and dividing by it would let a few samples dominate every mean.
+ */
+export const MIN_SPAN_SHARE = 0.1;
+
+/** `scores` normalised by the start, or to the span start → end (NaN everywhere when the span is too small). */
+export function normalizedScores(scores: readonly number[], normalize: FlipNormalization = 'start'): number[] {
+  if (normalize === 'start') return scores.map((v) => v / scores[0]);
+  const end = scores[scores.length - 1];
+  const span = scores[0] - end;
+  return scores.map((v) => (span > MIN_SPAN_SHARE * Math.abs(scores[0]) ? (v - end) / span : NaN));
+}
+
+/** Trapezoid area of the normalised `scores` over `fractions`. */
+export function normalizedArea(fractions: number[], scores: number[], normalize: FlipNormalization = 'start'): number {
+  const y = normalizedScores(scores, normalize);
   let area = 0;
   for (let s = 1; s < fractions.length; s++) {
-    area += ((fractions[s] - fractions[s - 1]) * (scores[s] + scores[s - 1])) / 2;
+    area += ((fractions[s] - fractions[s - 1]) * (y[s] + y[s - 1])) / 2;
   }
-  return area / scores[0];
+  return area;
 }
 
 function meanAndStd(values: number[]): { mean: number; std: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length < 2) return { mean, std: 0 };
-  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  const finite = values.filter((v) => Number.isFinite(v));
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  if (finite.length < 2) return { mean, std: 0 };
+  const variance = finite.reduce((a, v) => a + (v - mean) ** 2, 0) / (finite.length - 1);
   return { mean, std: Math.sqrt(variance) };
+}
+
+/** A method's curve from its per-sample score rows. */
+export function flippingCurve(
+  method: string,
+  fractions: number[],
+  perSample: number[][],
+  normalize: FlipNormalization = 'start',
+): FlippingCurve {
+  const n = perSample.length;
+  const normalized = perSample.map((row) => normalizedScores(row, normalize));
+  const kept = normalized.filter((row) => Number.isFinite(row[0]));
+  const mean = fractions.map((_, s) => perSample.reduce((a, row) => a + row[s], 0) / n);
+  const meanNormalized = fractions.map((_, s) => kept.reduce((a, row) => a + row[s], 0) / kept.length);
+  const areas = perSample.map((row) => normalizedArea(fractions, row, normalize));
+  const { mean: meanArea, std: stdArea } = meanAndStd(areas);
+  return { method, perSample, mean, meanNormalized, areas, meanArea, stdArea };
+}
+
+/** Samples whose span normalisation is undefined (NaN areas; the same for every curve). */
+export function samplesWithoutSpan(curve: FlippingCurve): number {
+  return curve.areas.filter((a) => Number.isNaN(a)).length;
 }
 
 interface Layout {
@@ -160,9 +219,12 @@ function validate(layout: Layout, methods: MethodRelevance[], reference: FlipRef
       `pixel flipping: mean reference image has ${reference.image.length} values, expected ${layout.size}`,
     );
   }
-  if (reference.kind === 'nearest' && reference.images.length !== layout.n * layout.size) {
+  if (
+    (reference.kind === 'nearest' || reference.kind === 'blurred') &&
+    reference.images.length !== layout.n * layout.size
+  ) {
     throw new UserError(
-      `pixel flipping: nearest reference images have ${reference.images.length} values, expected N×${layout.size} = ${layout.n * layout.size}`,
+      `pixel flipping: ${reference.kind} reference images have ${reference.images.length} values, expected N×${layout.size} = ${layout.n * layout.size}`,
     );
   }
 }
@@ -231,6 +293,10 @@ export async function pixelFlipping(
   if (!Number.isInteger(patchSize) || patchSize < 1) {
     throw new UserError(`pixel flipping: patchSize must be a positive integer, got ${patchSize}`);
   }
+  const normalize = options.normalize ?? 'start';
+  if (!(FLIP_NORMALIZATIONS as readonly string[]).includes(normalize)) {
+    throw new UserError(`pixel flipping: normalisation '${normalize}' is not one of ${FLIP_NORMALIZATIONS.join(', ')}`);
+  }
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new UserError(`pixel flipping: batchSize must be a positive integer, got ${batchSize}`);
@@ -283,7 +349,7 @@ export async function pixelFlipping(
           ? null
           : reference.kind === 'mean'
             ? reference.image
-            : reference.images.subarray(i * size, (i + 1) * size);
+            : reference.images.subarray(i * size, (i + 1) * size); // nearest, blurred
       image.set(sample);
       const order = orderOf(i);
       for (let step = 1; step < counts.length; step++) {
@@ -299,15 +365,16 @@ export async function pixelFlipping(
   }
   await scorer.flush();
 
-  const curves = orders.map(({ method }, m): FlippingCurve => {
-    const perSample = perMethod[m];
-    const mean = counts.map((_, s) => perSample.reduce((a, row) => a + row[s], 0) / n);
-    const meanNormalized = counts.map((_, s) => perSample.reduce((a, row) => a + row[s] / row[0], 0) / n);
-    const areas = perSample.map((row) => normalizedArea(fractions, row));
-    const { mean: meanArea, std: stdArea } = meanAndStd(areas);
-    return { method, perSample, mean, meanNormalized, areas, meanArea, stdArea };
-  });
-  return { fractions, curves, patchSize, reference: reference.kind, nSamples: n };
+  const curves = orders.map(({ method }, m) => flippingCurve(method, fractions, perMethod[m], normalize));
+  return {
+    fractions,
+    curves,
+    patchSize,
+    reference: reference.kind,
+    normalize,
+    nSamples: n,
+    withoutSpan: samplesWithoutSpan(curves[0]),
+  };
 }
 
 /** One row per curve for the area table, best (lowest mean area) first; the random floor included. */

@@ -19,6 +19,15 @@ import { ActiveDimensions } from './active-dimensions.ts';
  */
 export const ZERO_DISTANCE_TOLERANCE = 1e-4;
 
+export interface DistanceLayerOptions {
+  /**
+   * Leave-self-out: a neuron whose prototype is the input itself (distance zero, e.g. a training
+   * sample explained against its own support vector) outputs +∞, so that min-pooling ignores it;
+   * unless every neuron of the row is at distance zero.
+   */
+  leaveSelfOut?: boolean;
+}
+
 /** Largest [rows, neurons, dims] block materialised for the Laplacian's |x − u| (values). */
 const L1_BLOCK_VALUES = 1 << 23;
 
@@ -55,12 +64,16 @@ export class DistanceLayer implements ExplainableLayer {
   private readonly minusTwicePrototypes: tf.Tensor2D | null;
   private readonly squaredPrototypes: tf.Tensor2D | null;
   /** `prototypes`: m rows of `dim` values, row-major; `bias`: m values. */
+  readonly leaveSelfOut: boolean;
+
   constructor(
     readonly name: string,
     prototypes: Float32Array,
     bias: ArrayLike<number>,
     readonly power: DistancePower,
+    options: DistanceLayerOptions = {},
   ) {
+    this.leaveSelfOut = options.leaveSelfOut ?? false;
     this.nNeurons = bias.length;
     if (this.nNeurons < 1 || prototypes.length % this.nNeurons !== 0) {
       throw new Error(`distance layer '${name}': ${prototypes.length} prototype values for ${this.nNeurons} neurons`);
@@ -95,10 +108,29 @@ export class DistanceLayer implements ExplainableLayer {
   forward(a: Tensor): Tensor {
     return tf.tidy(() => {
       const xc = this.centredRows(a);
-      if (this.power === 1) return tf.add(this.l1Blocks(xc, null).d, this.bias);
+      if (this.power === 1) {
+        const d = this.l1Blocks(xc, null).d;
+        const h = tf.add(d, this.bias);
+        return this.leaveSelfOut ? this.withoutSelf(h, tf.lessEqual(d, 0)) : h;
+      }
       // h = (−2x)·uᵀ + (‖u‖² + b) + ‖x‖²: one fused product and one addition over [N, m]
-      return tf.add(this.product(xc, this.forwardBias), tf.sum(tf.square(xc), 1, true));
+      const h = tf.add(this.product(xc, this.forwardBias), tf.sum(tf.square(xc), 1, true));
+      if (!this.leaveSelfOut) return h;
+      return this.withoutSelf(h, tf.lessEqual(tf.sub(h, this.bias), this.zeroTolerance(xc)));
     });
+  }
+
+  /** h with +∞ where `self` holds, in the rows where some other neuron remains. */
+  private withoutSelf(h: Tensor, self: Tensor): Tensor {
+    const others = tf.greater(tf.sum(tf.sub(1, tf.cast(self, 'float32')), 1, true), 0);
+    return tf.where(tf.logicalAnd(self, others), tf.fill(h.shape, Infinity), h);
+  }
+
+  /** Distances below this [N, m] count as zero (p = 2): float32 cannot resolve them through the expansion. */
+  private zeroTolerance(xc: tf.Tensor2D): Tensor {
+    // tolerance > 0 everywhere (the tiny term keeps it so when x and u both sit at the centre)
+    const xTolerance = tf.add(tf.mul(tf.sum(tf.square(xc), 1, true), ZERO_DISTANCE_TOLERANCE), 1e-30);
+    return tf.add(xTolerance, tf.mul(this.squaredNorms, ZERO_DISTANCE_TOLERANCE));
   }
 
   /**
@@ -136,15 +168,12 @@ export class DistanceLayer implements ExplainableLayer {
    * the neurons at distance zero. Written with few passes over [N, m]: this is the pixel path's cost.
    */
   private squaredRelevance(xc: tf.Tensor2D, R: tf.Tensor2D, d: tf.Tensor2D): tf.Tensor2D {
-    // tolerance > 0 everywhere (the tiny term keeps it so when x and u both sit at the centre)
-    const xTolerance = tf.add(tf.mul(tf.sum(tf.square(xc), 1, true), ZERO_DISTANCE_TOLERANCE), 1e-30);
-    const tolerance = tf.add(xTolerance, tf.mul(this.squaredNorms, ZERO_DISTANCE_TOLERANCE));
+    const tolerance = this.zeroTolerance(xc);
     const excess = tf.sub(d, tolerance);
     const resolved = tf.step(excess); // 1 where d > tolerance, else 0
     const kept = tf.mul(R, resolved);
     // max(d, tolerance) as tolerance + relu(d − tolerance): the wasm maximum is ten times slower
     const r = tf.div(kept, tf.add(tolerance, tf.relu(excess)));
-    const shared = tf.relu(tf.div(tf.sub(tf.sum(R, 1, true), tf.sum(kept, 1, true)), this.dim));
     const sumR = tf.sum(r, 1, true);
     const xa = this.active!.select(xc);
     // x_i (x_i Σr − 2 (r·U)_i) + (r·U²)_i on the active dimensions; x_i² Σr on the others (u_i = c_i)
@@ -153,7 +182,12 @@ export class DistanceLayer implements ExplainableLayer {
       tf.matMul(r, this.squaredPrototypes!),
     );
     const expanded = this.active!.merge(onActive as tf.Tensor2D, xc, (rest) => tf.mul(tf.square(rest), sumR));
-    return tf.add(tf.relu(expanded), shared) as tf.Tensor2D;
+    // every R_j of a row has the row's sign (p_j · R from the pooling; negative for an inlier's
+    // excess o − θ): clamp the expansion's rounding to that sign
+    const sign = tf.sub(tf.mul(tf.step(tf.sum(R, 1, true)), 2), 1);
+    const signedRelu = (t: tf.Tensor) => tf.mul(tf.relu(tf.mul(t, sign)), sign);
+    const shared = signedRelu(tf.div(tf.sub(tf.sum(R, 1, true), tf.sum(kept, 1, true)), this.dim));
+    return tf.add(signedRelu(expanded), shared) as tf.Tensor2D;
   }
 
   /** Laplacian: distances and (with R) relevances from |x − u| in blocks of rows. */

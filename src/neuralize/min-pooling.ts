@@ -41,6 +41,19 @@ export function softMinWeights(h: Tensor, gamma: number): Tensor {
   return tf.tidy(() => tf.softmax(tf.mul(tf.sub(h, tf.min(h, 1, true)), -g)));
 }
 
+/**
+ * h with +∞ beyond its `k` smallest values per row (ties with the k-th kept), so that pooling runs
+ * over the k nearest prototypes only; h itself when k is undefined or not below the row length.
+ */
+export function keepNearest(h: Tensor, k: number | undefined): Tensor {
+  const m = h.shape[1] as number;
+  if (k === undefined || k >= m) return h;
+  return tf.tidy(() => {
+    const kth = tf.neg(tf.slice(tf.topk(tf.neg(h), k).values, [0, k - 1], [-1, 1]));
+    return tf.where(tf.lessEqual(h, kth), h, tf.fill(h.shape, Infinity));
+  });
+}
+
 /** Weights of the hard minimum: 1 on the first minimal neuron of each row, 0 elsewhere. */
 export function hardMinWeights(h: Tensor): Tensor {
   return tf.tidy(() => oneHotMask(tf.argMin(h, 1), h.shape[1] as number));
@@ -49,20 +62,28 @@ export function hardMinWeights(h: Tensor): Tensor {
 export class SoftMinPoolingLayer implements ExplainableLayer {
   readonly kind = 'soft-min-pooling';
 
+  /**
+   * `gamma`: the temperature (the SVM's γ gives o(x) exactly; κγ with κ > 1 a sharper minimum);
+   * `nearest`: pool over the k smallest inputs of each row only (all by default).
+   */
   constructor(
     readonly name: string,
     readonly gamma: number,
+    readonly nearest?: number,
   ) {
     checkGamma(gamma);
+    if (nearest !== undefined && !(Number.isInteger(nearest) && nearest >= 1)) {
+      throw new RangeError(`soft-min pooling over the k nearest: k must be a positive integer, got ${nearest}`);
+    }
   }
 
   forward(h: Tensor): Tensor {
-    return softMin(h, this.gamma);
+    return tf.tidy(() => softMin(keepNearest(h, this.nearest), this.gamma));
   }
 
-  /** R_j = p_j · R (docs/methods.md#ocdtd-pooling when R = o(x)). */
+  /** R_j = p_j · R (docs/methods.md#ocdtd-pooling when R = o(x)); p_j = 0 beyond the k nearest. */
   relevance(h: Tensor, R: Tensor): Tensor {
-    return tf.tidy(() => tf.mul(softMinWeights(h, this.gamma), tf.expandDims(R, 1)));
+    return tf.tidy(() => tf.mul(softMinWeights(keepNearest(h, this.nearest), this.gamma), tf.expandDims(R, 1)));
   }
 
   dispose(): void {}

@@ -7,7 +7,8 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { ExplainableNetwork, type ExplainableLayer, type Tensor } from '../explain/network.ts';
-import { DistanceLayer } from './distance-layer.ts';
+import type { DistanceLayer } from './distance-layer.ts';
+import { supportDistanceLayer } from './support-distance.ts';
 import { HardMinPoolingLayer, SoftMinPoolingLayer } from './min-pooling.ts';
 import { checkOcsvm, type DistancePower, type OcsvmLike } from './ocsvm-like.ts';
 import { UserError } from '../errors.ts';
@@ -38,26 +39,18 @@ export class NeuralizedOcsvm {
   readonly threshold: number;
 
   constructor(model: OcsvmLike, options: NeuralizeOptions = {}) {
-    const { power, scale, nSupport, dim } = checkOcsvm(model);
+    const { power, scale } = checkOcsvm(model);
     const pooling = options.pooling ?? 'soft';
     if (pooling !== 'soft' && pooling !== 'hard') {
       throw new UserError(`neuralize: pooling '${String(pooling)}' is not allowed; allowed: soft, hard`);
     }
     const prefix = options.name ?? 'ocsvm';
-    // support vectors with α = 0 contribute nothing (and would get an infinite bias)
-    const kept: number[] = [];
-    for (let j = 0; j < nSupport; j++) if (model.dualCoef[j] > 0) kept.push(j);
-    if (kept.length === 0) throw new UserError('neuralize: the one-class SVM model has no support vector with α > 0');
-    const prototypes = new Float32Array(kept.length * dim);
-    kept.forEach((j, k) => prototypes.set(model.supportVectors.subarray(j * dim, (j + 1) * dim), k * dim));
-    // b_j = (1/γ) log(1/α̂_j), α̂_j = α_j / (νl)
-    const bias = kept.map((j) => Math.log(scale / model.dualCoef[j]) / model.gamma);
     this.power = power;
     this.gamma = model.gamma;
     this.rho = model.rho;
     this.scale = scale;
     this.threshold = outliernessThreshold(model.gamma, model.rho, scale);
-    this.distance = new DistanceLayer(`${prefix}/distance`, prototypes, bias, power);
+    this.distance = supportDistanceLayer(model, `${prefix}/distance`);
     this.pooling =
       pooling === 'soft'
         ? new SoftMinPoolingLayer(`${prefix}/min-pooling`, model.gamma)

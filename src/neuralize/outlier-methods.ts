@@ -28,6 +28,11 @@ export { OUTLIER_METHOD_NAMES, isOutlierMethod, parseOutlierMethod, type Outlier
 export interface OutlierExplanationContext {
   /** the neuralized network from input to o(x) (NeuralizedOcsvm.network) */
   network: ExplainableNetwork;
+  /**
+   * ocdtd: the network of the OC-DTD variant explained (input → its output, see ocdtd-variants.ts);
+   * default `network`, the published method
+   */
+  ocdtd?: ExplainableNetwork;
   /** ocdtd: composite below the features (default deep-taylor) */
   composite?: Composite | string;
   compositeOptions?: CompositeOptions;
@@ -68,7 +73,8 @@ export const OUTLIER_METHODS: Readonly<Record<OutlierMethodName, OutlierMethod>>
     name: 'ocdtd',
     description: 'OC-DTD: deep Taylor decomposition of the outlierness o(x)',
     explain: (ctx, x) =>
-      ocdtd(ctx.network, x, { composite: ctx.composite, compositeOptions: ctx.compositeOptions }).relevance,
+      ocdtd(ctx.ocdtd ?? ctx.network, x, { composite: ctx.composite, compositeOptions: ctx.compositeOptions })
+        .relevance,
   },
   sa: gradientMethod('sa', 'gradient', 'sensitivity analysis of o: (∂o/∂x_i)²'),
   gi: gradientMethod('gi', 'gxi', 'gradient × input of o'),

@@ -10,6 +10,8 @@ table.grid td:first-child { max-width: 14em; }
 table.info th { color: #555; font-weight: normal; }
 table.numbers td, table.numbers th { border-bottom: 1px solid #eee; }
 table.numbers td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.numbers td.best { font-weight: bold; }
+table.numbers caption { text-align: left; color: #444; padding: 6px 0; }
 .grid-wrap { overflow-x: auto; }
 table.grid td { text-align: center; font-size: 12px; }
 table.grid img, .cluster img { image-rendering: pixelated; display: block; margin: 0 auto; }

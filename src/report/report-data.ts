@@ -108,6 +108,29 @@ export interface PlantedSection {
   rows: OutlierRow[];
 }
 
+/** A table of scores, as text cells; `best` marks cells [row, column] to show in bold. */
+export interface ScoreTable {
+  caption: string;
+  header: string[];
+  rows: string[][];
+  best?: Array<[number, number]>;
+}
+
+/** A sample with its ground-truth mask (height × width, 1 inside) and the maps of several methods. */
+export interface MaskedExample {
+  caption: string;
+  index: number;
+  image: SampleImage;
+  mask: Uint8Array;
+  maps: MethodMap[];
+}
+
+/** Explanations scored against ground-truth masks: score tables and outlined examples. */
+export interface MaskScores {
+  tables: ScoreTable[];
+  examples: MaskedExample[];
+}
+
 export interface ReportData {
   run: RunInfo;
   /** top outliers, most outlying first (per class, grouped, for a run with one SVM per class) */
@@ -118,6 +141,8 @@ export interface ReportData {
   classifier?: ClassifierSection | null;
   /** NEON explanations, when clusters were computed */
   clusters?: ClusterExplanation[] | null;
+  /** the maps scored against the user's masks (evaluate/report --masks) */
+  masks?: MaskScores | null;
   /** shown in the footer; default: the time the report is rendered */
   generatedAt?: string;
 }

@@ -58,20 +58,29 @@ export class Detector {
   }
 
   /**
+   * input → the features this detector's SVM sees: the space's feature map and the standardisation
+   * (null for pixels). Shares the space's weights; `dispose` frees the standardisation only.
+   */
+  features(space: FeatureSpace): { network: ExplainableNetwork | null; dispose(): void } {
+    const standardize = this.standardizer
+      ? new StandardizeLayer('standardize', this.standardizer.mean, this.standardizer.scale)
+      : null;
+    const network = space.map && standardize ? space.map.extend(standardize) : space.map;
+    return { network, dispose: () => standardize?.dispose() };
+  }
+
+  /**
    * One network from input to o(x): the space's feature map, the standardisation, the SVM's two
    * layers; `model` replaces the SVM (support-vector compression). Shares the space's weights.
    */
   network(space: FeatureSpace, model: OcsvmLike = this.svm): DetectorNetwork {
     const neuralized = neuralize(model);
-    const standardize = this.standardizer
-      ? new StandardizeLayer('standardize', this.standardizer.mean, this.standardizer.scale)
-      : null;
-    const features = space.map && standardize ? space.map.extend(standardize) : space.map;
+    const features = this.features(space);
     return {
-      network: neuralized.network(features, space.sampleShape),
+      network: neuralized.network(features.network, space.sampleShape),
       neuralized,
       dispose: () => {
-        standardize?.dispose();
+        features.dispose();
         neuralized.dispose();
       },
     };

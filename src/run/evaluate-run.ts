@@ -6,10 +6,11 @@
  */
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
-import { mapShape, sampleSize } from '../data/dataset.ts';
+import { mapShape, sampleSize, type Dataset } from '../data/dataset.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
+import type { OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 import type { FlipReference, PixelFlippingResult, ScoreFunction } from '../metrics/pixel-flipping.ts';
 import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
@@ -31,9 +32,8 @@ export interface FlipSettings {
   onProgress?: (done: number) => void;
 }
 
-/** The mean image of the whole data set. */
-export function meanImage(explainer: RunExplainer): Float32Array {
-  const { dataset } = explainer.run;
+/** The mean image of a data set (the whole run's, or a benchmark setting's). */
+export function meanImage(dataset: Dataset): Float32Array {
   const size = sampleSize(dataset);
   const sum = new Float64Array(size);
   for (let i = 0; i < dataset.n; i++) for (let j = 0; j < size; j++) sum[j] += dataset.x[i * size + j];
@@ -43,7 +43,7 @@ export function meanImage(explainer: RunExplainer): Float32Array {
 /** What a flipped pixel of each chosen sample becomes. */
 export function flipReference(explainer: RunExplainer, kind: ReferenceKind, indices: readonly number[]): FlipReference {
   if (kind === 'zero') return { kind: 'zero' };
-  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer) };
+  if (kind === 'mean') return { kind: 'mean', image: meanImage(explainer.run.dataset) };
   return { kind: 'nearest', images: explainer.nearestInlierImages(indices) };
 }
 
@@ -98,12 +98,21 @@ export async function evaluateOutlierExplanations(
   explainer: RunExplainer,
   indices: readonly number[],
   methods: readonly OutlierMethodName[],
-  settings: FlipSettings & { composite?: string; gradient?: GradientOptions; explanations?: MethodMaps[] },
+  settings: FlipSettings & {
+    composite?: string;
+    ocdtd?: OcdtdVariant;
+    gradient?: GradientOptions;
+    explanations?: MethodMaps[];
+  },
 ): Promise<OutlierEvaluation> {
   if (indices.length === 0) throw new UserError('pixel flipping: no sample to evaluate');
   const explanations =
     settings.explanations ??
-    explainer.explain(indices, methods, { composite: settings.composite, gradient: settings.gradient });
+    explainer.explain(indices, methods, {
+      composite: settings.composite,
+      ocdtd: settings.ocdtd,
+      gradient: settings.gradient,
+    });
   // each sample is scored by o(x) of its own model (its class's with --per-class)
   const parts = explainer.byModel(indices).flatMap(({ model, positions }) => {
     const network = explainer.models[model].network;

@@ -12,15 +12,15 @@ import {
   type OutlierRow,
   type PlantedSection,
   type ReportData,
+  type MaskScores,
   type RunInfo,
-  type SampleImage,
 } from '../report/report-data.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import type { ClassifierMethod } from '../explain/classifier-methods.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
-import { mapShape, sampleSize } from '../data/dataset.ts';
+import { mapShape } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
 import {
   evaluateClassifierExplanations,
@@ -32,6 +32,10 @@ import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 import { chosenOutliers, topOutliersByClass } from './scores-csv.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
+import { sampleImage } from './sample-image.ts';
+import { evaluateAgainstMasks, maskScoresForReport } from './mask-scores.ts';
+import type { SampleMasks } from '../data/mask-folder.ts';
+import type { OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 
 export interface ReportRunOptions {
   /** outliers shown (default 12; per class for a run with one SVM per class, default 2) */
@@ -40,6 +44,10 @@ export interface ReportRunOptions {
   plantedRows?: number;
   methods: readonly OutlierMethodName[];
   composite?: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
+  /** the user's ground-truth masks: the outlier explanations of these samples are scored against them */
+  masks?: SampleMasks;
   gradient?: GradientOptions;
   /** outlier flipping: reference (default nearest), patch size, curve points */
   reference?: ReferenceKind;
@@ -57,15 +65,6 @@ export interface ReportRunOptions {
   outlierFlipping?: PixelFlippingResult;
   /** what the job tells the user while it works (default: nothing) */
   progress?: Progress;
-}
-
-/** A data-set sample as the report shows it (vectors as a one-row image). */
-export function sampleImage(explainer: RunExplainer, index: number): SampleImage {
-  const { sampleShape } = explainer.run.dataset;
-  const pixels = explainer.inputs([index]);
-  if (sampleShape.length === 3)
-    return { height: sampleShape[0], width: sampleShape[1], channels: sampleShape[2], pixels };
-  return { height: 1, width: sampleSize(explainer.run.dataset), channels: 1, pixels };
 }
 
 export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
@@ -201,7 +200,12 @@ async function outlierPart(
       `explaining the top ${indices.length} outliers (${methods.join(', ')})`,
       indices.length * methods.length,
       (update) =>
-        explainer.explain(indices, methods, { composite: o.composite, gradient: o.gradient, onProgress: update }),
+        explainer.explain(indices, methods, {
+          composite: o.composite,
+          ocdtd: o.ocdtd,
+          gradient: o.gradient,
+          onProgress: update,
+        }),
       'sample × method',
     );
   }
@@ -360,7 +364,21 @@ export async function buildRunReport(explainer: RunExplainer, o: ReportRunOption
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
     clusters: await clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
+    masks: o.masks ? maskPart(explainer, o.masks, o) : null,
   };
+}
+
+function maskPart(explainer: RunExplainer, masks: SampleMasks, o: ReportRunOptions): MaskScores {
+  (o.progress ?? SILENT_PROGRESS).stage(
+    `scoring the outlier explanations of ${masks.indices.length} samples against their masks`,
+  );
+  const methods = explainer.usableMethods(o.methods, (o.progress ?? SILENT_PROGRESS).note);
+  const evaluation = evaluateAgainstMasks(explainer, masks, methods, {
+    composite: o.composite,
+    ocdtd: o.ocdtd,
+    gradient: o.gradient,
+  });
+  return maskScoresForReport(explainer, evaluation);
 }
 
 /** Build the report and write it to `out` atomically (only a new file, or a report of ours, is replaced). */

@@ -13,6 +13,14 @@ import { forwardRows } from '../explain/feature-map.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
+import {
+  DEFAULT_OCDTD_VARIANT,
+  parseOcdtdVariant,
+  variantLabel,
+  type OcdtdVariant,
+} from '../neuralize/ocdtd-variant-names.ts';
+import { variantNetwork, type VariantNetwork } from '../neuralize/ocdtd-variants.ts';
+import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { outlierRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { UserError } from '../errors.ts';
 import type { DetectorNetwork } from './detector.ts';
@@ -22,6 +30,8 @@ import { openRunWithData, runFeatureSpace, type OpenRunWithData } from './open-r
 export interface ExplainOptions {
   /** composite below the features for OC-DTD (default deep-taylor) */
   composite?: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
   gradient?: GradientOptions;
   /** samples per batch (bounds memory) */
   batchSize?: number;
@@ -38,6 +48,8 @@ export interface MethodMaps {
   maps: Float32Array;
   /** o(x) per sample */
   outlierness: Float32Array;
+  /** ocdtd: the output its variant explains (o(x) itself for plain; o₋, o_κ, the hull distance, …) */
+  explained?: Float32Array;
 }
 
 export interface RunExplainerOptions {
@@ -63,6 +75,10 @@ export class RunExplainer {
   readonly space: FeatureSpace;
   /** input → o(x) of every model of the run (config.models order) */
   readonly models: readonly DetectorNetwork[];
+  /** the SVM each model rewrites (compressed with the `compress` option) */
+  private readonly svms: readonly OcsvmLike[];
+  /** model index and variant label → the variant's network and its features, built on first use */
+  private readonly variants = new Map<string, { built: VariantNetwork; features: { dispose(): void } }>();
   /** one sample as the networks take it: the feature network's input shape, or the data's sample shape */
   readonly inputShape: number[];
   /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
@@ -80,8 +96,8 @@ export class RunExplainer {
     const byClass = new Map(run.config.models.map((m, k) => [m.className, k]));
     this.modelIndex = Int32Array.from(run.scores, (s) => (run.config.perClass ? (byClass.get(s.label) ?? -1) : 0));
     const compression: SupportCompression[] = [];
-    this.models = run.detectors.map((detector, k) => {
-      if (options.compress === undefined) return detector.network(this.space);
+    this.svms = run.detectors.map((detector, k) => {
+      if (options.compress === undefined) return detector.svm;
       const fitted = this.fitIndices(k);
       const training = { data: this.svmFeatures(k, fitted), n: fitted.length };
       const result = compressSupportVectors(detector.svm, {
@@ -97,8 +113,9 @@ export class RunExplainer {
         changedDecisions: result.changedDecisions!,
         trainingSamples: fitted.length,
       });
-      return detector.network(this.space, result.model);
+      return result.model;
     });
+    this.models = run.detectors.map((detector, k) => detector.network(this.space, this.svms[k]));
     if (options.compress !== undefined) this.compression = compression;
     this.compositeOptions = compositeOptionsForData(run.dataset, this.inputShape);
   }
@@ -179,6 +196,41 @@ export class RunExplainer {
       this.nearest.set(k, found);
     }
     return found;
+  }
+
+  /** The network of an OC-DTD variant for model k (the model's own network for plain), built once. */
+  ocdtdNetwork(variant: OcdtdVariant, k = 0): ExplainableNetwork {
+    if (variant.name === 'plain') return this.models[k].network;
+    const label = variantLabel(variant);
+    const key = `${k}:${label}`;
+    let entry = this.variants.get(key);
+    if (!entry) {
+      const detector = this.run.detectors[k];
+      const features = detector.features(this.space);
+      const needsImages = variant.deep !== 'lrp' && features.network !== null;
+      if (needsImages && variant.prototypes !== 'inliers' && this.compression) {
+        features.dispose();
+        throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
+      }
+      const inliers = this.nearestInlier(k).indices;
+      const fitted = this.fitIndices(k);
+      try {
+        const built = variantNetwork(this.svms[k], variant, features.network, this.inputShape, {
+          inliers: variant.prototypes === 'inliers' ? this.svmFeatures(k, inliers) : undefined,
+          inlierImages: needsImages ? this.inputs(inliers) : undefined,
+          supportImages:
+            needsImages && variant.prototypes !== 'inliers'
+              ? this.inputs(Array.from(detector.svm.supportIndices, (j) => fitted[j]))
+              : undefined,
+        });
+        entry = { built, features };
+      } catch (e) {
+        features.dispose();
+        throw e;
+      }
+      this.variants.set(key, entry);
+    }
+    return entry.built.network;
   }
 
   /** Data-set index of the nearest training inlier (in pixel space, of the sample's own model) of each chosen sample. */
@@ -262,15 +314,20 @@ export class RunExplainer {
     const [height, width] = mapShape(this.run.dataset.sampleShape);
     const size = height * width;
     const batchSize = options.batchSize ?? 256;
-    const results = methods.map((method) => ({
+    const variant = options.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT);
+    const results: MethodMaps[] = methods.map((method) => ({
       method,
       maps: new Float32Array(indices.length * size),
       outlierness: new Float32Array(indices.length),
+      ...(method === 'ocdtd' ? { explained: new Float32Array(indices.length) } : {}),
     }));
     let done = 0;
     for (const { model, positions } of this.byModel(indices)) {
+      const network = this.models[model].network;
+      const ocdtd = methods.includes('ocdtd') ? this.ocdtdNetwork(variant, model) : undefined;
       const ctx = {
-        network: this.models[model].network,
+        network,
+        ocdtd,
         composite: options.composite,
         compositeOptions: this.compositeOptions,
         gradient: options.gradient,
@@ -281,7 +338,7 @@ export class RunExplainer {
         const x = this.tensorOf(batch.map((p) => indices[p]));
         try {
           // o(x) once per batch: every method explains the same outputs
-          const o = ctx.network.forward(x);
+          const o = network.forward(x);
           const outlierness = o.dataSync();
           o.dispose();
           results.forEach((result) => {
@@ -293,9 +350,13 @@ export class RunExplainer {
             if (input !== x) input.dispose();
             const maps = this.perPixel(relevance.dataSync() as Float32Array, batch.length);
             relevance.dispose();
+            const out = result.explained && ocdtd !== network ? ocdtd!.forward(x) : null;
+            const explained = out ? out.dataSync() : outlierness;
+            out?.dispose();
             batch.forEach((p, r) => {
               result.maps.set(maps.subarray(r * size, (r + 1) * size), p * size);
               result.outlierness[p] = outlierness[r];
+              if (result.explained) result.explained[p] = explained[r];
             });
             done += batch.length;
             options.onProgress?.(done);
@@ -310,6 +371,10 @@ export class RunExplainer {
 
   dispose(): void {
     disposeBounds(this.compositeOptions);
+    for (const { built, features } of this.variants.values()) {
+      built.dispose();
+      features.dispose();
+    }
     for (const { finder } of this.nearest.values()) finder.dispose();
     for (const model of this.models) model.dispose();
     this.space.dispose();

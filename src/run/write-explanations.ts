@@ -3,6 +3,12 @@
  * aside and renamed into place: inputs/ (images), one relevance folder per method, and
  * explain.json (the samples with o(x), decision and Σ R of OC-DTD).
  */
+import {
+  DEFAULT_OCDTD_VARIANT,
+  parseOcdtdVariant,
+  variantLabel,
+  type OcdtdVariant,
+} from '../neuralize/ocdtd-variant-names.ts';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { writeInputImages, writeRelevanceBatch } from '../explain/relevance-output.ts';
@@ -21,7 +27,9 @@ export interface ExplainedSample {
   threshold: number;
   outlierness: number;
   decision: number;
-  /** Σ R of the OC-DTD map (= o(x) up to the composite's conservation), when OC-DTD was run */
+  /** the output the OC-DTD variant explains (o(x) itself for plain), when OC-DTD was run */
+  explained: number | null;
+  /** Σ R of the OC-DTD map (= the explained output up to the composite's conservation), when OC-DTD was run */
   ocdtdSum: number | null;
 }
 
@@ -40,6 +48,7 @@ export function describeExplained(
     threshold: config.models[explainer.modelOf(index)].threshold,
     outlierness: results[0].outlierness[k],
     decision: scores[index].decision,
+    explained: ocdtd?.explained ? ocdtd.explained[k] : null,
     ocdtdSum: ocdtd
       ? ocdtd.maps.subarray(k * height * width, (k + 1) * height * width).reduce((a, b) => a + b, 0)
       : null,
@@ -52,7 +61,7 @@ export async function writeExplanationFiles(
   explainer: RunExplainer,
   indices: number[],
   results: readonly MethodMaps[],
-  info: { composite: string; upscale?: number },
+  info: { composite: string; ocdtd?: string; upscale?: number },
 ): Promise<ExplainedSample[]> {
   const { dataset, config } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
@@ -71,6 +80,7 @@ export async function writeExplanationFiles(
     run: explainer.run.dir,
     models: config.models.map((m) => ({ className: m.className, threshold: m.threshold })),
     composite: info.composite,
+    ocdtd: info.ocdtd ?? null,
     methods: results.map((r) => r.method),
     samples,
   };
@@ -100,6 +110,8 @@ export interface ExplainRunOptions {
   /** the samples to explain, from the opened run */
   select: (explainer: RunExplainer) => number[];
   composite: string;
+  /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
+  ocdtd?: OcdtdVariant;
   gradientSteps?: number;
   upscale?: number;
   /** explain with this many k-means prototypes in place of the support vectors */
@@ -136,6 +148,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
           (update) =>
             explainer.explain(indices, methods, {
               composite: o.composite,
+              ocdtd: o.ocdtd,
               gradient: { steps: o.gradientSteps },
               onProgress: update,
             }),
@@ -144,6 +157,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
         progress.stage(`writing ${o.out}`);
         const samples = await writeExplanationFiles(dir, explainer, indices, results, {
           composite: o.composite,
+          ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
           upscale: o.upscale,
         });
         return { samples, methods, perClass: explainer.run.config.perClass, compression: explainer.compression };
