@@ -26,6 +26,7 @@ import { DEFAULT_AUTOENCODER_EPOCHS } from '../src/features/autoencoder.ts';
 import { DEFAULT_TRANSFORMATION_EPOCHS } from '../src/features/transformation-network.ts';
 import { trainNetworkOfKind, type FeatureNetworkKind } from '../src/features/network-kinds.ts';
 import { rocAuc } from '../src/metrics/roc-auc.ts';
+import { plantedDetection, type PlantedDetection } from '../src/metrics/planted-detection.ts';
 import { Detector } from '../src/run/detector.ts';
 import { FeatureSpace, type NetworkTap } from '../src/run/feature-space.ts';
 import { textTable } from '../src/run/text-table.ts';
@@ -153,32 +154,12 @@ const plantedSets = SETTINGS.plantedDigits.map((digit, k) => {
   return { digit, planted };
 });
 
-interface Detection {
-  auc: number;
-  topShare: number;
-  byType: Map<string, number>;
-}
-const detection = new Map<string, Detection[]>();
+const detection = new Map<string, PlantedDetection[]>();
 function recordDetection(name: string, decision: Float64Array, planted: ReturnType<typeof plantAnomalies>): void {
-  const score = Float64Array.from(decision, (v) => -v);
-  const isPlanted = planted.types.map((t) => t !== null);
-  const k = planted.planted.length;
-  const top = Array.from(score.keys())
-    .sort((a, b) => score[b] - score[a])
-    .slice(0, k);
-  const byType = new Map<string, number>();
-  for (const type of ANOMALY_TYPES) {
-    const rows = planted.types.flatMap((t, i) => (t === null || t === type ? [i] : []));
-    if (rows.some((i) => planted.types[i] === type))
-      byType.set(
-        type,
-        rocAuc(
-          rows.map((i) => score[i]),
-          rows.map((i) => planted.types[i] === type),
-        ),
-      );
-  }
-  const entry = { auc: rocAuc(score, isPlanted), topShare: top.filter((i) => isPlanted[i]).length / k, byType };
+  const entry = plantedDetection(
+    Float64Array.from(decision, (v) => -v),
+    planted.types,
+  );
   detection.set(name, [...(detection.get(name) ?? []), entry]);
 }
 

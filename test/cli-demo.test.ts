@@ -75,8 +75,9 @@ describe('oc-explain demo', () => {
       'sa',
     ]);
     const page = readFileSync(join(out, 'report.html'), 'utf8');
-    for (const id of ['run', 'outliers', 'planted', 'flipping']) expect(page).toContain(`<section id="${id}">`);
-    // 4 of each class, then the 3 best-ranked planted samples
+    for (const id of ['run', 'outliers', 'planted', 'flipping', 'masks'])
+      expect(page).toContain(`<section id="${id}">`);
+    // 4 of each class, then the 3 best-ranked planted samples (their maps scored against the masks: the table only)
     expect(page.match(/class="outlier-row"/g)!.length).toBe(4 + 4 + 3);
     expect(page.match(/class="group-row"/g)!.length).toBe(2);
   });

@@ -97,21 +97,37 @@ describe('train --per-class', () => {
     }
   });
 
-  it("explains each sample with its own class's model: o(x) and θ are those of that SVM", async () => {
-    const out = join(root, 'per-class-explain');
-    const r = await cliInProcess('explain', run, '--index', '0,1', '--method', 'ocdtd', '--out', out);
-    expect(r.code, r.stderr).toBe(0);
+  it("explains each sample with its own class's model: o(x) and θ are those of that SVM; OC-DTD conserves what it explains", async () => {
     const config = readJson(join(run, 'config.json'));
     const scores = readScoresCsv(join(run, 'scores.csv'));
-    for (const s of readJson(join(out, 'explain.json')).samples) {
-      const model = config.models.find((m: { className: string }) => m.className === s.label);
-      const svm = OneClassSVM.load(join(run, model.dir, 'ocsvm.json'));
-      // o(x) = −(1/γ) log((f(x) + ρ)/(νl)) of the own model
-      const o = -Math.log((scores[s.index].decision + svm.rho) / (0.1 * model.nFit)) / svm.gamma;
-      expect(s.outlierness).toBeCloseTo(o, 3);
-      expect(s.threshold).toBe(model.threshold);
-      expect(s.ocdtdSum).toBeCloseTo(s.outlierness, 3);
-      expect(s.name).toBe(scores[s.index].name);
+    // plain explains o(x) itself; hull (the default) its distance to the hull of the own class's inliers
+    for (const variant of ['plain', 'hull']) {
+      const out = join(root, `per-class-explain-${variant}`);
+      const r = await cliInProcess(
+        'explain',
+        run,
+        '--index',
+        '0,1',
+        '--method',
+        'ocdtd',
+        '--ocdtd',
+        variant,
+        '--out',
+        out,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      for (const s of readJson(join(out, 'explain.json')).samples) {
+        const model = config.models.find((m: { className: string }) => m.className === s.label);
+        const svm = OneClassSVM.load(join(run, model.dir, 'ocsvm.json'));
+        // o(x) = −(1/γ) log((f(x) + ρ)/(νl)) of the own model
+        const o = -Math.log((scores[s.index].decision + svm.rho) / (0.1 * model.nFit)) / svm.gamma;
+        expect(s.outlierness).toBeCloseTo(o, 3);
+        expect(s.threshold).toBe(model.threshold);
+        const explained = variant === 'plain' ? s.outlierness : s.explained;
+        expect(explained).toBeGreaterThan(0);
+        expect(Math.abs(s.ocdtdSum - explained)).toBeLessThan(1e-3 * explained);
+        expect(s.name).toBe(scores[s.index].name);
+      }
     }
   });
 
@@ -169,7 +185,13 @@ describe('names and --test', () => {
       run,
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(run).sort()).toEqual(['config.json', 'ocsvm.json', 'scores.csv', 'test-scores.csv']);
+    expect(readdirSync(run).sort()).toEqual([
+      'config.json',
+      'oc-explain-output.json',
+      'ocsvm.json',
+      'scores.csv',
+      'test-scores.csv',
+    ]);
     const svm = OneClassSVM.load(join(run, 'ocsvm.json'));
     const test = loadDataset(`png:${testDir}`);
     const scored = readScoresCsv(join(run, 'test-scores.csv'));
@@ -280,6 +302,7 @@ describe('feature networks trained without labels', () => {
       'config.json',
       'features-ae',
       'features-geo',
+      'oc-explain-output.json',
       'ocsvm.json',
       'scores.csv',
       'standardization.json',

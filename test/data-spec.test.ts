@@ -63,7 +63,7 @@ describe('parseDataSpec', () => {
   it('an unknown scheme names every allowed form in one line', () => {
     const message = userErrorOf('tiff:dir');
     expect(message).toBe(
-      "unknown data set 'tiff:dir'; allowed: mnist[:DIGITS][,limit=N], png:DIR, csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
+      "unknown data set 'tiff:dir'; allowed: mnist[:DIGITS][,limit=N][,planted=RATE], png:DIR[,planted=RATE], csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
     );
     for (const form of DATA_SPEC_FORMS) expect(message).toContain(form.split(/[\s,:]/)[0]);
     expect(userErrorOf('')).toContain('allowed: mnist');
@@ -74,7 +74,7 @@ describe('parseDataSpec', () => {
     expect(userErrorOf('mnist:limit=0')).toContain("limit must be a positive whole number, got '0'");
     expect(userErrorOf('mnist:limit=ten')).toContain('limit must be');
     expect(userErrorOf('mnist:label=3')).toContain("unknown option 'label' for mnist (allowed: limit, planted)");
-    expect(userErrorOf('png:dir,limit=3')).toContain("unknown option 'limit' for png (allowed: none)");
+    expect(userErrorOf('png:dir,limit=3')).toContain("unknown option 'limit' for png (allowed: planted)");
     expect(userErrorOf('csv:a.csv,header=maybe')).toContain("header must be yes or no, got 'maybe'");
     expect(userErrorOf('csv:a.csv,label=')).toContain('label= needs first, last or a column name');
     expect(userErrorOf('csv:')).toContain("give a file after 'csv:'");

@@ -3,6 +3,7 @@ import { renderColourBar, renderInput, renderRelevance, symmetricScale } from '.
 import { lineChartSvg } from './charts.ts';
 import { formatNumber, html, raw, type SafeHtml } from './html.ts';
 import { float32ToBase64, rgbaToDataUri } from './images.ts';
+import { outlineMask } from './mask-outline.ts';
 import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import {
   orderMethods,
@@ -34,17 +35,10 @@ export class PageContext {
     return html`<img src="${rgbaToDataUri(rgba)}" width="${rgba.width}" height="${rgba.height}" alt="${alt}">`;
   }
 
-  /** The image with the pixels of `mask` tinted orange: where an anomaly was planted. */
+  /** The image with the border of `mask` outlined, as the mask sections draw it: where an anomaly was planted. */
   maskedImage(image: SampleImage, mask: Uint8Array, alt: string): SafeHtml {
-    const pixels = image.height * image.width;
-    const tinted = new Float32Array(pixels * 3);
-    const tint = [1, 0.55, 0];
-    for (let p = 0; p < pixels; p++) {
-      let grey = 0;
-      for (let c = 0; c < image.channels; c++) grey += image.pixels[p * image.channels + c] / image.channels;
-      for (let c = 0; c < 3; c++) tinted[p * 3 + c] = mask[p] ? 0.35 * grey + 0.65 * tint[c] : grey;
-    }
-    const rgba = renderInput(tinted, [image.height, image.width, 3], { upscale: this.upscale });
+    const input = renderInput(image.pixels, [image.height, image.width, image.channels], { upscale: this.upscale });
+    const rgba = outlineMask(input, mask, image.height, image.width);
     return html`<img src="${rgbaToDataUri(rgba)}" width="${rgba.width}" height="${rgba.height}" alt="${alt}">`;
   }
 

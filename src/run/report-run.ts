@@ -31,7 +31,8 @@ import {
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 import { chosenOutliers, topOutliersByClass } from './scores-csv.ts';
-import { rocAuc } from '../metrics/roc-auc.ts';
+import { plantedDetection, type PlantedDetection } from '../metrics/planted-detection.ts';
+import { plantedMasks } from '../data/planted-data.ts';
 import { sampleImage } from './sample-image.ts';
 import { evaluateAgainstMasks, maskScoresForReport } from './mask-scores.ts';
 import type { SampleMasks } from '../data/mask-folder.ts';
@@ -226,41 +227,46 @@ async function outlierPart(
 }
 
 /**
- * Detection of the planted anomalies (ROC AUC planted vs untouched and the share of planted among
- * the top k, k = planted, per SVM) and the best-ranked planted samples explained.
+ * Detection of the planted anomalies (per SVM: ROC AUC planted vs untouched, the share of planted
+ * among the top k, k = planted) and the best-ranked planted samples explained, their maps scored
+ * against the planted masks as against a user's own (see mask-scores.ts).
  */
-async function plantedPart(explainer: RunExplainer, o: ReportRunOptions): Promise<PlantedSection | null> {
+async function plantedPart(
+  explainer: RunExplainer,
+  o: ReportRunOptions,
+): Promise<{ section: PlantedSection; masks: MaskScores } | null> {
   const { scores, dataset, config } = explainer.run;
   const truth = dataset.anomalies;
   if (!truth) return null;
   const ranks = ranksByModel(explainer);
   const detection: PlantedSection['detection'] = [];
-  const aucs: number[] = [];
-  const shares: number[] = [];
+  const found: PlantedDetection[] = [];
   for (const { model, positions } of explainer.byModel(scores.map((s) => s.index))) {
-    const planted = positions.filter((i) => truth.types[i] !== null);
-    if (planted.length === 0 || planted.length === positions.length) continue;
-    aucs.push(
-      rocAuc(
-        positions.map((i) => -scores[i].decision),
-        positions.map((i) => truth.types[i] !== null),
-      ),
+    const types = positions.map((i) => truth.types[i]);
+    const planted = types.filter((t) => t !== null).length;
+    if (planted === 0 || planted === positions.length) continue;
+    const result = plantedDetection(
+      positions.map((i) => -scores[i].decision),
+      types,
     );
-    shares.push(planted.filter((i) => ranks[i] <= planted.length).length / planted.length);
+    found.push(result);
     if (config.perClass)
       detection.push({
         name: `class ${config.models[model].className}`,
-        value: `${planted.length} planted of ${positions.length}: ROC AUC ${aucs[aucs.length - 1].toFixed(3)}, top-${planted.length} share ${shares[shares.length - 1].toFixed(2)}`,
+        value: `${planted} planted of ${positions.length}: ROC AUC ${result.auc.toFixed(3)}, top-${planted} share ${result.topShare.toFixed(2)}`,
       });
   }
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const total = truth.types.filter((t) => t !== null).length;
-  if (aucs.length > 0) {
+  if (found.length > 0) {
     const over = config.perClass ? ' (mean over the classes)' : '';
     detection.unshift(
       { name: 'planted samples', value: `${total} of ${dataset.n}` },
-      { name: `ROC AUC planted vs untouched${over}`, value: mean(aucs).toFixed(3) },
-      { name: `share of planted among the top k (k = planted)${over}`, value: mean(shares).toFixed(3) },
+      { name: `ROC AUC planted vs untouched${over}`, value: mean(found.map((f) => f.auc)).toFixed(3) },
+      {
+        name: `share of planted among the top k (k = planted)${over}`,
+        value: mean(found.map((f) => f.topShare)).toFixed(3),
+      },
     );
   }
   const planted = scores
@@ -269,22 +275,24 @@ async function plantedPart(explainer: RunExplainer, o: ReportRunOptions): Promis
     .slice(0, o.plantedRows ?? 8)
     .map((s) => ({ index: s.index }));
   const methods = explainer.usableMethods(o.methods, () => undefined);
-  const explanations = await withSteps(
-    o.progress ?? SILENT_PROGRESS,
-    `explaining ${planted.length} planted samples`,
-    planted.length * methods.length,
-    (update) =>
-      explainer.explain(
-        planted.map((p) => p.index),
-        methods,
-        { composite: o.composite, gradient: o.gradient, onProgress: update },
-      ),
-    'sample × method',
+  (o.progress ?? SILENT_PROGRESS).stage(`explaining ${planted.length} planted samples, scored against their masks`);
+  const evaluation = evaluateAgainstMasks(
+    explainer,
+    plantedMasks(
+      dataset,
+      planted.map((p) => p.index),
+    ),
+    methods,
+    { composite: o.composite, ocdtd: o.ocdtd, gradient: o.gradient },
   );
   return {
-    description: `The data spec planted an artefact (blob, scratch, occlusion, fragment of another class, noise patch) into ${total} samples; the mask shows the pixels it changed. The best-ranked planted samples follow, with their rank among the samples of their SVM.`,
-    detection,
-    rows: outlierRows(explainer, planted, explanations),
+    section: {
+      description: `The data spec planted an artefact (blob, scratch, occlusion, fragment of another class, noise patch) into ${total} samples; the mask outlines the pixels it changed. The best-ranked planted samples follow, with their rank among the samples of their SVM; how well their maps fall inside the masks is scored below.`,
+      detection,
+      rows: outlierRows(explainer, planted, evaluation.explanations),
+    },
+    // the rows above show the samples: the scores only
+    masks: maskScoresForReport(explainer, evaluation, 0),
   };
 }
 
@@ -357,14 +365,15 @@ async function clusterPart(explainer: RunExplainer, o: ReportRunOptions): Promis
 
 export async function buildRunReport(explainer: RunExplainer, o: ReportRunOptions): Promise<ReportData> {
   const outliers = await outlierPart(explainer, o);
+  const planted = await plantedPart(explainer, o);
   return {
     run: runInfo(explainer, o.title),
     outliers: outliers.rows,
-    planted: await plantedPart(explainer, o),
+    planted: planted?.section ?? null,
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
     clusters: await clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
-    masks: o.masks ? maskPart(explainer, o.masks, o) : null,
+    masks: o.masks ? maskPart(explainer, o.masks, o) : (planted?.masks ?? null),
   };
 }
 

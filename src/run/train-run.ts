@@ -27,6 +27,8 @@ import { writeDirAtomic } from '../io/output-folder.ts';
 import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
 import { Detector } from './detector.ts';
 import { assertExplainable, datasetForModel, datasetForShape } from './feature-model.ts';
+import { defaultFeatureLayer } from '../features/extractor.ts';
+import { RESIDUAL_TAP } from '../explain/feature-map.ts';
 import { ONNX_MODEL_FILE, isOnnxPath } from './explainable-model.ts';
 import { DEFAULT_TAPS, FeatureSpace, parseTaps } from './feature-space.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
@@ -158,8 +160,11 @@ async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress
       progress.note(
         `each sample of ${ds.source} is read as a ${dataset.sampleShape.join('×')} image, the model's input shape`,
       );
+    const layers = taps
+      ? taps.map((t) => t.layer).filter((layer) => layer !== RESIDUAL_TAP)
+      : [defaultFeatureLayer(model)];
+    assertExplainable(model, layers, o.features);
     const space = FeatureSpace.ofModels([model], taps);
-    for (const tap of space.taps) if (tap.layer !== 'residual') assertExplainable(model, tap.layer, o.features);
     return {
       dataset,
       space,
