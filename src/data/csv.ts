@@ -139,7 +139,8 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
     const index = new Map(classNames.map((name, i) => [name, i]));
     labels = Int32Array.from(labelText, (t) => index.get(t)!);
   }
-  return { x, n: data.length, sampleShape, labels, classNames, source: `csv:${file}` };
+  const names = data.map(({ line }) => `line ${line}`);
+  return { x, n: data.length, sampleShape, labels, classNames, source: `csv:${file}`, names };
 }
 
 function sampleShapeOf(file: string, dimension: number, shape: number[] | undefined): number[] {

@@ -7,7 +7,7 @@
  * with control characters (a newline in a folder name), which no later file could keep.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { CONTROL } from './csv.ts';
 import { describeFsError } from '../io/fs-error.ts';
@@ -103,6 +103,7 @@ export function loadPngFolder(dir: string): Dataset {
     labels: labels ? Int32Array.from(labels) : null,
     classNames,
     source: `png:${dir}`,
+    names: files.map((file) => relative(dir, file).split(sep).join('/')),
   };
 }
 

@@ -131,8 +131,12 @@ export async function evaluateOutlierExplanations(
       ocdtd: settings.ocdtd,
       gradient: settings.gradient,
     });
-  const score = onNetworkInput(explainer, (x) => explainer.network.forward(x));
-  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  // each sample is scored by o(x) of its own model (its class's with --per-class)
+  const parts = explainer.byModel(indices).flatMap(({ model, positions }) => {
+    const network = explainer.models[model].network;
+    const score = onNetworkInput(explainer, (x) => network.forward(x));
+    return chunks(positions, settings.samplesPerPart ?? 10).map((rows) => ({ rows, score }));
+  });
   const flipping = await flip(explainer, indices, explanations, parts, settings);
   return { indices: [...indices], explanations, flipping };
 }

@@ -1,9 +1,18 @@
-/** scores.csv: one row per sample — index, label (empty without labels), decision value. */
+/**
+ * scores.csv: one row per sample — index, name (where the sample is in the user's files: PNG
+ * path, CSV line), label (empty without labels), decision value (against the sample's own class
+ * model with --per-class).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
+import { splitCsvLine } from '../data/csv.ts';
+import { sampleName, type Dataset } from '../data/dataset.ts';
+
+export const SCORES_HEADER = 'index,name,label,decision';
 
 export interface SampleScore {
   index: number;
+  name: string;
   label: string;
   decision: number;
 }
@@ -14,22 +23,14 @@ function csvCell(text: string): string {
 
 export function formatScoresCsv(
   decision: ArrayLike<number>,
-  labels: ArrayLike<number> | null,
-  classNames: string[],
+  ds: Pick<Dataset, 'labels' | 'classNames' | 'names'>,
 ): string {
-  const lines = ['index,label,decision'];
+  const lines = [SCORES_HEADER];
   for (let i = 0; i < decision.length; i++) {
-    const label = labels ? csvCell(classNames[labels[i]]) : '';
-    lines.push(`${i},${label},${decision[i]}`);
+    const label = ds.labels ? csvCell(ds.classNames[ds.labels[i]]) : '';
+    lines.push(`${i},${csvCell(sampleName(ds, i))},${label},${decision[i]}`);
   }
   return lines.join('\n') + '\n';
-}
-
-function parseRow(line: string): [string, string, string] | null {
-  const m = /^(\d+),("(?:[^"]|"")*"|[^,]*),([^,]+)$/.exec(line);
-  if (!m) return null;
-  const label = m[2].startsWith('"') ? m[2].slice(1, -1).replaceAll('""', '"') : m[2];
-  return [m[1], label, m[3]];
 }
 
 export function readScoresCsv(path: string): SampleScore[] {
@@ -37,18 +38,49 @@ export function readScoresCsv(path: string): SampleScore[] {
   const lines = readFileSync(path, 'utf8')
     .split(/\r?\n/)
     .filter((l) => l.length > 0);
-  if (lines[0] !== 'index,label,decision')
-    throw new UserError(`${path}: expected the header 'index,label,decision', got '${lines[0] ?? ''}'`);
+  if (lines[0] !== SCORES_HEADER)
+    throw new UserError(`${path}: expected the header '${SCORES_HEADER}', got '${lines[0] ?? ''}'`);
   return lines.slice(1).map((line, k) => {
-    const row = parseRow(line);
-    const decision = row ? Number(row[2]) : NaN;
-    if (!row || !Number.isFinite(decision))
-      throw new UserError(`${path}, line ${k + 2}: expected 'index,label,decision', got '${line}'`);
-    return { index: Number(row[0]), label: row[1], decision };
+    const cells = splitCsvLine(line);
+    const decision = Number(cells[3]);
+    if (cells.length !== 4 || !/^\d+$/.test(cells[0]) || cells[3] === '' || !Number.isFinite(decision))
+      throw new UserError(`${path}, line ${k + 2}: expected '${SCORES_HEADER}', got '${line}'`);
+    return { index: Number(cells[0]), name: cells[1], label: cells[2], decision };
   });
 }
 
 /** The `top` samples with the lowest decision value (most anomalous first). */
 export function topOutliers(scores: SampleScore[], top: number): SampleScore[] {
   return [...scores].sort((a, b) => a.decision - b.decision || a.index - b.index).slice(0, top);
+}
+
+/**
+ * The samples to show or explain: the `top` outliers, or for a run with one SVM per class the
+ * `top` of each class (class by class), since decision values of different SVMs do not compare.
+ */
+export function chosenOutliers(
+  scores: SampleScore[],
+  run: { perClass: boolean; classNames: readonly string[] },
+  top: number,
+): SampleScore[] {
+  return run.perClass
+    ? topOutliersByClass(scores, run.classNames, top).flatMap((g) => g.outliers)
+    : topOutliers(scores, top);
+}
+
+/** The `top` outliers of each class, classes in the order of `classNames` (those with samples). */
+export function topOutliersByClass(
+  scores: SampleScore[],
+  classNames: readonly string[],
+  top: number,
+): Array<{ className: string; outliers: SampleScore[] }> {
+  return classNames
+    .map((className) => ({
+      className,
+      outliers: topOutliers(
+        scores.filter((s) => s.label === className),
+        top,
+      ),
+    }))
+    .filter((group) => group.outliers.length > 0);
 }
