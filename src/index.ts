@@ -13,7 +13,7 @@ export { tf } from './runtime/tf.ts';
 export { initRuntime, activeBackend, BACKENDS, type BackendName } from './runtime/runtime.ts';
 
 // data
-export { type Dataset, sampleSize, isImageSet, mapShape } from './data/dataset.ts';
+export { type Dataset, type PlantedTruth, sampleSize, isImageSet, mapShape, sampleName } from './data/dataset.ts';
 export { parseDataSpec, loadDataset, openSamples, DATA_SPEC_FORMS, type DataSpec } from './data/data-spec.ts';
 export { batchesOf, pickSamples, datasetSource, type SampleSource } from './data/sample-source.ts';
 export { loadMnist, type MnistOptions } from './data/mnist.ts';
@@ -28,6 +28,7 @@ export {
   type PlantOptions,
   type PlantedAnomalies,
 } from './data/planted-anomalies.ts';
+export { withPlantedAnomalies } from './data/planted-data.ts';
 export { loadMaskFolder, parseMaskSpec, type SampleMasks } from './data/mask-folder.ts';
 
 // features
@@ -52,6 +53,25 @@ export {
   type LayerExtractorOptions,
 } from './features/extractor.ts';
 export { ParallelExtractor, type ParallelExtractorOptions } from './features/parallel-extractor.ts';
+export {
+  buildAutoencoder,
+  trainAutoencoder,
+  BOTTLENECK_LAYER,
+  type AutoencoderOptions,
+} from './features/autoencoder.ts';
+export {
+  buildTransformationNetwork,
+  trainTransformationNetwork,
+  geometricTransforms,
+} from './features/transformation-network.ts';
+export {
+  trainNetworkOfKind,
+  FEATURE_NETWORK_KINDS,
+  type FeatureNetworkKind,
+  type TrainedNetwork,
+} from './features/network-kinds.ts';
+export { Standardizer, type FeatureBlock } from './features/standardizer.ts';
+export { type TrainHistory } from './features/fit-loop.ts';
 export { saveModel, loadModel } from './features/model-io.ts';
 
 // one-class SVM (the solver and kernel blocks stay internal)
@@ -74,6 +94,7 @@ export {
   type Tensor,
 } from './explain/network.ts';
 export * as rules from './explain/rules.ts';
+export { featureMap, forwardRows, tapSizes, RESIDUAL_TAP, type Tap } from './explain/feature-map.ts';
 export { type Rule, type RulePass, type RuleTerm } from './explain/rules.ts';
 export {
   assignRules,
@@ -167,6 +188,7 @@ export {
   type ReportData,
   type RunInfo,
   type OutlierRow,
+  type PlantedSection,
   type ClassifierSection,
   type ClassifierRow,
   type ClusterExplanation,
@@ -174,3 +196,7 @@ export {
   type SampleImage,
   type MethodMap,
 } from './report/report-data.ts';
+
+// run: a feature space (layers of one or more networks, or pixels) and its outlier detectors
+export { FeatureSpace, DEFAULT_TAPS, type NetworkTap } from './run/feature-space.ts';
+export { Detector, type SvmSettings, type DetectorNetwork } from './run/detector.ts';

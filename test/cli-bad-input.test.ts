@@ -175,7 +175,7 @@ describe('models', () => {
     const before = fileTree(root);
     refused(
       await cliInProcess('explain', run, '--top', '2', '--out', fresh('swapped-explained')),
-      /the files of run .*swapped do not fit together: the features\/ network has no layer 'features'/,
+      /the files of run .*swapped do not fit together: no layer named 'features'; its layers: .*\(was a file replaced\? train the run again\)/,
     );
     expect(fileTree(root)).toEqual(before);
   });

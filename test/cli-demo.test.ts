@@ -1,6 +1,7 @@
 /**
- * `oc-explain demo` on a tiny configuration: the run, the explanations of the top outliers, the
- * report and the printed summary; its areas equal those of `evaluate` on the same run; a second
+ * `oc-explain demo` on a tiny configuration (two digits, anomalies planted into 5 % of each): the
+ * per-class run, the explanations of the top outliers of each class, the report with its planted
+ * section and the printed summary; its areas equal those of `evaluate` on the same run; a second
  * call reuses the run, --fresh trains again; bad input stops with one message and writes nothing.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { cli, cliInProcess, errorLines, type CliResult } from './helpers/run-cli
 
 const SMALL = [
   '--data',
-  'mnist:0,1,limit=200',
+  'mnist:0,1,limit=200,planted=0.05',
   '--epochs',
   '1',
   '--top',
@@ -26,8 +27,8 @@ const SMALL = [
   '8',
   '--ig-steps',
   '8',
-  '--classifier-samples',
-  '2',
+  '--planted-rows',
+  '3',
 ];
 let root: string;
 let out: string;
@@ -54,11 +55,14 @@ function printedAreas(text: string): Record<string, number> {
 describe('oc-explain demo', () => {
   it('writes the run, the explanations of the top outliers and the report', () => {
     expect(readdirSync(out).sort()).toEqual(['explain', 'oc-explain-output.json', 'report.html', 'run']);
-    const top = readScoresCsv(join(out, 'run', 'scores.csv'))
-      .sort((a, b) => a.decision - b.decision || a.index - b.index)
-      .slice(0, 5);
+    const scores = readScoresCsv(join(out, 'run', 'scores.csv'));
+    const topOf = (label: string) =>
+      scores
+        .filter((s) => s.label === label)
+        .sort((a, b) => a.decision - b.decision || a.index - b.index)
+        .slice(0, 5);
     const explained = JSON.parse(readFileSync(join(out, 'explain', 'explain.json'), 'utf8'));
-    expect(explained.samples.map((s: any) => s.index)).toEqual(top.map((s) => s.index));
+    expect(explained.samples.map((s: any) => s.index)).toEqual([...topOf('0'), ...topOf('1')].map((s) => s.index));
     expect(readdirSync(join(out, 'explain')).sort()).toEqual([
       'edge',
       'explain.json',
@@ -71,14 +75,18 @@ describe('oc-explain demo', () => {
       'sa',
     ]);
     const page = readFileSync(join(out, 'report.html'), 'utf8');
-    for (const id of ['run', 'outliers', 'flipping', 'classifier']) expect(page).toContain(`<section id="${id}">`);
-    expect(page.match(/class="outlier-row"/g)!.length).toBe(4);
+    for (const id of ['run', 'outliers', 'planted', 'flipping', 'masks'])
+      expect(page).toContain(`<section id="${id}">`);
+    // 4 of each class, then the 3 best-ranked planted samples (their maps scored against the masks: the table only)
+    expect(page.match(/class="outlier-row"/g)!.length).toBe(4 + 4 + 3);
+    expect(page.match(/class="group-row"/g)!.length).toBe(2);
   });
 
   it('prints the top outliers, the area table with the random floor, the step times and the report path', () => {
-    expect(first.stdout).toContain('top 5 outliers');
+    expect(first.stdout).toContain('top 5 outliers of each class');
+    expect(first.stdout).toMatch(/ROC AUC planted vs untouched \(mean over the classes\): \d\.\d{3}/);
     expect(Object.keys(printedAreas(first.stdout)).sort()).toEqual(['edge', 'gi', 'ig', 'nn', 'ocdtd', 'random', 'sa']);
-    for (const step of ['train', 'explain 6 outliers', 'pixel flipping of 6 outliers', 'report', 'total'])
+    for (const step of ['train', 'explain 12 outliers', 'pixel flipping of 12 outliers', 'report', 'total'])
       expect(first.stdout).toContain(step);
     expect(first.stdout.trim().split('\n').at(-1)).toBe(`report: ${join(out, 'report.html')}`);
   });
@@ -109,7 +117,8 @@ describe('oc-explain demo', () => {
 describe('oc-explain demo: bad input', () => {
   it.each([
     [['--top', '0'], '--top must be a whole number ≥ 1'],
-    [['--data', 'mnist:3,limit=40', '--epochs', '1'], "has only one class ('3')"],
+    [['--data', 'mnist:3,limit=40', '--features', 'cnn', '--epochs', '1'], "has only one class ('3')"],
+    [['--data', 'mnist:planted=0.9'], 'planted must be a share of the samples in (0, 0.5]'],
   ])('%j → one message, nothing written', async (args, message) => {
     const bad = join(root, 'bad');
     const r = await cliInProcess('demo', '--out', bad, ...args);

@@ -46,19 +46,19 @@ describe('option errors: one line, exit 2, nothing printed before it', () => {
     ],
     [
       ['train', '--data', 'mnist', '--features', 'pixels', '--layer', 'dense', '--out', 'x'],
-      '--layer picks a layer of a feature network; --features pixels has none (use cnn, mlp or model:PATH)',
+      '--layer picks a layer of a feature network; --features pixels has none (use cnn, mlp, ae, geo or model:PATH)',
     ],
     [
       ['train', '--data', 'mnist', '--features', 'pixels', '--epochs', '2', '--out', 'x'],
-      '--epochs trains a feature network; --features pixels has none (use cnn or mlp)',
+      '--epochs trains a feature network; --features pixels has none (use cnn, mlp, ae or geo)',
     ],
     [
       ['train', '--data', 'mnist', '--features', 'model:m', '--epochs', '2', '--out', 'x'],
-      '--epochs trains the cnn or mlp feature network; a model:PATH network is used as it is',
+      '--epochs trains a feature network; a model:PATH network is used as it is',
     ],
     [
       ['train', '--data', 'tiff:x', '--features', 'pixels', '--out', 'x'],
-      "unknown data set 'tiff:x'; allowed: mnist[:DIGITS][,limit=N], png:DIR, csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
+      "unknown data set 'tiff:x'; allowed: mnist[:DIGITS][,limit=N][,planted=RATE], png:DIR[,planted=RATE], csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
     ],
   ])('%j', async (args, message) => {
     const r = await cliInProcess(...args);

@@ -27,12 +27,13 @@ let reported: CliResult;
 let page: string;
 let doc: Document;
 
-/** 24 noisy rings and 24 noisy vertical bars, 12 × 12 grey, one folder per class. */
+/** 24 noisy rings, 24 noisy vertical bars and 24 noisy dots, 12 × 12 grey, one folder per class. */
 function writeImages(dir: string): void {
   const random = seededRandom(7);
   for (const [name, inside] of [
     [RING, (r: number, c: number) => Math.abs(Math.hypot(r - 5.5, c - 5.5) - 4) < 1.2],
     [BAR, (_r: number, c: number) => c >= 5 && c <= 6],
+    ['dot', (r: number, c: number) => Math.hypot(r - 5.5, c - 5.5) < 2],
   ] as const) {
     mkdirSync(join(dir, name), { recursive: true });
     for (let n = 0; n < 24; n++) {
@@ -59,7 +60,7 @@ beforeAll(async () => {
     '--epochs',
     '1',
     '--normal',
-    RING,
+    `${RING},${BAR}`, // a classifier learns from two or more normal classes
     '--nu',
     '0.2',
     '--out',
@@ -104,10 +105,10 @@ describe('oc-explain report', () => {
     );
     expect(facts['ROC AUC']).toBe(formatNumber(config.rocAuc));
     expect(facts['training time']).toBe(
-      `${formatNumber(config.featureNetwork.trainSeconds + config.svm.fitSeconds, 3)} s`,
+      `${formatNumber(config.featureNetworks[0].trainSeconds + config.models[0].fitSeconds, 3)} s`,
     );
-    expect(facts['support vectors']).toBe(String(config.svm.nSupport));
-    expect(facts['normal classes']).toBe(RING);
+    expect(facts['support vectors']).toBe(String(config.models[0].nSupport));
+    expect(facts['normal classes']).toBe(`${RING}, ${BAR}`);
   });
 
   it('shows the top outliers in order with every method, OC-DTD first', () => {

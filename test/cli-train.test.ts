@@ -62,6 +62,7 @@ describe('oc-explain train', () => {
     expect(scores.length).toBe(ds.n);
     scores.forEach((s, i) => {
       expect(s.index).toBe(i);
+      expect(s.name).toBe(ds.names![i]);
       expect(s.label).toBe(String(ds.labels![i]));
       expect(Math.abs(s.decision - expected[i])).toBeLessThan(1e-5 * svm.rho);
     });
@@ -76,7 +77,7 @@ describe('oc-explain train', () => {
     for (const a of anomalies)
       for (const b of normal) wins += a.decision < b.decision ? 1 : a.decision === b.decision ? 0.5 : 0;
     expect(config.rocAuc).toBeCloseTo(wins / (normal.length * anomalies.length), 12);
-    expect(trainOutput.stdout).toContain(`ROC AUC (normal: 0): ${config.rocAuc.toFixed(4)}`);
+    expect(trainOutput.stdout).toContain(`ROC AUC (normal: 0; on the training samples): ${config.rocAuc.toFixed(4)}`);
   });
 });
 
@@ -93,7 +94,7 @@ describe('oc-explain outliers', () => {
   it('prints a table with the AUC', async () => {
     const { code, stdout } = await cli('outliers', runDir, '--top', '3');
     expect(code).toBe(0);
-    expect(stdout.split('\n')[0]).toMatch(/rank\s+index\s+label\s+decision/);
+    expect(stdout.split('\n')[0]).toMatch(/rank\s+index\s+name\s+label\s+decision/);
     expect(stdout).toContain('ROC AUC');
   });
 });

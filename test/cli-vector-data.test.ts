@@ -59,7 +59,7 @@ describe('CSV rows declared images (shape=28x28): train → explain → evaluate
     const config = JSON.parse(readFileSync(join(run(), 'config.json'), 'utf8'));
     expect(config.sampleShape).toEqual([28, 28, 1]);
     expect(config.data).toMatch(/,label=last,shape=28x28x1$/);
-    expect(config.featureNetwork.kind).toBe('cnn');
+    expect(config.featureNetworks.map((n: { kind: string }) => n.kind)).toEqual(['cnn']);
   });
 
   it('explain writes every method, the input images equal the CSV rows read row-major, and OC-DTD conserves o(x)', async () => {

@@ -20,11 +20,16 @@ function userErrorOf(spec: string): string {
 
 describe('parseDataSpec', () => {
   it('reads every documented form', () => {
-    expect(parseDataSpec('mnist')).toEqual({ kind: 'mnist', digits: null, limit: null });
-    expect(parseDataSpec('MNIST:0,6')).toEqual({ kind: 'mnist', digits: [0, 6], limit: null });
-    expect(parseDataSpec('mnist:0, 6,limit=500')).toEqual({ kind: 'mnist', digits: [0, 6], limit: 500 });
-    expect(parseDataSpec('mnist:limit=20')).toEqual({ kind: 'mnist', digits: null, limit: 20 });
-    expect(parseDataSpec('png:some/dir')).toEqual({ kind: 'png', dir: 'some/dir' });
+    expect(parseDataSpec('mnist')).toEqual({ kind: 'mnist', digits: null, limit: null, planted: null });
+    expect(parseDataSpec('MNIST:0,6')).toEqual({ kind: 'mnist', digits: [0, 6], limit: null, planted: null });
+    expect(parseDataSpec('mnist:0, 6,limit=500')).toEqual({ kind: 'mnist', digits: [0, 6], limit: 500, planted: null });
+    expect(parseDataSpec('mnist:limit=20,planted=0.02')).toEqual({
+      kind: 'mnist',
+      digits: null,
+      limit: 20,
+      planted: 0.02,
+    });
+    expect(parseDataSpec('png:some/dir')).toEqual({ kind: 'png', dir: 'some/dir', planted: null });
     expect(parseDataSpec('csv:a.csv')).toEqual({ kind: 'csv', file: 'a.csv', label: null, header: null, shape: null });
     expect(parseDataSpec('csv:a.csv,label=last,header=no')).toEqual({
       kind: 'csv',
@@ -52,13 +57,13 @@ describe('parseDataSpec', () => {
       header: null,
       shape: null,
     });
-    expect(parseDataSpec('png:/tmp/x=y')).toEqual({ kind: 'png', dir: '/tmp/x=y' });
+    expect(parseDataSpec('png:/tmp/x=y')).toEqual({ kind: 'png', dir: '/tmp/x=y', planted: null });
   });
 
   it('an unknown scheme names every allowed form in one line', () => {
     const message = userErrorOf('tiff:dir');
     expect(message).toBe(
-      "unknown data set 'tiff:dir'; allowed: mnist[:DIGITS][,limit=N], png:DIR, csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
+      "unknown data set 'tiff:dir'; allowed: mnist[:DIGITS][,limit=N][,planted=RATE], png:DIR[,planted=RATE], csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]",
     );
     for (const form of DATA_SPEC_FORMS) expect(message).toContain(form.split(/[\s,:]/)[0]);
     expect(userErrorOf('')).toContain('allowed: mnist');
@@ -68,8 +73,8 @@ describe('parseDataSpec', () => {
     expect(userErrorOf('mnist:0,12')).toContain("'12' is not a digit 0…9");
     expect(userErrorOf('mnist:limit=0')).toContain("limit must be a positive whole number, got '0'");
     expect(userErrorOf('mnist:limit=ten')).toContain('limit must be');
-    expect(userErrorOf('mnist:label=3')).toContain("unknown option 'label' for mnist (allowed: limit)");
-    expect(userErrorOf('png:dir,limit=3')).toContain("unknown option 'limit' for png (allowed: none)");
+    expect(userErrorOf('mnist:label=3')).toContain("unknown option 'label' for mnist (allowed: limit, planted)");
+    expect(userErrorOf('png:dir,limit=3')).toContain("unknown option 'limit' for png (allowed: planted)");
     expect(userErrorOf('csv:a.csv,header=maybe')).toContain("header must be yes or no, got 'maybe'");
     expect(userErrorOf('csv:a.csv,label=')).toContain('label= needs first, last or a column name');
     expect(userErrorOf('csv:')).toContain("give a file after 'csv:'");

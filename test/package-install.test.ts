@@ -273,7 +273,7 @@ describe('the npm package, installed and used as a user would', () => {
     const scores = readFileSync(join(project, 'run', 'scores.csv'), 'utf8')
       .trim()
       .split('\n');
-    expect(scores[0]).toBe('index,label,decision');
+    expect(scores[0]).toBe('index,name,label,decision');
     expect(scores).toHaveLength(201);
   });
 });

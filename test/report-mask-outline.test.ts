@@ -3,7 +3,7 @@
  * mask computed directly (a pixel of the mask with a 4-neighbour outside it or off the image).
  */
 import { describe, expect, it } from 'vitest';
-import { outlineMask } from '../src/report/mask-sections.ts';
+import { outlineMask } from '../src/report/mask-outline.ts';
 import { renderInput } from '../src/explain/heatmap.ts';
 import { mulberry32 } from '../src/data/random.ts';
 

@@ -35,7 +35,11 @@ export function register(program: Command): void {
       'pixel flipping: how fast each explanation removes the explained score (o(x) of the top outliers, or --classifier: the predicted logit)',
     )
     .argument('<run>', 'run folder written by train')
-    .option('--top <n>', 'the n top outliers (with --classifier: the first n samples)', '50')
+    .option(
+      '--top <n>',
+      'the n top outliers, per class for a --per-class run (with --classifier: the first n samples)',
+      '50',
+    )
     .option('--index <list>', 'these sample indices instead, e.g. 3,9')
     .option(
       '--methods <list>',
@@ -117,7 +121,7 @@ export function register(program: Command): void {
       const { writeDirAtomic } = await import('../io/output-folder.ts');
       const { withSteps } = await import('../run/progress.ts');
       const { RunExplainer } = await import('../run/run-explainer.ts');
-      const { topOutliers } = await import('../run/scores-csv.ts');
+      const { chosenOutliers } = await import('../run/scores-csv.ts');
       const { areaTableText, textTable } = await import('../run/text-table.ts');
       const { loadMaskFolder } = await import('../data/mask-folder.ts');
       const { evaluateAgainstMasks, maskTableRows } = await import('../run/mask-scores.ts');
@@ -164,7 +168,12 @@ export function register(program: Command): void {
             ? parseIndexList(o.index, '--index', dataset.n)
             : classifier
               ? Array.from({ length: Math.min(top, dataset.n) }, (_, i) => i)
-              : topOutliers(scores, top).map((s) => s.index);
+              : chosenOutliers(scores, explainer.run.config, top).map((s) => s.index);
+        // one process groups a per-class run's samples by class before cutting parts: a shard cannot
+        if (shard && explainer.run.config.perClass)
+          throw new UserError(
+            '--shard: a --per-class run is evaluated in one process (its parts are cut class by class)',
+          );
         // a shard flips whole parts of SAMPLES_PER_PART samples, its random floor seeded as in one process
         const parts = Math.ceil(chosen.length / SAMPLES_PER_PART);
         const part = shard ? shardRange(parts, shard) : { from: 0, to: parts };

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .command('explain')
     .description('explain why samples of a run are outliers, pixel by pixel (OC-DTD and baselines)')
     .argument('<run>', 'run folder written by train')
-    .option('--top <n>', 'explain the n top outliers (default 20)')
+    .option('--top <n>', 'explain the n top outliers (default 20; per class for a --per-class run)')
     .option('--index <list>', 'explain these sample indices instead, e.g. 3,9')
     .option(
       '--method <list>',
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
       resolveComposite(o.composite); // an unknown name stops here, before any work
       const { explainRun } = await import('../run/write-explanations.ts');
-      const { topOutliers } = await import('../run/scores-csv.ts');
+      const { chosenOutliers } = await import('../run/scores-csv.ts');
       const { textTable } = await import('../run/text-table.ts');
       const result = await explainRun({
         run: dir,
@@ -61,7 +61,7 @@ export function register(program: Command): void {
         select: ({ run }) =>
           o.index !== undefined
             ? parseIndexList(o.index, '--index', run.dataset.n)
-            : topOutliers(run.scores, top).map((s) => s.index),
+            : chosenOutliers(run.scores, run.config, top).map((s) => s.index),
         composite: o.composite,
         ocdtd: variant,
         gradientSteps: steps,
@@ -71,10 +71,10 @@ export function register(program: Command): void {
         threads,
         progress,
       });
-      const { compression } = result;
-      if (compression) {
+      for (const compression of result.compression ?? []) {
+        const which = compression.className === null ? '' : ` of class '${compression.className}'`;
         console.log(
-          `support set compressed from ${compression.supportVectors} vectors to ${compression.prototypes} prototypes: ` +
+          `support set${which} compressed from ${compression.supportVectors} vectors to ${compression.prototypes} prototypes: ` +
             `o(x) changes by at most ${compression.maxOutliernessChange.toPrecision(4)} on the ${compression.trainingSamples} training samples, ` +
             `${compression.changedDecisions} of them change side of θ (the decision column is the uncompressed SVM's)`,
         );
@@ -83,16 +83,19 @@ export function register(program: Command): void {
       const other = variantLabel(variant) !== 'plain';
       const rows = result.samples.map((s) => [
         String(s.index),
+        s.name,
         s.label ?? '',
         s.outlierness.toPrecision(6),
+        s.threshold.toPrecision(6),
         s.decision.toExponential(4),
         ...(other ? [s.explained === null ? '' : s.explained.toPrecision(6)] : []),
         s.ocdtdSum === null ? '' : s.ocdtdSum.toPrecision(6),
       ]);
       const explainedHeader = other ? [`explained (${variantLabel(variant)})`] : [];
-      console.log(textTable(['index', 'label', 'o(x)', 'decision', ...explainedHeader, 'Σ R (OC-DTD)'], rows));
       console.log(
-        `θ = ${result.threshold.toPrecision(6)} (o(x) > θ ⇔ outlier); ${result.methods.length} method(s) written to ${o.out}`,
+        textTable(['index', 'name', 'label', 'o(x)', 'θ', 'decision', ...explainedHeader, 'Σ R (OC-DTD)'], rows),
       );
+      const own = result.perClass ? ' (each sample against its own class)' : '';
+      console.log(`o(x) > θ ⇔ outlier${own}; ${result.methods.length} method(s) written to ${o.out}`);
     });
 }

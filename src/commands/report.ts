@@ -18,7 +18,10 @@ export function register(program: Command): void {
     )
     .argument('<run>', 'run folder written by train')
     .requiredOption('--out <file>', 'HTML file to write (a new file, or an earlier report)')
-    .option('--top <n>', 'top outliers shown (and flipped)', '12')
+    .option(
+      '--top <n>',
+      'top outliers shown (and flipped); per class for a --per-class run (default 12, or 2 per class)',
+    )
     .option(
       '--methods <list>',
       `outlier explanations: ${OUTLIER_METHOD_NAMES.join(', ')} (edge needs images)`,
@@ -49,7 +52,7 @@ export function register(program: Command): void {
     .option('--masks <spec>', 'png:DIR — ground-truth masks named by sample index: score the explanations against them')
     .action(async (dir: string, o) => {
       const options = {
-        top: parseCount(o.top, '--top'),
+        top: o.top === undefined ? undefined : parseCount(o.top, '--top'),
         methods: parseOutlierMethodList(o.methods, '--methods'),
         composite: o.composite as string,
         ocdtd: parseOcdtdOption(o.ocdtd),

@@ -9,18 +9,30 @@ export function register(program: Command): void {
     .command('train')
     .description('train the features, fit the one-class SVM on them and score every sample')
     .requiredOption('--data <spec>', 'mnist, mnist:0,6, png:DIR or csv:FILE[,label=last][,shape=HxW[xC]]')
-    .option('--features <kind>', 'pixels, cnn, mlp or model:PATH (an .onnx file or a tfjs layers model)', 'cnn')
     .option(
-      '--layer <name>',
-      'layer of the network whose activations are the features (default: the last hidden ReLU layer)',
+      '--features <kind>',
+      'pixels; cnn or mlp (classifiers, learn from the labels); ae (autoencoder) or geo (flip/turn prediction), which learn without labels; several joined by + (ae+geo); or model:PATH (an .onnx file or a tfjs layers model)',
+      'cnn',
     )
-    .option('--epochs <n>', 'training epochs of the feature network (cnn, mlp)')
+    .option(
+      '--layer <names>',
+      "layers whose values are the features, comma-separated (conv maps are pooled per channel; 'residual' is an autoencoder's x − x̂; with several networks 'ae:residual,geo:features'); default: the network's own",
+    )
+    .option('--epochs <n>', 'training epochs of the feature network(s)')
     .option('--kernel <name>', 'gaussian or laplacian', 'gaussian')
     .option('--nu <value>', 'ν in (0, 1]: upper bound on the fraction of training outliers', '0.1')
     .option('--gamma <value>', "kernel width: a positive number, 'scale' (1/(d·Var X)) or 'auto' (1/d)", 'scale')
     .option(
       '--normal <classes>',
-      'comma-separated classes that are normal: the SVM is fitted on them, the rest count as anomalies',
+      'comma-separated classes that are normal: the feature network and the SVM learn from these only, the rest count as anomalies',
+    )
+    .option(
+      '--per-class',
+      'one SVM per class: each sample is ranked against its own class (mislabelled, malformed samples)',
+    )
+    .option(
+      '--test <spec>',
+      'held-out data to score with what was fitted (its AUC with --normal), written to test-scores.csv',
     )
     .option(
       '--max-train <n>',
@@ -33,7 +45,7 @@ export function register(program: Command): void {
       const options = {
         data: o.data as string,
         features: o.features as string,
-        featureLayer: o.layer as string | undefined,
+        featureLayers: o.layer as string | undefined,
         epochs: o.epochs === undefined ? undefined : parseCount(o.epochs, '--epochs'),
         kernel: o.kernel as string,
         nu: parseNu(o.nu),
@@ -45,22 +57,37 @@ export function register(program: Command): void {
           : undefined,
         maxTrain: o.maxTrain === undefined ? undefined : parseCount(o.maxTrain, '--max-train', 2),
         threads: parseThreads(o.threads),
+        perClass: Boolean(o.perClass),
+        test: o.test as string | undefined,
         seed: parseCount(o.seed, '--seed', 0),
         out: o.out as string,
       };
       checkTrainChoices(options);
-      (await import('../data/data-spec.ts')).parseDataSpec(options.data); // a wrong spec stops here, before the runtime loads
+      const { parseDataSpec } = await import('../data/data-spec.ts');
+      parseDataSpec(options.data); // a wrong spec stops here, before the runtime loads
+      if (options.test !== undefined) parseDataSpec(options.test);
       checkOutputFolder(options.out, 'run');
       const { backend, progress } = await startRuntime(program);
       const { trainRun } = await import('../run/train-run.ts');
       const { config } = await trainRun({ ...options, backend, progress });
-      const svm = config.svm;
       console.log(`run written to ${o.out}`);
-      console.log(
-        `${config.nSamples} samples (${svm.nFit} fitted), ${svm.nSupport} support vectors, ρ = ${svm.rho.toPrecision(6)}, γ = ${svm.gamma.toPrecision(6)}, fit in ${svm.fitSeconds.toFixed(2)} s`,
-      );
+      for (const m of config.models) {
+        const which =
+          m.className === null
+            ? `${config.nSamples} samples (${m.nFit} fitted)`
+            : `class ${m.className} (${m.nFit} samples)`;
+        console.log(
+          `${which}: ${m.nSupport} support vectors, ρ = ${m.rho.toPrecision(6)}, γ = ${m.gamma.toPrecision(6)}, fit in ${m.fitSeconds.toFixed(2)} s`,
+        );
+      }
       console.log(`${config.nOutliers} samples have a negative decision value (outliers)`);
       if (config.rocAuc !== null)
-        console.log(`ROC AUC (normal: ${config.normal!.join(',')}): ${config.rocAuc.toFixed(4)}`);
+        console.log(
+          `ROC AUC (normal: ${config.normal!.join(',')}; on the training samples): ${config.rocAuc.toFixed(4)}`,
+        );
+      if (config.test)
+        console.log(
+          `${config.test.nSamples} held-out samples scored (test-scores.csv)${config.test.rocAuc === null ? '' : `; ROC AUC on them: ${config.test.rocAuc.toFixed(4)}`}`,
+        );
     });
 }

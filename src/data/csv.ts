@@ -137,7 +137,7 @@ interface CsvLayout {
  * Read `file` once, line by line, checking every data row (cell count, numbers, labels) as
  * loadCsv always did; `onRow` receives the values of each data row in order.
  */
-function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Array) => void): CsvLayout {
+function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Array, line: number) => void): CsvLayout {
   let first: string[] | null = null;
   let header: string[] | null = null;
   let columns = 0;
@@ -177,7 +177,7 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
       if (id === undefined) labelNames.set(label, (id = labelNames.size));
       labelIds.push(id);
     }
-    onRow?.(values);
+    onRow?.(values, line);
     n++;
   }
   if (first === null) throw new UserError(`CSV file ${file} is empty`);
@@ -239,7 +239,9 @@ function parseRow(
 export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   let x = new Float32Array(1 << 16);
   let used = 0;
-  const layout = scanCsv(file, options, (values) => {
+  const names: string[] = [];
+  const layout = scanCsv(file, options, (values, line) => {
+    names.push(`line ${line}`);
     if (used + values.length > x.length) {
       const grown = new Float32Array(Math.max(2 * x.length, used + values.length));
       grown.set(x.subarray(0, used));
@@ -249,7 +251,7 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
     used += values.length;
   });
   const { n, sampleShape, labels, classNames } = layout;
-  return { x: x.slice(0, used), n, sampleShape, labels, classNames, source: `csv:${file}` };
+  return { x: x.slice(0, used), n, sampleShape, labels, classNames, source: `csv:${file}`, names };
 }
 
 /**
@@ -257,7 +259,8 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
  * kept), then any range of rows read from the file on demand.
  */
 export function openCsv(file: string, options: CsvOptions = {}): SampleSource {
-  const layout = scanCsv(file, options);
+  const names: string[] = [];
+  const layout = scanCsv(file, options, (_, line) => names.push(`line ${line}`));
   const { n, dimension, sampleShape, labels, classNames, checkpoints, header, columns, labelAt } = layout;
   const firstDataLine = checkpoints[0].line;
   return {
@@ -266,6 +269,7 @@ export function openCsv(file: string, options: CsvOptions = {}): SampleSource {
     sampleShape,
     labels,
     classNames,
+    names,
     read(from, to) {
       checkRange(from, to, n);
       const out = new Float32Array((to - from) * dimension);

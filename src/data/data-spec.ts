@@ -9,12 +9,15 @@ import { loadCsv, openCsv } from './csv.ts';
 import { loadMnist } from './mnist.ts';
 import { loadPngFolder, openPngFolder } from './png-folder.ts';
 import { datasetSource, type SampleSource } from './sample-source.ts';
+import { withPlantedAnomalies } from './planted-data.ts';
 
 export const DATA_SPEC_FORMS: readonly string[] = [
   'mnist                      all ten MNIST digits',
   'mnist:0,6                  only the listed digits (labels stay the digits)',
   'mnist:0,6,limit=500        at most 500 samples, balanced over the digits',
+  'mnist:planted=0.02         with anomalies planted into 2 % of each class (blob, scratch, …)',
   'png:DIR                    PNG images; DIR/<class>/*.png gives labels, DIR/*.png none',
+  'png:DIR,planted=0.05       the images, anomalies planted into 5 % of them (masks kept)',
   'csv:FILE                   one sample per row of numbers; header line detected',
   'csv:FILE,label=last        label column: first, last or a header name (label=species)',
   'csv:FILE,header=no         say whether line 1 is a header (yes/no)',
@@ -22,15 +25,28 @@ export const DATA_SPEC_FORMS: readonly string[] = [
 ];
 
 export type DataSpec =
-  | { kind: 'mnist'; digits: number[] | null; limit: number | null }
-  | { kind: 'png'; dir: string }
+  | { kind: 'mnist'; digits: number[] | null; limit: number | null; planted: number | null }
+  | { kind: 'png'; dir: string; planted: number | null }
   | { kind: 'csv'; file: string; label: string | null; header: boolean | null; shape: number[] | null };
 
-const OPTIONS: Record<DataSpec['kind'], string[]> = { mnist: ['limit'], png: [], csv: ['label', 'header', 'shape'] };
+const OPTIONS: Record<DataSpec['kind'], string[]> = {
+  mnist: ['limit', 'planted'],
+  png: ['planted'],
+  csv: ['label', 'header', 'shape'],
+};
+
+/** `planted=RATE`: a share of the samples in (0, 0.5], or null when absent. */
+function parsePlanted(spec: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const rate = Number(text);
+  if (text.trim() === '' || !(rate > 0 && rate <= 0.5))
+    throw new UserError(`data spec '${spec}': planted must be a share of the samples in (0, 0.5], got '${text}'`);
+  return rate;
+}
 
 /** The allowed forms in one line, for messages. */
 const FORMS_LINE =
-  'mnist[:DIGITS][,limit=N], png:DIR, csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]';
+  'mnist[:DIGITS][,limit=N][,planted=RATE], png:DIR[,planted=RATE], csv:FILE[,label=first|last|NAME][,header=yes|no][,shape=HxW[xC]]';
 
 /** Split ARGS into positional parts and the known `key=value` options of this scheme. */
 function splitArgs(
@@ -69,7 +85,12 @@ function parseMnist(spec: string, args: string): DataSpec {
     }
     limit = Number(limitText);
   }
-  return { kind: 'mnist', digits: digits.length ? digits : null, limit };
+  return {
+    kind: 'mnist',
+    digits: digits.length ? digits : null,
+    limit,
+    planted: parsePlanted(spec, options.get('planted')),
+  };
 }
 
 /** 'HxW' or 'HxWxC' (C = 1 when absent) → [H, W, C]. */
@@ -101,7 +122,7 @@ export function parseDataSpec(spec: string): DataSpec {
     const path = positional.join(',').trim();
     if (path === '')
       throw new UserError(`data spec '${spec}': give a ${scheme === 'png' ? 'folder' : 'file'} after '${scheme}:'`);
-    if (scheme === 'png') return { kind: 'png', dir: path };
+    if (scheme === 'png') return { kind: 'png', dir: path, planted: parsePlanted(spec, options.get('planted')) };
     const label = options.get('label');
     if (label === '') throw new UserError(`data spec '${spec}': label= needs first, last or a column name`);
     return {
@@ -122,7 +143,7 @@ export function dataSpecPaths(spec: DataSpec): string[] {
 
 /** The spec as text, with its path made absolute, so that a run can reload the same samples from any folder. */
 export function absoluteDataSpec(spec: DataSpec, given: string): string {
-  if (spec.kind === 'png') return `png:${resolve(spec.dir)}`;
+  if (spec.kind === 'png') return `png:${resolve(spec.dir)}${spec.planted === null ? '' : `,planted=${spec.planted}`}`;
   if (spec.kind === 'csv') {
     const options = [
       spec.label !== null ? `label=${spec.label}` : null,
@@ -134,14 +155,19 @@ export function absoluteDataSpec(spec: DataSpec, given: string): string {
   return given;
 }
 
+const planted = (ds: Dataset, rate: number | null) => (rate === null ? ds : withPlantedAnomalies(ds, rate));
+
 /** Parse (if needed) and load a data set. */
 export function loadDataset(spec: string | DataSpec): Dataset {
   const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
   switch (parsed.kind) {
     case 'mnist':
-      return loadMnist({ digits: parsed.digits ?? undefined, limit: parsed.limit ?? undefined });
+      return planted(
+        loadMnist({ digits: parsed.digits ?? undefined, limit: parsed.limit ?? undefined }),
+        parsed.planted,
+      );
     case 'png':
-      return loadPngFolder(parsed.dir);
+      return planted(loadPngFolder(parsed.dir), parsed.planted);
     case 'csv':
       return loadCsv(parsed.file, {
         label: parsed.label ?? undefined,
@@ -162,7 +188,8 @@ export function openSamples(spec: string | DataSpec): SampleSource {
     case 'mnist':
       return datasetSource(loadDataset(parsed), [0, 1]);
     case 'png':
-      return openPngFolder(parsed.dir);
+      // planted anomalies change the images: those are made in memory
+      return parsed.planted === null ? openPngFolder(parsed.dir) : datasetSource(loadDataset(parsed), [0, 1]);
     case 'csv':
       return openCsv(parsed.file, {
         label: parsed.label ?? undefined,

@@ -15,6 +15,25 @@ export interface Dataset {
   classNames: string[];
   /** what was loaded, for reports: 'mnist', 'png:DIR', 'csv:FILE' */
   source: string;
+  /**
+   * where each sample is in the user's files: the PNG path relative to the folder, 'line 12' of a
+   * CSV file, '3/117' for MNIST (digit file 3.json, image 117); absent for data made in memory
+   */
+  names?: string[];
+  /** the ground truth of anomalies planted by the data spec (planted=RATE), when it planted them */
+  anomalies?: PlantedTruth;
+}
+
+export interface PlantedTruth {
+  /** n × height × width: 1 where planting changed the pixel */
+  masks: Uint8Array;
+  /** the artefact planted into each sample, or null for an untouched one */
+  types: (string | null)[];
+}
+
+/** The name of sample i: its own, or '#i' for data without names. */
+export function sampleName(ds: Pick<Dataset, 'names'>, i: number): string {
+  return ds.names?.[i] ?? `#${i}`;
 }
 
 export function sampleSize(ds: Pick<Dataset, 'sampleShape'>): number {

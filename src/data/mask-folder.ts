@@ -10,7 +10,7 @@ import { describeFsError } from '../io/fs-error.ts';
 import { readPng } from '../io/png.ts';
 
 export interface SampleMasks {
-  /** data-set index of each mask, ascending */
+  /** data-set index of each mask (ascending when read from a folder) */
   indices: number[];
   /** one height × width mask per index, 1 inside */
   masks: Uint8Array;

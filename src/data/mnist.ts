@@ -71,6 +71,7 @@ export function loadMnist(options: MnistOptions = {}): Dataset {
   const n = Math.min(limit, total);
   const x = new Float32Array(n * PIXELS);
   const labels = new Int32Array(n);
+  const names: string[] = [];
   const next = digits.map(() => 0);
   let k = 0;
   while (k < n) {
@@ -79,10 +80,11 @@ export function loadMnist(options: MnistOptions = {}): Dataset {
       if (next[j] * PIXELS >= images.length) continue;
       x.set(images.subarray(next[j] * PIXELS, (next[j] + 1) * PIXELS), k * PIXELS);
       labels[k] = digits[j];
+      names.push(`${digits[j]}/${next[j]}`);
       next[j]++;
       k++;
     }
   }
   const source = digits.length === 10 ? 'mnist' : `mnist:${digits.join(',')}`;
-  return { x, n, sampleShape: [MNIST_SIDE, MNIST_SIDE, 1], labels, classNames: [...MNIST_CLASS_NAMES], source };
+  return { x, n, sampleShape: [MNIST_SIDE, MNIST_SIDE, 1], labels, classNames: [...MNIST_CLASS_NAMES], source, names };
 }

@@ -7,7 +7,7 @@
  * with control characters (a newline in a folder name), which no later file could keep.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { CONTROL } from './csv.ts';
 import { describeFsError } from '../io/fs-error.ts';
@@ -92,6 +92,11 @@ function checkSameSize(
   }
 }
 
+/** Each image's path below the folder, with '/' on every system: the name a user finds it by. */
+function sampleNames(dir: string, files: string[]): string[] {
+  return files.map((file) => relative(dir, file).split(sep).join('/'));
+}
+
 /**
  * The images of a folder without holding them: their headers are checked now (one size, grey or
  * colour), any range of images is decoded when asked.
@@ -109,6 +114,7 @@ export function openPngFolder(dir: string): SampleSource {
     sampleShape: [height, width, channels],
     labels: labels ? Int32Array.from(labels) : null,
     classNames,
+    names: sampleNames(dir, files),
     valueRange: [0, 1],
     read(from, to) {
       checkRange(from, to, files.length);
@@ -143,6 +149,7 @@ export function loadPngFolder(dir: string): Dataset {
     labels: labels ? Int32Array.from(labels) : null,
     classNames,
     source: `png:${dir}`,
+    names: sampleNames(dir, files),
   };
 }
 

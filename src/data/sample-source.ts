@@ -5,7 +5,7 @@
  * samples.
  */
 import { UserError } from '../errors.ts';
-import { sampleSize, type Dataset } from './dataset.ts';
+import { sampleSize, type Dataset, type PlantedTruth } from './dataset.ts';
 
 export interface SampleSource {
   /** what was opened, as Dataset.source */
@@ -15,6 +15,10 @@ export interface SampleSource {
   /** class index per sample, or null without labels (n int32: small beside the samples) */
   readonly labels: Int32Array | null;
   readonly classNames: string[];
+  /** where each sample is in the user's files (PNG path, CSV line), if known: as Dataset.names */
+  readonly names?: string[];
+  /** anomalies planted by the data spec (planted=RATE), as Dataset.anomalies */
+  readonly anomalies?: PlantedTruth;
   /** bounds every value is known to lie in without reading the data (PNG bytes / 255, MNIST: [0, 1]), if any */
   readonly valueRange?: readonly [number, number];
   /** samples [from, to), row-major, a fresh array */
@@ -31,6 +35,8 @@ export function reshapedSource(source: SampleSource, sampleShape: readonly numbe
     sampleShape: [...sampleShape],
     labels: source.labels,
     classNames: source.classNames,
+    names: source.names,
+    anomalies: source.anomalies,
     valueRange: source.valueRange,
     read: (from, to) => source.read(from, to),
   };
@@ -50,6 +56,8 @@ export function datasetSource(ds: Dataset, valueRange?: readonly [number, number
     sampleShape: ds.sampleShape,
     labels: ds.labels,
     classNames: ds.classNames,
+    names: ds.names,
+    anomalies: ds.anomalies,
     valueRange,
     read(from, to) {
       checkRange(from, to, ds.n);

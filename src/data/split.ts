@@ -3,7 +3,7 @@
  * The same seed gives the same result on every machine (integer PRNG, no Math.random).
  */
 import { UserError } from '../errors.ts';
-import { sampleSize, type Dataset } from './dataset.ts';
+import { sampleSize, type Dataset, type PlantedTruth } from './dataset.ts';
 import { mulberry32, shuffleInPlace } from './random.ts';
 
 /** A permutation of 0…n−1 determined by `seed`. */
@@ -12,6 +12,14 @@ export function shuffleIndices(n: number, seed: number): number[] {
     Array.from({ length: n }, (_, i) => i),
     mulberry32(seed),
   );
+}
+
+function subsetTruth(truth: PlantedTruth, indices: ArrayLike<number>, shape: number[]): PlantedTruth {
+  const pixels = shape[0] * shape[1];
+  const masks = new Uint8Array(indices.length * pixels);
+  for (let k = 0; k < indices.length; k++)
+    masks.set(truth.masks.subarray(indices[k] * pixels, (indices[k] + 1) * pixels), k * pixels);
+  return { masks, types: Array.from(indices, (i) => truth.types[i]) };
 }
 
 /** The samples at `indices`, in that order (copied). */
@@ -34,6 +42,8 @@ export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
     labels,
     classNames: [...ds.classNames],
     source: ds.source,
+    ...(ds.names ? { names: Array.from(indices, (i) => ds.names![i]) } : {}),
+    ...(ds.anomalies ? { anomalies: subsetTruth(ds.anomalies, indices, ds.sampleShape) } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import { AffineLayer } from './layers/affine.ts';
 import { AveragePooling2DLayer } from './layers/average-pooling2d.ts';
 import { ConcatLayer } from './layers/concat.ts';
 import { Conv2DLayer, type Padding } from './layers/conv2d.ts';
+import { Conv2DTransposeLayer } from './layers/conv2d-transpose.ts';
 import { DenseLayer } from './layers/dense.ts';
 import { GlobalAveragePooling2DLayer } from './layers/global-average-pooling2d.ts';
 import { IdentityLayer } from './layers/identity.ts';
@@ -33,6 +34,7 @@ export const SUPPORTED_LAYER_CLASSES = [
   'InputLayer',
   'Dense',
   'Conv2D',
+  'Conv2DTranspose',
   'DepthwiseConv2D',
   'SeparableConv2D',
   'MaxPooling2D',
@@ -135,6 +137,17 @@ function convert(layer: TfLayer, isLast: boolean): NetworkLayer[] {
       const dilations = pair(config.dilationRate, [1, 1]);
       const strides = pair(config.strides, [1, 1]);
       return activated(new Conv2DLayer(layer.name, kernel, config.useBias ? bias : null, strides, pad, { dilations }));
+    }
+    case 'Conv2DTranspose': {
+      requireChannelsLast(layer, config);
+      const dilations = pair(config.dilationRate, [1, 1]);
+      if (dilations[0] !== 1 || dilations[1] !== 1)
+        throw unsupported(layer, `dilation rate [${dilations}]; only 1 is supported for transposed convolutions`);
+      const pad = config.padding;
+      if (pad !== 'same' && pad !== 'valid') throw unsupported(layer, `padding '${String(pad)}'; allowed: same, valid`);
+      const [kernel, bias] = weightsOf(layer);
+      const strides = pair(config.strides, [1, 1]);
+      return activated(new Conv2DTransposeLayer(layer.name, kernel, config.useBias ? bias : null, strides, pad));
     }
     case 'DepthwiseConv2D': {
       requireChannelsLast(layer, config);

@@ -84,7 +84,7 @@ function layerSpec(layer: NetworkLayer): LayerSpec {
   if (layer instanceof LeakyReluLayer) return { kind: 'leaky-relu', name, alpha: layer.alpha };
   if (layer instanceof ClipLayer) return { kind: 'clip', name, low: layer.low, high: layer.high };
   if (layer instanceof ConcatLayer) return { kind: 'concat', name, axis: layer.axis };
-  throw new Error(`layer '${layer.name}' of kind '${layer.kind}' cannot be sent to a worker thread`);
+  throw new UnsendableLayerError(`layer '${layer.name}' of kind '${layer.kind}' cannot be sent to a worker thread`);
 }
 
 function layerFromSpec(spec: LayerSpec): NetworkLayer {
@@ -128,6 +128,9 @@ function layerFromSpec(spec: LayerSpec): NetworkLayer {
       return new ConcatLayer(spec.name, spec.axis);
   }
 }
+
+/** A layer that only the thread which built it can run: the caller falls back to that thread. */
+export class UnsendableLayerError extends Error {}
 
 /** The network as data (weights copied); throws for layers this engine did not build. */
 export function networkToSpec(network: ExplainableNetwork): NetworkSpec {

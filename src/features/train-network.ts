@@ -2,41 +2,18 @@
  * Train a feature network as a classifier on labelled data: Adam on softmax cross-entropy from the
  * logits, mini-batches in a seeded order, a progress bar on stderr; then held-out accuracy.
  */
-import { SingleBar } from 'cli-progress';
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
-import { shuffleIndices, trainTestSplit } from '../data/split.ts';
+import { trainTestSplit } from '../data/split.ts';
 import { buildFeatureNetwork, type NetworkKind } from './feature-network.ts';
+import { fitLoop, type TrainHistory, type TrainOptions } from './fit-loop.ts';
 
-import {
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_EPOCHS,
-  DEFAULT_HELD_OUT_FRACTION,
-  DEFAULT_LEARNING_RATE,
-} from './training-defaults.ts';
+export { DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, type TrainHistory, type TrainOptions } from './fit-loop.ts';
 
-export { DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION, DEFAULT_LEARNING_RATE };
+import { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION } from './training-defaults.ts';
 
-export interface TrainOptions {
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  /** seed of the mini-batch order (default 0) */
-  seed?: number;
-  /** show a cli-progress bar on stderr (default true) */
-  progress?: boolean;
-  /** called after every epoch (0-based) with the history so far, e.g. to measure held-out accuracy */
-  onEpochEnd?: (epoch: number, history: TrainHistory, model: tf.LayersModel) => void;
-}
-
-export interface TrainHistory {
-  /** mean training loss of each epoch (softmax cross-entropy, averaged over its mini-batches) */
-  loss: number[];
-  /** training accuracy of each epoch, measured on the mini-batches as they were trained */
-  accuracy: number[];
-  secondsPerEpoch: number[];
-}
+export { DEFAULT_EPOCHS, DEFAULT_HELD_OUT_FRACTION };
 
 /** Check that `ds` can train a classifier: labels, at least two classes present. */
 export function checkTrainable(ds: Dataset): Int32Array {
@@ -74,28 +51,12 @@ function checkFits(model: tf.LayersModel, ds: Dataset): void {
   }
 }
 
-/** Rows `indices[from…to)` of `ds` as a batch tensor and its label vector. */
-function batchOf(ds: Dataset, labels: Int32Array, indices: number[], from: number, to: number, inputShape: number[]) {
+/** The rows `indices` of `ds`, copied into one array. */
+export function rowsOf(ds: Dataset, indices: readonly number[]): Float32Array {
   const size = sampleSize(ds);
-  const x = new Float32Array((to - from) * size);
-  const y = new Int32Array(to - from);
-  for (let k = from; k < to; k++) {
-    const i = indices[k];
-    x.set(ds.x.subarray(i * size, (i + 1) * size), (k - from) * size);
-    y[k - from] = labels[i];
-  }
-  return { x: tf.tensor(x, [to - from, ...inputShape]), y: tf.tensor1d(y, 'int32') };
-}
-
-function progressBar(enabled: boolean, total: number): SingleBar | null {
-  if (!enabled) return null;
-  const bar = new SingleBar({
-    format: 'training [{bar}] epoch {epoch} | loss {loss} | acc {acc} | {value}/{total} batches | eta {eta}s',
-    stream: process.stderr,
-    hideCursor: false,
-  });
-  bar.start(total, 0, { epoch: 1, loss: '-', acc: '-' });
-  return bar;
+  const x = new Float32Array(indices.length * size);
+  indices.forEach((i, k) => x.set(ds.x.subarray(i * size, (i + 1) * size), k * size));
+  return x;
 }
 
 /** Train `model` (logits output) on the labelled `train` set in place; returns the per-epoch history. */
@@ -106,61 +67,24 @@ export async function trainNetwork(
 ): Promise<TrainHistory> {
   const labels = checkTrainable(train);
   checkFits(model, train);
-  const epochs = options.epochs ?? DEFAULT_EPOCHS;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(epochs) || epochs < 1)
-    throw new UserError(`epochs must be a positive whole number, got ${epochs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new UserError(`batch size must be a positive whole number, got ${batchSize}`);
-  const seed = options.seed ?? 0;
   const { inputShape, classes } = modelShape(model);
-  const optimizer = tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE);
-  const batchesPerEpoch = Math.ceil(train.n / batchSize);
-  const bar = progressBar(options.progress ?? true, epochs * batchesPerEpoch);
-  const history: TrainHistory = { loss: [], accuracy: [], secondsPerEpoch: [] };
-  try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const started = performance.now();
-      // a different, reproducible order every epoch
-      const order = shuffleIndices(train.n, (seed * 1_000_003 + epoch) >>> 0);
-      let lossSum = 0;
-      let correct = 0;
-      for (let b = 0; b < batchesPerEpoch; b++) {
-        const from = b * batchSize;
-        const to = Math.min(from + batchSize, train.n);
-        const [batchLoss, batchCorrect] = tf.tidy(() => {
-          const { x, y } = batchOf(train, labels, order, from, to, inputShape);
-          let hits: tf.Tensor | null = null;
-          const loss = optimizer.minimize(() => {
-            const logits = model.apply(x, { training: true }) as tf.Tensor;
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')));
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as tf.Scalar;
-          }, true) as tf.Scalar;
-          // kept tensors outlive every tidy scope: read and free it here
-          const kept = hits as unknown as tf.Tensor;
-          const count = kept.dataSync()[0];
-          kept.dispose();
-          return [loss.dataSync()[0], count];
-        });
-        lossSum += batchLoss * (to - from);
-        correct += batchCorrect;
-        bar?.update(epoch * batchesPerEpoch + b + 1, {
-          epoch: epoch + 1,
-          loss: (lossSum / to).toFixed(4),
-          acc: (correct / to).toFixed(4),
-        });
-        await new Promise((resolve) => setImmediate(resolve)); // let the bar redraw
-      }
-      history.loss.push(lossSum / train.n);
-      history.accuracy.push(correct / train.n);
-      history.secondsPerEpoch.push((performance.now() - started) / 1000);
-      options.onEpochEnd?.(epoch, history, model);
-    }
-  } finally {
-    bar?.stop();
-    optimizer.dispose();
-  }
-  return history;
+  return fitLoop(
+    model,
+    train.n,
+    {
+      batch: (indices) => ({
+        x: tf.tensor(rowsOf(train, indices), [indices.length, ...inputShape]),
+        y: tf.tensor1d(
+          Int32Array.from(indices, (i) => labels[i]),
+          'int32',
+        ),
+      }),
+      loss: (logits, y) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as tf.Scalar,
+      correct: (logits, y) => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')),
+    },
+    options,
+    DEFAULT_EPOCHS,
+  );
 }
 
 /** Fraction of the labelled samples of `ds` whose arg-max logit is their label. */

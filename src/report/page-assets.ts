@@ -17,6 +17,8 @@ table.grid td { text-align: center; font-size: 12px; }
 table.grid img, .cluster img { image-rendering: pixelated; display: block; margin: 0 auto; }
 img.heat { cursor: crosshair; }
 .caption { color: #666; font-size: 11px; }
+tr.group-row th { text-align: left; background: #f4f4f4; font-size: 13px; }
+.name { color: #555; font-size: 11px; word-break: break-all; }
 .colour-bar { display: flex; align-items: center; gap: 6px; font-size: 12px; color: #555; }
 .cluster { display: inline-block; margin: 0 18px 12px 0; vertical-align: top; }
 .cluster-samples { display: flex; gap: 6px; }

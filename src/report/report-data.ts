@@ -31,10 +31,13 @@ export interface RunInfo {
   /** e.g. 'gaussian', 'laplacian', 'p=1.5' */
   kernel: string;
   nu: number;
-  gamma: number;
-  nSupportVectors: number;
+  /** γ, support vectors and θ of the run's one SVM (absent when it has one per class: see `models`) */
+  gamma?: number;
+  nSupportVectors?: number;
   /** θ: outlier iff o(x) > θ */
-  threshold: number;
+  threshold?: number;
+  /** one SVM per class (--per-class): each one's facts */
+  models?: Array<{ className: string; nTrain: number; nSupportVectors: number; gamma: number; threshold: number }>;
   trainingSeconds: number;
   /** ROC AUC of o(x) when labels exist */
   rocAuc?: number | null;
@@ -45,7 +48,15 @@ export interface RunInfo {
 export interface OutlierRow {
   /** index of the sample in its data set */
   index: number;
+  /** where the sample is in the user's files (PNG path, CSV line) */
+  name?: string;
   label: string | null;
+  /** a heading shown above this row when it differs from the previous row's (e.g. 'class 3') */
+  group?: string;
+  /** rank among the samples its SVM ranks (1 = most anomalous) */
+  rank?: number;
+  /** planted anomalies: the artefact (null: an untouched sample) and the mask of changed pixels [h × w] */
+  planted?: { type: string | null; mask: Uint8Array };
   /** o(x) */
   outlierness: number;
   /** f(x) of the SVM (negative for outliers) */
@@ -88,6 +99,15 @@ export interface ClusterExplanation {
   samples: ClusterSample[];
 }
 
+/** Anomalies planted by the data spec: how well they were found, and the planted samples explained. */
+export interface PlantedSection {
+  description: string;
+  /** name → value lines (ROC AUC planted vs clean, share among the top k, …) */
+  detection: Array<{ name: string; value: string }>;
+  /** planted samples, best ranked first */
+  rows: OutlierRow[];
+}
+
 /** A table of scores, as text cells; `best` marks cells [row, column] to show in bold. */
 export interface ScoreTable {
   caption: string;
@@ -113,8 +133,9 @@ export interface MaskScores {
 
 export interface ReportData {
   run: RunInfo;
-  /** top outliers, most outlying first */
+  /** top outliers, most outlying first (per class, grouped, for a run with one SVM per class) */
   outliers: OutlierRow[];
+  planted?: PlantedSection | null;
   /** pixel flipping of the outlier explanations (score o(x)) */
   outlierFlipping?: PixelFlippingResult | null;
   classifier?: ClassifierSection | null;
@@ -134,6 +155,13 @@ function checkImage(image: SampleImage, where: string): void {
   }
 }
 
+function checkMask(row: OutlierRow, where: string): void {
+  if (row.planted && row.planted.mask.length !== row.image.height * row.image.width)
+    throw new UserError(
+      `report: ${where}: mask has ${row.planted.mask.length} values, expected ${row.image.height}×${row.image.width}`,
+    );
+}
+
 function checkMap(values: Float32Array, image: SampleImage, where: string): void {
   if (values.length !== image.height * image.width) {
     throw new UserError(
@@ -144,8 +172,9 @@ function checkMap(values: Float32Array, image: SampleImage, where: string): void
 
 /** Throws a UserError naming the row and method of the first inconsistent shape. */
 export function validateReportData(data: ReportData): void {
-  data.outliers.forEach((row, r) => {
+  [...data.outliers, ...(data.planted?.rows ?? [])].forEach((row, r) => {
     checkImage(row.image, `outlier row ${r} (sample ${row.index})`);
+    checkMask(row, `outlier row ${r} (sample ${row.index})`);
     for (const m of row.maps)
       checkMap(m.values, row.image, `outlier row ${r} (sample ${row.index}), method '${m.method}'`);
   });

@@ -11,6 +11,7 @@ import {
   clusterSection,
   flippingSection,
   outlierSection,
+  plantedSection,
   PageContext,
   runSection,
 } from './sections.ts';
@@ -42,7 +43,7 @@ export function renderReportHtml(data: ReportData, options: ReportOptions = {}):
   validateReportData(data);
   const ctx = new PageContext(options.upscale ?? 4);
   const title = data.run.title ?? 'oc-explain report';
-  const body = html`${runSection(data.run)}${outlierSection(ctx, data.outliers)}${flippingSection(data.outlierFlipping)}
+  const body = html`${runSection(data.run)}${outlierSection(ctx, data.outliers)}${plantedSection(ctx, data.planted)}${flippingSection(data.outlierFlipping)}
     ${maskSection(ctx, data.masks)}${classifierSection(ctx, data.classifier)}${clusterSection(ctx, data.clusters)}`;
   return pageHtml(title, body, ctx, data.generatedAt);
 }

@@ -3,6 +3,7 @@ import { renderColourBar, renderInput, renderRelevance, symmetricScale } from '.
 import { lineChartSvg } from './charts.ts';
 import { formatNumber, html, raw, type SafeHtml } from './html.ts';
 import { float32ToBase64, rgbaToDataUri } from './images.ts';
+import { outlineMask } from './mask-outline.ts';
 import { areaTable, RANDOM_METHOD, type PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import {
   orderMethods,
@@ -10,6 +11,7 @@ import {
   type ClusterExplanation,
   type MethodMap,
   type OutlierRow,
+  type PlantedSection,
   type RunInfo,
   type SampleImage,
 } from './report-data.ts';
@@ -30,6 +32,13 @@ export class PageContext {
 
   sampleImage(image: SampleImage, alt: string): SafeHtml {
     const rgba = renderInput(image.pixels, [image.height, image.width, image.channels], { upscale: this.upscale });
+    return html`<img src="${rgbaToDataUri(rgba)}" width="${rgba.width}" height="${rgba.height}" alt="${alt}">`;
+  }
+
+  /** The image with the border of `mask` outlined, as the mask sections draw it: where an anomaly was planted. */
+  maskedImage(image: SampleImage, mask: Uint8Array, alt: string): SafeHtml {
+    const input = renderInput(image.pixels, [image.height, image.width, image.channels], { upscale: this.upscale });
+    const rgba = outlineMask(input, mask, image.height, image.width);
     return html`<img src="${rgbaToDataUri(rgba)}" width="${rgba.width}" height="${rgba.height}" alt="${alt}">`;
   }
 
@@ -57,9 +66,13 @@ export function runSection(run: RunInfo): SafeHtml {
     ['features', run.features],
     ['kernel', run.kernel],
     ['ν', formatNumber(run.nu)],
-    ['γ', formatNumber(run.gamma)],
-    ['support vectors', String(run.nSupportVectors)],
-    ['threshold θ (outlier iff o(x) > θ)', formatNumber(run.threshold)],
+    ...(run.gamma !== undefined ? [['γ', formatNumber(run.gamma)] as [string, string]] : []),
+    ...(run.nSupportVectors !== undefined
+      ? [['support vectors', String(run.nSupportVectors)] as [string, string]]
+      : []),
+    ...(run.threshold !== undefined
+      ? [['threshold θ (outlier iff o(x) > θ)', formatNumber(run.threshold)] as [string, string]]
+      : []),
     ['training time', `${formatNumber(run.trainingSeconds, 3)} s`],
     [
       'ROC AUC',
@@ -69,8 +82,16 @@ export function runSection(run: RunInfo): SafeHtml {
     ],
     ...(run.details ?? []).map(({ name, value }): [string, string] => [name, value]),
   ];
+  const models = run.models?.length
+    ? html`<details><summary>one SVM per class: samples, support vectors, γ, θ</summary><table class="numbers">
+      <tr><th>class</th><th>samples</th><th>support vectors</th><th>γ</th><th>θ</th></tr>
+      ${run.models.map(
+        (m) => html`<tr><td>${m.className}</td><td class="num">${m.nTrain}</td><td class="num">${m.nSupportVectors}</td>
+          <td class="num">${formatNumber(m.gamma)}</td><td class="num">${formatNumber(m.threshold)}</td></tr>`,
+      )}</table></details>`
+    : '';
   return html`<section id="run"><h2>The run</h2><table class="info">
-    ${rows.map(([name, value]) => html`<tr><th>${name}</th><td>${value}</td></tr>`)}</table></section>`;
+    ${rows.map(([name, value]) => html`<tr><th>${name}</th><td>${value}</td></tr>`)}</table>${models}</section>`;
 }
 
 function mapCell(
@@ -86,18 +107,43 @@ function mapCell(
   return html`<td>${ctx.heatMap(map.values, image, index, method)}${note ? html`<div class="caption">${note}</div>` : ''}</td>`;
 }
 
-export function outlierSection(ctx: PageContext, rows: OutlierRow[]): SafeHtml {
-  if (rows.length === 0) return html`<section id="outliers"><h2>Top outliers</h2><p>No outlier to show.</p></section>`;
+/** The facts of one outlier: rank, index, name, label, planted artefact, o(x), f(x). */
+function outlierFacts(row: OutlierRow): SafeHtml {
+  return html`${row.rank !== undefined ? html`rank ${row.rank}<br>` : ''}#${row.index}${row.name ? html`<br><span class="name">${row.name}</span>` : ''}
+    <br>label ${row.label ?? '–'}${row.planted ? html`<br>planted: ${row.planted.type ?? 'none'}` : ''}
+    <br>o(x) = ${formatNumber(row.outlierness)}<br>f(x) = ${formatNumber(row.decision)}`;
+}
+
+/** Rows of samples with every method's map (and the planted mask when there is one), headed by their group. */
+function outlierGrid(ctx: PageContext, rows: OutlierRow[]): SafeHtml {
   const methods = orderMethods(rows.flatMap((r) => r.maps.map((m) => m.method)));
-  return html`<section id="outliers"><h2>Top outliers</h2>${colourBar()}<div class="grid-wrap"><table class="grid">
-    <tr><th>sample</th><th>image</th>${methods.map((m) => html`<th>${m}</th>`)}</tr>
+  const masks = rows.some((r) => r.planted);
+  const columns = 2 + (masks ? 1 : 0) + methods.length;
+  return html`<div class="grid-wrap"><table class="grid">
+    <tr><th>sample</th><th>image</th>${masks ? html`<th>planted mask</th>` : ''}${methods.map((m) => html`<th>${m}</th>`)}</tr>
     ${rows.map(
       (
         row,
-      ) => html`<tr class="outlier-row"><td>#${row.index}<br>label ${row.label ?? '–'}<br>o(x) = ${formatNumber(row.outlierness)}
-        <br>f(x) = ${formatNumber(row.decision)}</td><td>${ctx.sampleImage(row.image, `sample ${row.index}`)}</td>
+        r,
+      ) => html`${row.group !== undefined && row.group !== rows[r - 1]?.group ? html`<tr class="group-row"><th colspan="${columns}">${row.group}</th></tr>` : ''}
+        <tr class="outlier-row"><td>${outlierFacts(row)}</td><td>${ctx.sampleImage(row.image, `sample ${row.index}`)}</td>
+        ${masks ? html`<td>${row.planted?.type ? ctx.maskedImage(row.image, row.planted.mask, `planted ${row.planted.type} in sample ${row.index}`) : html`<span class="caption">–</span>`}</td>` : ''}
         ${methods.map((m) => mapCell(ctx, row.maps, m, row.image, row.index))}</tr>`,
-    )}</table></div></section>`;
+    )}</table></div>`;
+}
+
+export function outlierSection(ctx: PageContext, rows: OutlierRow[]): SafeHtml {
+  if (rows.length === 0) return html`<section id="outliers"><h2>Top outliers</h2><p>No outlier to show.</p></section>`;
+  const perClass = rows.some((r) => r.group !== undefined);
+  return html`<section id="outliers"><h2>Top outliers${perClass ? ' of each class' : ''}</h2>
+    ${perClass ? html`<p>Each sample is ranked by the SVM of its own class, and explained by it.</p>` : ''}${colourBar()}${outlierGrid(ctx, rows)}</section>`;
+}
+
+export function plantedSection(ctx: PageContext, section: PlantedSection | null | undefined): SafeHtml {
+  if (!section) return html``;
+  return html`<section id="planted"><h2>Planted anomalies</h2><p>${section.description}</p>
+    <table class="info">${section.detection.map(({ name, value }) => html`<tr><th>${name}</th><td>${value}</td></tr>`)}</table>
+    ${section.rows.length ? html`${colourBar()}${outlierGrid(ctx, section.rows)}` : ''}</section>`;
 }
 
 function flippingChart(result: PixelFlippingResult, title: string): SafeHtml {

@@ -19,7 +19,7 @@ import {
 } from '../neuralize/outlier-methods.ts';
 import { variantLabel, type OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 import { variantNetwork } from '../neuralize/ocdtd-variants.ts';
-import { rocAuc } from '../metrics/roc-auc.ts';
+import { plantedDetection } from '../metrics/planted-detection.ts';
 import { localisationScores } from '../metrics/localization.ts';
 import { gaussianBlur } from '../metrics/blur.ts';
 import { pixelFlipping, RANDOM_METHOD, type FlipReference } from '../metrics/pixel-flipping.ts';
@@ -98,29 +98,11 @@ function detectionScores(
   o: Float32Array,
   types: AnomalyType[],
 ): DetectionScores[] {
-  const isPlanted = planted.types.map((t) => t !== null);
-  const k = planted.planted.length;
-  const top = Array.from(o.keys())
-    .sort((a, b) => o[b] - o[a])
-    .slice(0, k);
-  const rows: DetectionScores[] = [
-    {
-      className,
-      features,
-      type: 'all',
-      auc: rocAuc(o, isPlanted),
-      topShare: top.filter((i) => isPlanted[i]).length / k,
-    },
+  const found = plantedDetection(o, planted.types);
+  return [
+    { className, features, type: 'all', auc: found.auc, topShare: found.topShare },
+    ...types.map((type) => ({ className, features, type, auc: found.byType.get(type) ?? NaN, topShare: NaN })),
   ];
-  for (const type of types) {
-    const keep = Array.from(o.keys()).filter((i) => planted.types[i] === type || planted.types[i] === null);
-    const auc = rocAuc(
-      keep.map((i) => o[i]),
-      keep.map((i) => planted.types[i] === type),
-    );
-    rows.push({ className, features, type, auc, topShare: NaN });
-  }
-  return rows;
 }
 
 /** Means of `values` over the samples of each type (`typeOf[s]`), finite values only. */

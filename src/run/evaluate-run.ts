@@ -140,11 +140,12 @@ export async function evaluateOutlierExplanations(
       gradient: settings.gradient,
       threads: settings.threads,
     }));
-  const score = onNetworkInput(explainer, (x) => explainer.network.forward(x));
-  const parts = chunks(rowsOf(indices.length), settings.samplesPerPart ?? SAMPLES_PER_PART).map((rows) => ({
-    rows,
-    score,
-  }));
+  // each sample is scored by o(x) of its own model (its class's with --per-class)
+  const parts = explainer.byModel(indices).flatMap(({ model, positions }) => {
+    const network = explainer.models[model].network;
+    const score = onNetworkInput(explainer, (x) => network.forward(x));
+    return chunks(positions, settings.samplesPerPart ?? SAMPLES_PER_PART).map((rows) => ({ rows, score }));
+  });
   const flipping = await flip(explainer, indices, explanations, parts, settings);
   return { indices: [...indices], explanations, flipping };
 }

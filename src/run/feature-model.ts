@@ -37,8 +37,8 @@ export function datasetForShape(ds: Dataset, inputShape: readonly number[], labe
   return { ...ds, sampleShape: inputShape.length === 3 ? [...inputShape] : [...inputShape, 1] };
 }
 
-/** The model can be explained from its input up to `layer` (the features) and to its output; else a UserError naming why. */
-export function assertExplainable(model: tf.LayersModel, layer: string, label: string): void {
+/** The model can be explained from its input up to each of `layers` (its taps) and to its output; else a UserError naming why. */
+export function assertExplainable(model: tf.LayersModel, layers: readonly string[], label: string): void {
   let network;
   try {
     network = fromLayersModel(model);
@@ -48,11 +48,15 @@ export function assertExplainable(model: tf.LayersModel, layer: string, label: s
     throw e;
   }
   try {
-    network.upTo(layer);
-  } catch {
-    throw new UserError(
-      `${label}: layer '${layer}' is folded into the layer before it for explanations (batch normalisation?); choose another --layer (its layers: ${model.layers.map((l) => l.name).join(', ')})`,
-    );
+    for (const layer of layers) {
+      try {
+        network.upTo(layer);
+      } catch {
+        throw new UserError(
+          `${label}: layer '${layer}' is folded into the layer before it for explanations (batch normalisation?); choose another --layer (its layers: ${model.layers.map((l) => l.name).join(', ')})`,
+        );
+      }
+    }
   } finally {
     network.dispose();
   }

@@ -66,12 +66,12 @@ async function mergeScores(parts: Part[], out: string): Promise<void> {
     async (dir) => {
       const fd = openSync(join(dir, SCORES_FILE), 'w');
       try {
-        writeSync(fd, SCORES_HEADER);
+        writeSync(fd, `${SCORES_HEADER}\n`);
         for (const { dir: part, manifest } of parts) {
           const text = readPartFile(part, SCORES_FILE);
-          if (!text.startsWith(SCORES_HEADER))
+          if (!text.startsWith(`${SCORES_HEADER}\n`))
             throw new UserError(`merge: ${join(part, SCORES_FILE)} has no scores header`);
-          const body = text.slice(SCORES_HEADER.length);
+          const body = text.slice(SCORES_HEADER.length + 1);
           const rows = body === '' ? 0 : body.split('\n').length - 1;
           if (rows !== manifest.to - manifest.from)
             throw new UserError(

@@ -1,4 +1,4 @@
-/** Reopen a run folder: its description, SVM, feature network (if any), data and scores — checked to fit together. */
+/** Reopen a run folder: its description, SVM(s), feature networks (if any), data and scores — checked to fit together. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -6,24 +6,30 @@ import { sampleSize } from '../data/dataset.ts';
 import { openSamples } from '../data/data-spec.ts';
 import { reshapedSource, type SampleSource } from '../data/sample-source.ts';
 import { loadModel } from '../features/model-io.ts';
-import { tf } from '../runtime/runtime.ts';
-import { OneClassSVM } from '../ocsvm/index.ts';
+import type { tf } from '../runtime/runtime.ts';
 import { modelInputShape } from './feature-model.ts';
-import { ExplainableNetwork } from '../explain/network.ts';
+import type { ExplainableNetwork } from '../explain/network.ts';
 import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
+import { Detector } from './detector.ts';
 import { ONNX_MODEL_FILE } from './explainable-model.ts';
-import { FEATURES_DIR, OCSVM_FILE, SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
+import { FeatureSpace, parseTaps } from './feature-space.ts';
+import { SCORES_FILE, readRunConfig, type RunConfig } from './run-config.ts';
 import { readScoresCsv, type SampleScore } from './scores-csv.ts';
 
-export interface OpenRun {
+/** What scoring needs of a run: its description and fitted SVMs (not its scores nor its data). */
+export interface RunModels {
   dir: string;
   config: RunConfig;
-  svm: OneClassSVM;
+  /** the fitted SVMs with their feature scaling, in the order of config.models */
+  detectors: Detector[];
+}
+
+export interface OpenRun extends RunModels {
   scores: SampleScore[];
 }
 
-/** A run's feature network: a tfjs model, an ONNX file read as an explainable network, or none (pixels). */
-export type FeatureModel = tf.LayersModel | ExplainableNetwork | null;
+/** The feature networks of a run in the order of config.featureNetworks (none for pixel features); the caller disposes them. */
+export type FeatureModels = Array<tf.LayersModel | ExplainableNetwork>;
 
 export interface OpenRunWithData extends OpenRun {
   /**
@@ -31,100 +37,76 @@ export interface OpenRunWithData extends OpenRun {
    * CSV files and PNG folders are never held whole
    */
   dataset: SampleSource;
-  /** the feature network (null for pixel features): a tfjs model, or an ONNX file read as an explainable network; the caller disposes it */
-  featureModel: FeatureModel;
+  /** tfjs models, or ONNX files read as explainable networks */
+  featureModels: FeatureModels;
 }
 
 const mismatch = (dir: string, what: string) =>
   new UserError(`the files of run ${dir} do not fit together: ${what} (was a file replaced? train the run again)`);
 
-export function openRun(dir: string): OpenRun {
+/** The run's description and SVMs, checked to fit together. */
+export function openRunModels(dir: string): RunModels {
   if (!existsSync(dir))
     throw new UserError(`run folder ${dir} does not exist (make one with 'oc-explain train --out ${dir}')`);
   const config = readRunConfig(dir);
-  const svm = OneClassSVM.load(join(dir, OCSVM_FILE));
+  const detectors = config.models.map((m) => Detector.load(join(dir, m.dir)));
+  detectors.forEach((detector, k) => {
+    if (detector.svm.d !== config.featureDim)
+      throw mismatch(
+        dir,
+        `the SVM in ${config.models[k].dir} was fitted on ${detector.svm.d} features, config.json names ${config.featureDim}`,
+      );
+  });
+  return { dir, config, detectors };
+}
+
+export function openRun(dir: string): OpenRun {
+  const run = openRunModels(dir);
   const scores = readScoresCsv(join(dir, SCORES_FILE));
-  if (scores.length !== config.nSamples)
-    throw mismatch(dir, `${SCORES_FILE} has ${scores.length} rows but the run has ${config.nSamples} samples`);
-  if (svm.d !== config.featureDim)
-    throw mismatch(dir, `${OCSVM_FILE} was fitted on ${svm.d} features, config.json names ${config.featureDim}`);
-  return { dir, config, svm, scores };
+  if (scores.length !== run.config.nSamples)
+    throw mismatch(dir, `${SCORES_FILE} has ${scores.length} rows but the run has ${run.config.nSamples} samples`);
+  return { ...run, scores };
 }
 
-/** The feature network must take the run's samples and give its features at the recorded layer. */
-function checkFeatureModel(dir: string, config: RunConfig, model: tf.LayersModel): void {
-  const label = `${FEATURES_DIR}/ network`;
-  const inputSize = modelInputShape(model, label).reduce((a, b) => a * b, 1);
-  if (inputSize !== sampleSize(config))
-    throw mismatch(
-      dir,
-      `the ${label} takes ${inputSize} values per sample, the run's samples have ${sampleSize(config)}`,
-    );
-  const layer = model.layers.find((l) => l.name === config.featureLayer);
-  if (!layer) throw mismatch(dir, `the ${label} has no layer '${config.featureLayer}'`);
-  const dim = (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
-  if (dim !== config.featureDim)
-    throw mismatch(
-      dir,
-      `layer '${config.featureLayer}' of the ${label} gives ${dim} features, the SVM was fitted on ${config.featureDim}`,
-    );
-}
-
-/** The same checks for an ONNX feature network read as an explainable network. */
-function checkFeatureNetwork(dir: string, config: RunConfig, network: ExplainableNetwork): void {
-  const label = `${FEATURES_DIR}/${ONNX_MODEL_FILE}`;
-  const inputSize = network.inputShape.reduce((a, b) => a * b, 1);
-  if (inputSize !== sampleSize(config))
-    throw mismatch(dir, `${label} takes ${inputSize} values per sample, the run's samples have ${sampleSize(config)}`);
-  if (network.indexOf(config.featureLayer!) < 0) throw mismatch(dir, `${label} has no layer '${config.featureLayer}'`);
-  const features = network.upTo(config.featureLayer!);
-  const dim = tf.tidy(() => features.forward(tf.zeros([1, ...network.inputShape])).size);
-  if (dim !== config.featureDim)
-    throw mismatch(
-      dir,
-      `layer '${config.featureLayer}' of ${label} gives ${dim} features, the SVM was fitted on ${config.featureDim}`,
-    );
-}
-
-/** The run's feature network (null for pixel features), checked against its description. */
-async function openFeatureModel(dir: string, config: RunConfig): Promise<FeatureModel> {
-  if (!config.featureNetwork) return null;
-  const onnx = join(dir, FEATURES_DIR, ONNX_MODEL_FILE);
-  if (existsSync(onnx)) {
-    const network = readOnnxNetwork(onnx);
-    try {
-      checkFeatureNetwork(dir, config, network);
-    } catch (e) {
-      network.dispose();
-      throw e;
-    }
-    return network;
+/** A feature network of the run: an ONNX file when the folder holds one, else a tfjs layers model. */
+async function loadFeatureModel(dir: string, config: RunConfig): Promise<tf.LayersModel | ExplainableNetwork> {
+  const onnx = join(dir, ONNX_MODEL_FILE);
+  if (existsSync(onnx)) return readOnnxNetwork(onnx);
+  const model = await loadModel(dir);
+  const inputSize = modelInputShape(model, dir).reduce((a, b) => a * b, 1);
+  if (inputSize !== sampleSize(config)) {
+    model.dispose();
+    throw mismatch(dir, `${dir} takes ${inputSize} values per sample, the run's samples have ${sampleSize(config)}`);
   }
-  const featureModel = await loadModel(join(dir, FEATURES_DIR));
-  try {
-    checkFeatureModel(dir, config, featureModel);
-  } catch (e) {
-    featureModel.dispose();
-    throw e;
-  }
-  return featureModel;
+  return model;
 }
 
 /**
- * What scoring new samples needs of a run, and no more (not its scores nor its data): the
- * description, the SVM and the feature network (null for pixels; the caller disposes it), checked
- * to fit together.
+ * The run's feature networks, checked to give the features its SVMs were fitted on (the caller
+ * disposes them).
  */
-export async function openRunModel(
-  dir: string,
-): Promise<{ config: RunConfig; svm: OneClassSVM; featureModel: FeatureModel }> {
-  if (!existsSync(dir))
-    throw new UserError(`run folder ${dir} does not exist (make one with 'oc-explain train --out ${dir}')`);
-  const config = readRunConfig(dir);
-  const svm = OneClassSVM.load(join(dir, OCSVM_FILE));
-  if (svm.d !== config.featureDim)
-    throw mismatch(dir, `${OCSVM_FILE} was fitted on ${svm.d} features, config.json names ${config.featureDim}`);
-  return { config, svm, featureModel: await openFeatureModel(dir, config) };
+export async function openFeatureModels(run: RunModels): Promise<FeatureModels> {
+  const { dir, config } = run;
+  const featureModels: FeatureModels = [];
+  try {
+    for (const network of config.featureNetworks)
+      featureModels.push(await loadFeatureModel(join(dir, network.dir), config));
+    const space = runFeatureSpace({ config, featureModels });
+    try {
+      if (space.dim !== config.featureDim)
+        throw mismatch(
+          dir,
+          `the feature networks give ${space.dim} features, the SVM was fitted on ${config.featureDim}`,
+        );
+    } finally {
+      space.dispose();
+    }
+    return featureModels;
+  } catch (e) {
+    for (const model of featureModels) model.dispose();
+    if (e instanceof UserError && !e.message.includes('do not fit together')) throw mismatch(dir, e.message);
+    throw e;
+  }
 }
 
 export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
@@ -136,5 +118,14 @@ export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
     );
   }
   const dataset = reshapedSource(loaded, run.config.sampleShape);
-  return { ...run, dataset, featureModel: await openFeatureModel(dir, run.config) };
+  return { ...run, dataset, featureModels: await openFeatureModels(run) };
+}
+
+/** The run's feature space, rebuilt from its networks and layers (the caller disposes it). */
+export function runFeatureSpace(run: { config: RunConfig; featureModels: FeatureModels }): FeatureSpace {
+  const { config } = run;
+  if (run.featureModels.length === 0) return FeatureSpace.pixels(config.sampleShape);
+  const kinds = config.featureNetworks.map((n) => n.kind);
+  const taps = parseTaps(config.featureLayers!.join(','), kinds, []);
+  return FeatureSpace.ofModels(run.featureModels, taps, kinds);
 }

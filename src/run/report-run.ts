@@ -11,6 +11,7 @@ import {
   type ClassifierSection,
   type ClusterExplanation,
   type OutlierRow,
+  type PlantedSection,
   type ReportData,
   type MaskScores,
   type RunInfo,
@@ -30,15 +31,19 @@ import {
 } from './evaluate-run.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
-import { topOutliers } from './scores-csv.ts';
+import { chosenOutliers, topOutliersByClass } from './scores-csv.ts';
+import { plantedDetection, type PlantedDetection } from '../metrics/planted-detection.ts';
+import { plantedMasks } from '../data/planted-data.ts';
 import { sampleImage } from './sample-image.ts';
 import { evaluateAgainstMasks, maskScoresForReport } from './mask-scores.ts';
 import type { SampleMasks } from '../data/mask-folder.ts';
 import type { OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 
 export interface ReportRunOptions {
-  /** outliers shown (default 12) */
+  /** outliers shown (default 12; per class for a run with one SVM per class, default 2) */
   top?: number;
+  /** planted samples shown in the planted-anomalies section, best ranked first (default 8) */
+  plantedRows?: number;
   methods: readonly OutlierMethodName[];
   composite?: string;
   /** the OC-DTD variant (default DEFAULT_OCDTD_VARIANT) */
@@ -68,40 +73,63 @@ export interface ReportRunOptions {
 
 export function runInfo(explainer: RunExplainer, title?: string): RunInfo {
   const { config } = explainer.run;
-  const network = config.featureNetwork;
   const features =
     config.features === 'pixels'
       ? `pixels (${config.featureDim} values)`
-      : `${config.features}, layer '${config.featureLayer}' (${config.featureDim} features)`;
+      : `${config.features}, ${config.featureLayers!.length > 1 ? 'layers' : 'layer'} ${config.featureLayers!.join(', ')} (${config.featureDim} features)`;
+  const networkLines = config.featureNetworks.flatMap((network) => [
+    {
+      name: `feature network${config.featureNetworks.length > 1 ? ` (${network.kind})` : ''}`,
+      value: `${network.kind}${network.epochs !== null ? `, ${network.epochs} epochs` : ''}${network.trainedOn !== null ? `, trained on ${network.trainedOn} samples` : ''}`,
+    },
+    ...(network.heldOutAccuracy !== null
+      ? [{ name: 'held-out accuracy', value: `${(100 * network.heldOutAccuracy).toFixed(2)} %` }]
+      : []),
+  ]);
   const details = [
     { name: 'scored samples', value: String(config.nSamples) },
     { name: 'samples with f(x) < 0', value: String(config.nOutliers) },
-    { name: 'normal classes', value: config.normal ? config.normal.join(', ') : 'all samples (no labels used)' },
-    ...(network
+    {
+      name: 'normal classes',
+      value: config.perClass
+        ? 'each class against itself (one SVM per class)'
+        : config.normal
+          ? config.normal.join(', ')
+          : 'all samples (no labels used)',
+    },
+    ...networkLines,
+    ...(config.test
       ? [
           {
-            name: 'feature network',
-            value: `${network.kind}${network.epochs !== null ? `, ${network.epochs} epochs` : ''}`,
+            name: 'held-out test set',
+            value: `${config.test.data}, ${config.test.nSamples} samples${config.test.rocAuc === null ? '' : `, ROC AUC ${config.test.rocAuc.toFixed(4)}`}`,
           },
-          ...(network.heldOutAccuracy !== null
-            ? [{ name: 'held-out accuracy', value: `${(100 * network.heldOutAccuracy).toFixed(2)} %` }]
-            : []),
         ]
       : []),
     { name: 'seed', value: String(config.seed) },
     { name: 'trained', value: `${config.createdAt} (${config.backend})` },
   ];
+  const single = config.models.length === 1 && config.models[0].className === null ? config.models[0] : null;
+  const networkSeconds = config.featureNetworks.reduce((total, n) => total + n.trainSeconds, 0);
   return {
     ...(title ? { title } : {}),
     data: config.data,
-    nTrain: config.svm.nFit,
+    nTrain: config.models.reduce((total, m) => total + m.nFit, 0),
     features,
     kernel: config.svm.kernel === 'rbf' ? 'gaussian (rbf)' : config.svm.kernel,
     nu: config.svm.nu,
-    gamma: config.svm.gamma,
-    nSupportVectors: config.svm.nSupport,
-    threshold: config.svm.threshold,
-    trainingSeconds: (network?.trainSeconds ?? 0) + config.svm.fitSeconds,
+    ...(single
+      ? { gamma: single.gamma, nSupportVectors: single.nSupport, threshold: single.threshold }
+      : {
+          models: config.models.map((m) => ({
+            className: m.className ?? '',
+            nTrain: m.nFit,
+            nSupportVectors: m.nSupport,
+            gamma: m.gamma,
+            threshold: m.threshold,
+          })),
+        }),
+    trainingSeconds: networkSeconds + config.models.reduce((total, m) => total + m.fitSeconds, 0),
     rocAuc: config.rocAuc,
     details,
   };
@@ -111,15 +139,62 @@ function mapOf(maps: Float32Array, k: number, size: number): Float32Array {
   return maps.slice(k * size, (k + 1) * size);
 }
 
+/** The report's outliers: the top ones, or the top ones of each class (with their class as group). */
+export function reportedOutliers(explainer: RunExplainer, top?: number): Array<{ index: number; group?: string }> {
+  const { scores, config } = explainer.run;
+  if (!config.perClass) return chosenOutliers(scores, config, top ?? 12).map((s) => ({ index: s.index }));
+  return topOutliersByClass(scores, config.classNames, top ?? 2).flatMap((g) =>
+    g.outliers.map((s) => ({ index: s.index, group: `class ${g.className}` })),
+  );
+}
+
+/** Rank of every sample among those its SVM ranks (1 = lowest decision value). */
+function ranksByModel(explainer: RunExplainer): Int32Array {
+  const { scores } = explainer.run;
+  const ranks = new Int32Array(scores.length);
+  const byModel = explainer.byModel(scores.map((s) => s.index));
+  for (const { positions } of byModel) {
+    [...positions]
+      .sort((a, b) => scores[a].decision - scores[b].decision || a - b)
+      .forEach((p, r) => (ranks[p] = r + 1));
+  }
+  return ranks;
+}
+
+/** One report row per sample: facts, image, planted mask, and each method's map. */
+function outlierRows(
+  explainer: RunExplainer,
+  chosen: ReadonlyArray<{ index: number; group?: string }>,
+  explanations: readonly MethodMaps[],
+): OutlierRow[] {
+  const { scores, dataset } = explainer.run;
+  const [height, width] = mapShape(dataset.sampleShape);
+  const size = height * width;
+  const ranks = ranksByModel(explainer);
+  const truth = dataset.anomalies;
+  return chosen.map(({ index, group }, k) => ({
+    index,
+    name: scores[index].name,
+    label: scores[index].label || null,
+    ...(group !== undefined ? { group } : {}),
+    rank: ranks[index],
+    ...(truth
+      ? { planted: { type: truth.types[index], mask: truth.masks.slice(index * size, (index + 1) * size) } }
+      : {}),
+    outlierness: explanations[0].outlierness[k],
+    decision: scores[index].decision,
+    image: sampleImage(explainer, index),
+    maps: explanations.map((e) => ({ method: e.method, values: mapOf(e.maps, k, size) })),
+  }));
+}
+
 async function outlierPart(
   explainer: RunExplainer,
   o: ReportRunOptions,
 ): Promise<{ rows: OutlierRow[]; flipping: PixelFlippingResult | null }> {
-  const { scores, dataset } = explainer.run;
   const progress = o.progress ?? SILENT_PROGRESS;
-  const indices = topOutliers(scores, o.top ?? 12).map((s) => s.index);
-  const [height, width] = mapShape(dataset.sampleShape);
-  const size = height * width;
+  const chosen = reportedOutliers(explainer, o.top);
+  const indices = chosen.map((c) => c.index);
   let explanations = o.explanations;
   let flipping = o.outlierFlipping ?? null;
   const methods = explanations ? explanations.map((e) => e.method) : explainer.usableMethods(o.methods, progress.note);
@@ -156,20 +231,82 @@ async function outlierPart(
       )
     ).flipping;
   }
-  const rows = indices.map((index, k) => ({
-    index,
-    label: scores[index].label || null,
-    outlierness: explanations[0].outlierness[k],
-    decision: scores[index].decision,
-    image: sampleImage(explainer, index),
-    maps: explanations.map((e) => ({ method: e.method, values: mapOf(e.maps, k, size) })),
-  }));
-  return { rows, flipping };
+  return { rows: outlierRows(explainer, chosen, explanations), flipping };
+}
+
+/**
+ * Detection of the planted anomalies (per SVM: ROC AUC planted vs untouched, the share of planted
+ * among the top k, k = planted) and the best-ranked planted samples explained, their maps scored
+ * against the planted masks as against a user's own (see mask-scores.ts).
+ */
+async function plantedPart(
+  explainer: RunExplainer,
+  o: ReportRunOptions,
+): Promise<{ section: PlantedSection; masks: MaskScores } | null> {
+  const { scores, dataset, config } = explainer.run;
+  const truth = dataset.anomalies;
+  if (!truth) return null;
+  const ranks = ranksByModel(explainer);
+  const detection: PlantedSection['detection'] = [];
+  const found: PlantedDetection[] = [];
+  for (const { model, positions } of explainer.byModel(scores.map((s) => s.index))) {
+    const types = positions.map((i) => truth.types[i]);
+    const planted = types.filter((t) => t !== null).length;
+    if (planted === 0 || planted === positions.length) continue;
+    const result = plantedDetection(
+      positions.map((i) => -scores[i].decision),
+      types,
+    );
+    found.push(result);
+    if (config.perClass)
+      detection.push({
+        name: `class ${config.models[model].className}`,
+        value: `${planted} planted of ${positions.length}: ROC AUC ${result.auc.toFixed(3)}, top-${planted} share ${result.topShare.toFixed(2)}`,
+      });
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const total = truth.types.filter((t) => t !== null).length;
+  if (found.length > 0) {
+    const over = config.perClass ? ' (mean over the classes)' : '';
+    detection.unshift(
+      { name: 'planted samples', value: `${total} of ${dataset.n}` },
+      { name: `ROC AUC planted vs untouched${over}`, value: mean(found.map((f) => f.auc)).toFixed(3) },
+      {
+        name: `share of planted among the top k (k = planted)${over}`,
+        value: mean(found.map((f) => f.topShare)).toFixed(3),
+      },
+    );
+  }
+  const planted = scores
+    .filter((s) => truth.types[s.index] !== null)
+    .sort((a, b) => ranks[a.index] - ranks[b.index] || a.decision - b.decision)
+    .slice(0, o.plantedRows ?? 8)
+    .map((s) => ({ index: s.index }));
+  const methods = explainer.usableMethods(o.methods, () => undefined);
+  (o.progress ?? SILENT_PROGRESS).stage(`explaining ${planted.length} planted samples, scored against their masks`);
+  const evaluation = await evaluateAgainstMasks(
+    explainer,
+    plantedMasks(
+      dataset,
+      planted.map((p) => p.index),
+    ),
+    methods,
+    { composite: o.composite, ocdtd: o.ocdtd, gradient: o.gradient },
+  );
+  return {
+    section: {
+      description: `The data spec planted an artefact (blob, scratch, occlusion, fragment of another class, noise patch) into ${total} samples; the mask outlines the pixels it changed. The best-ranked planted samples follow, with their rank among the samples of their SVM; how well their maps fall inside the masks is scored below.`,
+      detection,
+      rows: outlierRows(explainer, planted, evaluation.explanations),
+    },
+    // the rows above show the samples: the scores only
+    masks: maskScoresForReport(explainer, evaluation, 0),
+  };
 }
 
 async function classifierPart(explainer: RunExplainer, o: ReportRunOptions): Promise<ClassifierSection | null> {
   const count = Math.min(o.classifierSamples ?? 6, explainer.run.dataset.n);
-  const network = explainer.run.config.featureNetwork;
+  const network = explainer.run.config.featureNetworks[0];
   if (!explainer.classifierNetwork || !network || count === 0 || o.classifierMethods.length === 0) return null;
   const indices = Array.from({ length: count }, (_, i) => i);
   const e = await withSteps(
@@ -236,13 +373,15 @@ async function clusterPart(explainer: RunExplainer, o: ReportRunOptions): Promis
 
 export async function buildRunReport(explainer: RunExplainer, o: ReportRunOptions): Promise<ReportData> {
   const outliers = await outlierPart(explainer, o);
+  const planted = await plantedPart(explainer, o);
   return {
     run: runInfo(explainer, o.title),
     outliers: outliers.rows,
+    planted: planted?.section ?? null,
     outlierFlipping: outliers.flipping,
     classifier: await classifierPart(explainer, o),
     clusters: await clusterPart(explainer, { ...o, composite: o.composite ?? DEFAULT_COMPOSITE }),
-    masks: o.masks ? await maskPart(explainer, o.masks, o) : null,
+    masks: o.masks ? await maskPart(explainer, o.masks, o) : (planted?.masks ?? null),
   };
 }
 

@@ -1,17 +1,16 @@
 /**
  * Everything needed to ask "why is this sample an outlier?" of a run: the network from the input to
- * the outlierness o(x) (feature network + neuralized SVM), the training inliers for the
+ * the outlierness o(x) (feature map + scaling + neuralized SVM) of each of its models — one, or one
+ * per class, each sample explained by its own class's —, the training inliers for the
  * nearest-neighbour baseline, and one call that explains chosen samples with chosen methods.
  */
 import { tf } from '../runtime/runtime.ts';
 import { isImageSet, mapShape, perPixelMaps, sampleSize } from '../data/dataset.ts';
-import { fromLayersModel } from '../explain/from-layers-model.ts';
 import { ExplainableNetwork } from '../explain/network.ts';
 import type { CompositeOptions } from '../explain/composites.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
+import { forwardRows } from '../explain/feature-map.ts';
 import type { GradientOptions } from '../explain/gradient-methods.ts';
-import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
-import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { compressSupportVectors } from '../neuralize/support-compression.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
 import {
@@ -21,11 +20,15 @@ import {
   type OcdtdVariant,
 } from '../neuralize/ocdtd-variant-names.ts';
 import { variantNetwork, type VariantNetwork, type VariantSources } from '../neuralize/ocdtd-variants.ts';
+import type { OcsvmLike } from '../neuralize/ocsvm-like.ts';
 import { outlierRelevance, perPixelRelevance, type OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { OcdtdPool } from '../neuralize/ocdtd-pool.ts';
+import { UnsendableLayerError } from '../explain/network-spec.ts';
 import type { PlainCompositeOptions } from '../explain/lrp-pool.ts';
 import { UserError } from '../errors.ts';
 import { pickSamples } from '../data/sample-source.ts';
+import type { DetectorNetwork } from './detector.ts';
+import type { FeatureSpace } from './feature-space.ts';
 import { fitSampleIndices } from './fit-sample.ts';
 import {
   SECONDS_PER_DEEP_OCDTD_SAMPLE,
@@ -33,7 +36,7 @@ import {
   twoThreadsPay,
   type ThreadChoice,
 } from './threads.ts';
-import { openRunWithData, type OpenRunWithData } from './open-run.ts';
+import { openRunWithData, runFeatureSpace, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
   /** composite below the features for OC-DTD (default deep-taylor) */
@@ -68,6 +71,8 @@ export interface RunExplainerOptions {
 }
 
 export interface SupportCompression {
+  /** the class of the model, or null for the run's single model */
+  className: string | null;
   supportVectors: number;
   prototypes: number;
   /** largest |o'(x) − o(x)| over the training samples */
@@ -79,46 +84,52 @@ export interface SupportCompression {
 
 export class RunExplainer {
   readonly run: OpenRunWithData;
-  readonly neuralized: NeuralizedOcsvm;
-  /** input → o(x) */
-  readonly network: ExplainableNetwork;
-  /** the whole classifier read from the feature model (owns the layer weights), or null for pixels */
-  private readonly classifier: ExplainableNetwork | null;
-  private nearest: NearestInlier | null = null;
-  /** the (possibly compressed) SVM that `neuralized` rewrites */
-  private readonly model: OcsvmLike;
-  /** variant label → its network, built on first use */
-  private readonly variants = new Map<string, VariantNetwork>();
+  /** the run's feature map */
+  readonly space: FeatureSpace;
+  /** input → o(x) of every model of the run (config.models order) */
+  readonly models: readonly DetectorNetwork[];
+  /** the SVM each model rewrites (compressed with the `compress` option) */
+  private readonly svms: readonly OcsvmLike[];
+  /** model index and variant label → the variant's network and its features, built on first use */
+  private readonly variants = new Map<string, { built: VariantNetwork; features: { dispose(): void } }>();
   /** one sample as the networks take it: the feature network's input shape, or the data's sample shape */
   readonly inputShape: number[];
-  /** data-set index of every row of `nearest` */
-  private inlierIndices: number[] = [];
-
-  /** with the `compress` option: what replacing the support vectors by prototypes changed */
-  readonly compression: SupportCompression | null = null;
+  /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
+  readonly compositeOptions: CompositeOptions;
+  /** with the `compress` option: what replacing the support vectors by prototypes changed, per model */
+  readonly compression: SupportCompression[] | null = null;
+  /** model index of every sample (-1: a class without a model) */
+  private readonly modelIndex: Int32Array;
+  private readonly nearest = new Map<number, { finder: NearestInlier; indices: number[] }>();
 
   private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
-    const features = run.featureModel;
-    this.classifier = features instanceof ExplainableNetwork ? features : features ? fromLayersModel(features) : null;
-    let model: OcsvmLike = run.svm;
-    if (options.compress !== undefined) {
-      const fitted = this.fitIndices();
-      const training = { data: this.features(fitted), n: fitted.length };
-      const result = compressSupportVectors(run.svm, { prototypes: options.compress, seed: run.config.seed, training });
-      model = result.model;
-      this.compression = {
-        supportVectors: run.svm.nSupport,
+    this.space = runFeatureSpace(run);
+    this.inputShape = [...this.space.sampleShape];
+    const byClass = new Map(run.config.models.map((m, k) => [m.className, k]));
+    this.modelIndex = Int32Array.from(run.scores, (s) => (run.config.perClass ? (byClass.get(s.label) ?? -1) : 0));
+    const compression: SupportCompression[] = [];
+    this.svms = run.detectors.map((detector, k) => {
+      if (options.compress === undefined) return detector.svm;
+      const fitted = this.fitIndices(k);
+      const training = { data: this.svmFeatures(k, fitted), n: fitted.length };
+      const result = compressSupportVectors(detector.svm, {
+        prototypes: options.compress,
+        seed: run.config.seed,
+        training,
+      });
+      compression.push({
+        className: run.config.models[k].className,
+        supportVectors: detector.svm.nSupport,
         prototypes: result.model.dualCoef.length,
         maxOutliernessChange: result.maxOutliernessChange!,
         changedDecisions: result.changedDecisions!,
         trainingSamples: fitted.length,
-      };
-    }
-    this.model = model;
-    this.neuralized = neuralize(model);
-    this.inputShape = this.classifier ? [...this.classifier.inputShape] : [...run.dataset.sampleShape];
-    this.network = this.neuralized.network(this.featureNetwork, this.inputShape);
+      });
+      return result.model;
+    });
+    this.models = run.detectors.map((detector, k) => detector.network(this.space, this.svms[k]));
+    if (options.compress !== undefined) this.compression = compression;
     this.compositeOptions = compositeOptionsForData(run.dataset, this.inputShape);
   }
 
@@ -126,86 +137,142 @@ export class RunExplainer {
     return new RunExplainer(await openRunWithData(dir), options);
   }
 
-  /** The samples the SVM was fitted on: the normal classes, or all, or the --max-train subsample of them. */
-  fitIndices(): number[] {
-    const { dataset, config } = this.run;
-    const normal = config.normal ? new Set(config.normal.map((name) => dataset.classNames.indexOf(name))) : null;
-    return fitSampleIndices(dataset.labels, dataset.n, normal, config.svm.maxTrain ?? null, config.seed);
+  /** The model that ranks sample i (its class's with --per-class). */
+  modelOf(i: number): number {
+    const k = this.modelIndex[i];
+    if (k < 0) throw new UserError(`sample ${i} of run ${this.run.dir} belongs to no class with a model`);
+    return k;
   }
 
-  /** Features φ(x) of the chosen samples (every sample by default), rows of the SVM's dimension. */
+  /** input → o(x) of the model that ranks sample i. */
+  networkOf(i: number): ExplainableNetwork {
+    return this.models[this.modelOf(i)].network;
+  }
+
+  /** input → o(x) of a run with a single model. */
+  get network(): ExplainableNetwork {
+    if (this.models.length !== 1)
+      throw new Error(`run ${this.run.dir} has ${this.models.length} models: ask networkOf(sample)`);
+    return this.models[0].network;
+  }
+
+  /** `indices` grouped by the model that ranks them: the model and the positions in `indices`. */
+  byModel(indices: readonly number[]): Array<{ model: number; positions: number[] }> {
+    const groups = new Map<number, number[]>();
+    indices.forEach((i, p) => {
+      const k = this.modelOf(i);
+      const group = groups.get(k);
+      if (group) group.push(p);
+      else groups.set(k, [p]);
+    });
+    return [...groups].map(([model, positions]) => ({ model, positions }));
+  }
+
+  /** The samples model k was fitted on: its class, the normal classes, or all — or the --max-train subsample of them. */
+  fitIndices(k = 0): number[] {
+    const { dataset, config } = this.run;
+    const classIndex = (name: string) => dataset.classNames.indexOf(name);
+    const className = config.models[k].className;
+    const candidates =
+      className !== null
+        ? new Set([classIndex(className)])
+        : config.normal
+          ? new Set(config.normal.map(classIndex))
+          : null;
+    return fitSampleIndices(dataset.labels, dataset.n, candidates, config.svm.maxTrain ?? null, config.seed);
+  }
+
+  /** Features of the chosen samples (every sample by default) as featureNetwork computes them; pixels for pixel features. */
   features(indices: readonly number[] = Array.from({ length: this.run.dataset.n }, (_, i) => i)): Float32Array {
     const network = this.featureNetwork;
-    if (!network) return this.inputs(indices);
-    const dim = this.run.config.featureDim;
-    const data = new Float32Array(indices.length * dim);
-    for (let start = 0; start < indices.length; start += 256) {
-      const batch = indices.slice(start, start + 256);
-      data.set(
-        tf.tidy(() => network.forward(this.tensorOf(batch)).dataSync()),
-        start * dim,
-      );
-    }
-    return data;
+    return network ? forwardRows(network, this.inputs(indices)) : this.inputs(indices);
   }
 
-  /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
-  readonly compositeOptions: CompositeOptions;
+  /** The features model k's SVM sees (scaled) for the chosen samples. */
+  private svmFeatures(k: number, indices: readonly number[]): Float32Array {
+    const scaler = this.run.detectors[k].standardizer;
+    const raw = this.space.extract(this.inputs(indices));
+    return scaler ? scaler.transform(raw) : raw;
+  }
 
   /** Pixels of the chosen samples, row-major (read from the data, only these). */
   inputs(indices: readonly number[]): Float32Array {
     return pickSamples(this.run.dataset, indices).x;
   }
 
-  /** The samples the SVM was fitted on and calls inliers (f(x) > 0), for the nearest-neighbour baseline. */
-  private nearestInlier(): NearestInlier {
-    if (!this.nearest) {
+  /** The samples model k was fitted on and calls inliers (f(x) > 0), for the nearest-neighbour baseline. */
+  private nearestInlier(k: number): { finder: NearestInlier; indices: number[] } {
+    let found = this.nearest.get(k);
+    if (!found) {
       const { dataset, scores } = this.run;
-      this.inlierIndices = this.fitIndices().filter((i) => scores[i].decision > 0);
-      this.nearest = new NearestInlier(this.inputs(this.inlierIndices), sampleSize(dataset));
+      const indices = this.fitIndices(k).filter((i) => scores[i].decision > 0);
+      if (indices.length === 0)
+        throw new UserError(`run ${this.run.dir}: model ${k} calls none of its training samples an inlier`);
+      found = { finder: new NearestInlier(this.inputs(indices), sampleSize(dataset)), indices };
+      this.nearest.set(k, found);
     }
-    return this.nearest;
+    return found;
   }
 
-  /** The network of an OC-DTD variant (the exact one for plain), built once. */
-  ocdtdNetwork(variant: OcdtdVariant): ExplainableNetwork {
+  /** The network of an OC-DTD variant for model k (the model's own network for plain), built once. */
+  ocdtdNetwork(variant: OcdtdVariant, k = 0): ExplainableNetwork {
     const label = variantLabel(variant);
-    if (label === 'plain') return this.network;
-    let built = this.variants.get(label);
-    if (!built) {
-      const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
+    if (label === 'plain') return this.models[k].network;
+    const key = `${k}:${label}`;
+    let entry = this.variants.get(key);
+    if (!entry) {
+      const detector = this.run.detectors[k];
+      const features = detector.features(this.space);
+      const needsImages = variant.deep !== 'lrp' && features.network !== null;
       if (needsImages && variant.prototypes !== 'inliers' && this.compression) {
+        features.dispose();
         throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
       }
-      built = variantNetwork(this.model, variant, this.featureNetwork, this.inputShape, this.variantSources(variant));
-      this.variants.set(label, built);
+      try {
+        const built = variantNetwork(
+          this.svms[k],
+          variant,
+          features.network,
+          this.inputShape,
+          this.variantSources(variant, k),
+        );
+        entry = { built, features };
+      } catch (e) {
+        features.dispose();
+        throw e;
+      }
+      this.variants.set(key, entry);
     }
-    return built.network;
+    return entry.built.network;
   }
 
-  /** The prototypes a variant's network is built from (training inliers, their images, the support vectors' images). */
-  private variantSources(variant: OcdtdVariant): VariantSources {
-    this.nearestInlier(); // finds the training inliers
-    const needsImages = variant.deep !== 'lrp' && this.featureNetwork !== null;
-    const fitted = this.fitIndices();
+  /** The prototypes a variant of model k is built from (training inliers, their images, the support vectors' images). */
+  private variantSources(variant: OcdtdVariant, k: number): VariantSources {
+    const inliers = this.nearestInlier(k).indices;
+    const needsImages = variant.deep !== 'lrp' && this.space.map !== null;
+    const fitted = this.fitIndices(k);
     return {
-      inliers: variant.prototypes === 'inliers' ? this.features(this.inlierIndices) : undefined,
-      inlierImages: needsImages ? this.inputs(this.inlierIndices) : undefined,
+      inliers: variant.prototypes === 'inliers' ? this.svmFeatures(k, inliers) : undefined,
+      inlierImages: needsImages ? this.inputs(inliers) : undefined,
       supportImages:
         needsImages && variant.prototypes !== 'inliers'
-          ? this.inputs(Array.from(this.run.svm.supportIndices, (j) => fitted[j]))
+          ? this.inputs(Array.from(this.run.detectors[k].svm.supportIndices, (j) => fitted[j]))
           : undefined,
     };
   }
 
-  /** Data-set index of the nearest training inlier (in pixel space) of each chosen sample. */
+  /** Data-set index of the nearest training inlier (in pixel space, of the sample's own model) of each chosen sample. */
   nearestInlierIndices(indices: readonly number[]): number[] {
-    const nearest = this.nearestInlier();
-    const x = this.tensorOf(indices);
-    const found = nearest.nearestIndex(x);
-    const rows = Array.from(found.dataSync());
-    tf.dispose([x, found]);
-    return rows.map((r) => this.inlierIndices[r]);
+    const out = new Array<number>(indices.length);
+    for (const { model, positions } of this.byModel(indices)) {
+      const { finder, indices: inliers } = this.nearestInlier(model);
+      const x = this.tensorOf(positions.map((p) => indices[p]));
+      const found = finder.nearestIndex(x);
+      const rows = Array.from(found.dataSync());
+      tf.dispose([x, found]);
+      positions.forEach((p, r) => (out[p] = inliers[rows[r]]));
+    }
+    return out;
   }
 
   /** Pixels of the nearest training inlier of each chosen sample, row-major (the flipping reference). */
@@ -213,14 +280,25 @@ export class RunExplainer {
     return this.inputs(this.nearestInlierIndices(indices));
   }
 
-  /** The feature network's classifier (input → logits), or null for pixel features. */
+  /**
+   * The feature network as a classifier (input → logits): a network trained on the labels (cnn,
+   * mlp) or given (model:PATH); null for pixels, several networks, and those trained without
+   * labels (an autoencoder has no classes, the transformation network's classes are its own).
+   */
   get classifierNetwork(): ExplainableNetwork | null {
-    return this.classifier;
+    const networks = this.run.config.featureNetworks;
+    const kind = networks.length === 1 ? networks[0].kind : null;
+    return kind === 'cnn' || kind === 'mlp' || kind === 'model' ? this.space.networks[0] : null;
   }
 
-  /** The feature network (input → the run's features), or null for pixel features. */
+  /** input → the features as the SVM sees them (scaled when the run has one model), or null for pixel features. */
   get featureNetwork(): ExplainableNetwork | null {
-    return this.classifier?.upTo(this.run.config.featureLayer!) ?? null;
+    const map = this.space.map;
+    if (!map) return null;
+    if (this.models.length !== 1) return map;
+    // the single model's network is map → scaling → distance → pooling: drop the SVM's two layers
+    const network = this.models[0].network;
+    return network.upToLayer(network.layers.length - 3);
   }
 
   /** One input batch as a tensor [N, ...inputShape]. */
@@ -254,24 +332,42 @@ export class RunExplainer {
   }
 
   /**
-   * OC-DTD of `n` samples on two threads when that pays (run/threads.ts) and the composite's options
-   * can cross to a worker (numbers: images; vector data's per-feature bounds are tensors); else null.
+   * OC-DTD of `n` samples of model k on two threads when that pays (run/threads.ts), the composite's
+   * options can cross to a worker (numbers: images; vector data's per-feature bounds are tensors)
+   * and so can every layer of the feature network; else null. `release` closes the pool and frees
+   * what it was built from.
    */
   private async ocdtdPool(
     variant: OcdtdVariant,
+    k: number,
     n: number,
     threads: ThreadChoice | undefined,
-  ): Promise<OcdtdPool | null> {
+  ): Promise<{ pool: OcdtdPool; release(): Promise<void> } | null> {
     const { low, high } = this.compositeOptions;
     if (low instanceof tf.Tensor || high instanceof tf.Tensor) return null;
-    const perSample = this.featureNetwork ? SECONDS_PER_DEEP_OCDTD_SAMPLE : SECONDS_PER_OCDTD_SAMPLE;
+    const perSample = this.space.map ? SECONDS_PER_DEEP_OCDTD_SAMPLE : SECONDS_PER_OCDTD_SAMPLE;
     if (!twoThreadsPay(n * perSample, threads)) return null;
-    return OcdtdPool.start(this.model, {
-      features: this.featureNetwork,
-      inputShape: this.inputShape,
-      // every thread builds the network of the variant explained on one thread (ocdtdNetwork)
-      variant: variantLabel(variant) === 'plain' ? undefined : { variant, sources: this.variantSources(variant) },
-    });
+    const features = this.run.detectors[k].features(this.space);
+    try {
+      const pool = await OcdtdPool.start(this.svms[k], {
+        features: features.network,
+        inputShape: this.inputShape,
+        // every thread builds the network of the variant explained on one thread (ocdtdNetwork)
+        variant: variantLabel(variant) === 'plain' ? undefined : { variant, sources: this.variantSources(variant, k) },
+      });
+      return {
+        pool,
+        async release() {
+          await pool.close();
+          features.dispose();
+        },
+      };
+    } catch (e) {
+      features.dispose();
+      // a feature layer only this thread can run (the autoencoder's residual, a standardisation): one thread
+      if (e instanceof UnsendableLayerError) return null;
+      throw e;
+    }
   }
 
   async explain(
@@ -283,75 +379,88 @@ export class RunExplainer {
     if (unusable.length > 0)
       throw new UserError(`${unusable.join(', ')} needs images; the samples of run ${this.run.dir} are vectors`);
     const [height, width] = mapShape(this.run.dataset.sampleShape);
+    const size = height * width;
     const batchSize = options.batchSize ?? 256;
     const variant = options.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT);
-    const ocdtd = methods.includes('ocdtd') ? this.ocdtdNetwork(variant) : undefined;
     const results: MethodMaps[] = methods.map((method) => ({
       method,
-      maps: new Float32Array(indices.length * height * width),
+      maps: new Float32Array(indices.length * size),
       outlierness: new Float32Array(indices.length),
       ...(method === 'ocdtd' ? { explained: new Float32Array(indices.length) } : {}),
     }));
-    const ctx = {
-      network: this.network,
-      ocdtd,
-      composite: options.composite,
-      compositeOptions: this.compositeOptions,
-      gradient: options.gradient,
-      nearestInlier: methods.includes('nn') ? this.nearestInlier() : undefined,
-    };
-    const pool = methods.includes('ocdtd') ? await this.ocdtdPool(variant, indices.length, options.threads) : null;
-    const poolOptions = pool ? (this.compositeOptions as PlainCompositeOptions) : {};
     let done = 0;
-    try {
-      for (let start = 0; start < indices.length; start += batchSize) {
-        const batch = indices.slice(start, start + batchSize);
-        const x = this.tensorOf(batch);
-        try {
-          // o(x) once per batch: every method explains the same outputs
-          const o = this.network.forward(x);
-          const outlierness = o.dataSync();
-          o.dispose();
-          for (const result of results) {
-            // image-only methods see the image, whatever shape the network takes it in
-            const input = IMAGE_ONLY_METHODS.includes(result.method)
-              ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
-              : x;
-            const relevance =
-              pool && result.method === 'ocdtd'
-                ? perPixelRelevance(
-                    (await pool.explain(input, { composite: options.composite, compositeOptions: poolOptions }))
-                      .relevance,
-                  )
-                : outlierRelevance(result.method, ctx, input);
-            if (input !== x) input.dispose();
-            result.maps.set(this.perPixel(relevance.dataSync() as Float32Array, batch.length), start * height * width);
-            result.outlierness.set(outlierness, start);
-            relevance.dispose();
-            if (result.explained) {
-              const out = ocdtd === this.network ? null : ocdtd!.forward(x);
-              result.explained.set(out ? out.dataSync() : outlierness, start);
+    for (const { model, positions } of this.byModel(indices)) {
+      const network = this.models[model].network;
+      const ocdtd = methods.includes('ocdtd') ? this.ocdtdNetwork(variant, model) : undefined;
+      const ctx = {
+        network,
+        ocdtd,
+        composite: options.composite,
+        compositeOptions: this.compositeOptions,
+        gradient: options.gradient,
+        nearestInlier: methods.includes('nn') ? this.nearestInlier(model).finder : undefined,
+      };
+      const pooled = ocdtd ? await this.ocdtdPool(variant, model, positions.length, options.threads) : null;
+      const poolOptions = pooled ? (this.compositeOptions as PlainCompositeOptions) : {};
+      try {
+        for (let start = 0; start < positions.length; start += batchSize) {
+          const batch = positions.slice(start, start + batchSize);
+          const x = this.tensorOf(batch.map((p) => indices[p]));
+          try {
+            // o(x) once per batch: every method explains the same outputs
+            const o = network.forward(x);
+            const outlierness = o.dataSync();
+            o.dispose();
+            for (const result of results) {
+              // image-only methods see the image, whatever shape the network takes it in
+              const input = IMAGE_ONLY_METHODS.includes(result.method)
+                ? tf.reshape(x, [batch.length, ...this.run.dataset.sampleShape])
+                : x;
+              const relevance =
+                pooled && result.method === 'ocdtd'
+                  ? perPixelRelevance(
+                      (
+                        await pooled.pool.explain(input, {
+                          composite: options.composite,
+                          compositeOptions: poolOptions,
+                        })
+                      ).relevance,
+                    )
+                  : outlierRelevance(result.method, ctx, input);
+              if (input !== x) input.dispose();
+              const maps = this.perPixel(relevance.dataSync() as Float32Array, batch.length);
+              relevance.dispose();
+              const out = result.explained && ocdtd !== network ? ocdtd!.forward(x) : null;
+              const explained = out ? out.dataSync() : outlierness;
               out?.dispose();
+              batch.forEach((p, r) => {
+                result.maps.set(maps.subarray(r * size, (r + 1) * size), p * size);
+                result.outlierness[p] = outlierness[r];
+                if (result.explained) result.explained[p] = explained[r];
+              });
+              done += batch.length;
+              options.onProgress?.(done);
             }
-            done += batch.length;
-            options.onProgress?.(done);
+          } finally {
+            x.dispose();
           }
-        } finally {
-          x.dispose();
         }
+      } finally {
+        await pooled?.release();
       }
-    } finally {
-      await pool?.close();
     }
     return results;
   }
 
   dispose(): void {
     disposeBounds(this.compositeOptions);
-    this.variants.forEach((v) => v.dispose());
-    this.nearest?.dispose();
-    this.neuralized.dispose();
-    this.classifier?.dispose();
-    if (!(this.run.featureModel instanceof ExplainableNetwork)) this.run.featureModel?.dispose();
+    for (const { built, features } of this.variants.values()) {
+      built.dispose();
+      features.dispose();
+    }
+    for (const { finder } of this.nearest.values()) finder.dispose();
+    for (const model of this.models) model.dispose();
+    this.space.dispose();
+    for (const model of this.run.featureModels) model.dispose();
   }
 }

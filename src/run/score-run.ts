@@ -4,7 +4,7 @@
  * does not grow with the data; with a shard, one slice of the samples, as a partial output for
  * `merge`.
  *
- * Output folder: scores.csv (index,label,decision, as train writes it) and score.json (what was
+ * Output folder: scores.csv (index,name,label,decision, as train writes it) and score.json (what was
  * scored, how many outliers); a part also holds shard.json.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -13,13 +13,10 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { sampleSize } from '../data/dataset.ts';
 import { absoluteDataSpec, dataSpecPaths, openSamples, parseDataSpec } from '../data/data-spec.ts';
-import { networkExtractor, pixelExtractor } from '../features/extractor.ts';
-import { ExplainableNetwork } from '../explain/network.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
-import { ONNX_MODEL_FILE, explainableExtractor } from './explainable-model.ts';
-import { openRunModel } from './open-run.ts';
+import { openFeatureModels, openRunModels, runFeatureSpace } from './open-run.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
-import { FEATURES_DIR, SCORES_FILE } from './run-config.ts';
+import { SCORES_FILE } from './run-config.ts';
 import { scoreInBatches, startBatchScorer } from './score-stream.ts';
 import { SCORES_HEADER, formatScoreRows } from './scores-csv.ts';
 import { SHARD_FILE, formatShardManifest, shardManifest, shardRange, type Shard } from './shard.ts';
@@ -53,7 +50,14 @@ export interface ScoreRunOptions {
 
 export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { from: number; to: number }> {
   const progress = o.progress ?? SILENT_PROGRESS;
-  const { config, svm, featureModel: model } = await openRunModel(o.run);
+  const run = openRunModels(o.run);
+  const { config } = run;
+  if (config.perClass)
+    throw new UserError(
+      `run ${o.run} has one SVM per class: score ranks samples against one SVM; the run's own scores are in its ${SCORES_FILE}`,
+    );
+  const featureModels = await openFeatureModels(run);
+  const space = runFeatureSpace({ config, featureModels });
   try {
     const spec = parseDataSpec(o.data ?? config.data);
     return await writeDirAtomic(
@@ -67,13 +71,6 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
             `${source.source} has samples of shape [${source.sampleShape.join(', ')}] (${sampleSize(source)} values), but run ${o.run} was trained on [${config.sampleShape.join(', ')}]`,
           );
         const { from, to } = o.shard ? shardRange(source.n, o.shard) : { from: 0, to: source.n };
-        const layer = config.featureLayer ?? undefined;
-        const extractor =
-          model instanceof ExplainableNetwork
-            ? explainableExtractor(model, { layer, label: `${FEATURES_DIR}/${ONNX_MODEL_FILE}` })
-            : model
-              ? networkExtractor(model, { layer })
-              : pixelExtractor(config.sampleShape);
         const summary: ScoreSummary = {
           format: SCORE_FORMAT,
           version: 1,
@@ -82,16 +79,10 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
           nSamples: source.n,
           nOutliers: 0,
         };
-        const scorer = await startBatchScorer(
-          svm,
-          // an ONNX network's features stay on this thread (the feature worker runs tfjs models)
-          { extractor, model: model instanceof ExplainableNetwork ? null : model },
-          to - from,
-          o.threads,
-        );
+        const scorer = await startBatchScorer(run.detectors[0], space, to - from, o.threads);
         const fd = openSync(join(dir, SCORES_FILE), 'w');
         try {
-          writeSync(fd, SCORES_HEADER);
+          writeSync(fd, `${SCORES_HEADER}\n`);
           const threads = scorer.threads.scores > 1 ? ` on ${scorer.threads.scores} threads` : '';
           await withSteps(progress, `scoring samples ${from}…${to - 1} of ${source.n}${threads}`, to - from, (update) =>
             scoreInBatches(
@@ -99,7 +90,7 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
               scorer,
               (start, decisions) => {
                 for (const v of decisions) if (v < 0) summary.nOutliers++;
-                writeSync(fd, formatScoreRows(start, decisions, source.labels, source.classNames));
+                writeSync(fd, formatScoreRows(start, decisions, source));
                 update(start + decisions.length - from);
               },
               { from, to, batch: o.batch },
@@ -119,7 +110,8 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
       { inputs: [o.run, ...dataSpecPaths(spec)] },
     );
   } finally {
-    model?.dispose();
+    space.dispose();
+    for (const model of featureModels) model.dispose();
   }
 }
 

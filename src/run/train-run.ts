@@ -1,65 +1,76 @@
 /**
- * `oc-explain train`: data → features → one-class SVM → a score for every sample, written as one
- * run folder (built under a temporary name, created before the work, and renamed when complete).
+ * `oc-explain train`: data → features → one-class SVM(s) → a score for every sample, written as
+ * one run folder (built under a temporary name, created before the work, and renamed when complete).
+ *
+ * Leak-free with --normal: the feature networks learn from the normal classes only, and a
+ * held-out set (--test) is scored by what was fitted without it. With --per-class every class
+ * gets an SVM of its own and each sample is ranked against its own class.
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { sampleSize, type Dataset } from '../data/dataset.ts';
 import { absoluteDataSpec, dataSpecPaths, loadDataset, parseDataSpec } from '../data/data-spec.ts';
-import { networkExtractor, pixelExtractor, type FeatureExtractor } from '../features/extractor.ts';
-import { ParallelExtractor } from '../features/parallel-extractor.ts';
-import { parseNetworkKind } from '../features/feature-network.ts';
+import { subset } from '../data/split.ts';
 import { loadModel, saveModel } from '../features/model-io.ts';
-import { trainFeatureNetwork } from '../features/train-network.ts';
+import {
+  parseFeatureNetworkKind,
+  trainNetworkOfKind,
+  usesLabels,
+  type FeatureNetworkKind,
+} from '../features/network-kinds.ts';
 import type { tf } from '../runtime/runtime.ts';
-import { OneClassSVM, type GammaOption, type Matrix } from '../ocsvm/index.ts';
-import { selectRows } from '../ocsvm/matrix.ts';
+import type { GammaOption, Matrix, OneClassSVM } from '../ocsvm/index.ts';
 import { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
-import { assertExplainable, datasetForModel, datasetForShape } from './feature-model.ts';
-import { ONNX_MODEL_FILE, explainableExtractor, isOnnxPath } from './explainable-model.ts';
 import { readOnnxNetwork } from '../explain/onnx/from-onnx.ts';
+import { Detector } from './detector.ts';
+import { assertExplainable, datasetForModel, datasetForShape } from './feature-model.ts';
+import { defaultFeatureLayer } from '../features/extractor.ts';
+import { RESIDUAL_TAP } from '../explain/feature-map.ts';
+import { ONNX_MODEL_FILE, isOnnxPath } from './explainable-model.ts';
+import { DEFAULT_TAPS, FeatureSpace, parseTaps } from './feature-space.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import {
   CONFIG_FILE,
   FEATURES_DIR,
-  OCSVM_FILE,
   RUN_FORMAT,
   RUN_VERSION,
   SCORES_FILE,
+  TEST_SCORES_FILE,
+  type FeatureNetworkSummary,
+  type ModelSummary,
   type RunConfig,
 } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
 import { checkTrainChoices } from './train-options.ts';
 import { fitSampleIndices } from './fit-sample.ts';
-import {
-  SECONDS_PER_CNN_SAMPLE,
-  SECONDS_PER_FIT_PRODUCT,
-  SECONDS_PER_KERNEL_PRODUCT,
-  twoThreadsPay,
-  type ThreadChoice,
-} from './threads.ts';
+import { SECONDS_PER_FIT_PRODUCT, SECONDS_PER_KERNEL_PRODUCT, twoThreadsPay, type ThreadChoice } from './threads.ts';
 
 export { absoluteDataSpec };
 
 export interface TrainRunOptions {
   data: string;
-  /** 'pixels', 'cnn', 'mlp' or 'model:PATH' */
+  /** 'pixels', 'cnn', 'mlp', 'ae', 'geo', several joined by '+', or 'model:PATH' */
   features: string;
-  featureLayer?: string;
+  /** --layer: the layers whose values are the features (comma-separated; 'kind:layer' with several networks) */
+  featureLayers?: string;
   epochs?: number;
   kernel: string;
   nu: number;
   gamma: GammaOption;
-  /** class names that are normal: the SVM is fitted on these only, the rest count as anomalies */
+  /** class names that are normal: the networks and the SVM learn from these only, the rest count as anomalies */
   normal?: string[];
   /** fit the SVM on a seeded class-stratified subsample of this many of its samples (every sample is still scored) */
   maxTrain?: number;
   /** threads for the fit, the features and the scores: 1, 2 or 'auto' (two where the work pays for a worker) */
   threads?: ThreadChoice;
+  /** one SVM per class */
+  perClass?: boolean;
+  /** a held-out data set to score (samples of the training data's shape) */
+  test?: string;
   seed?: number;
   out: string;
   backend: string;
@@ -71,6 +82,8 @@ export interface TrainedRun {
   config: RunConfig;
   decision: Float64Array;
   dataset: Dataset;
+  /** decision values of the --test samples */
+  testDecision: Float64Array | null;
 }
 
 /** Above this many training samples an exact SVM fit takes minutes and gigabytes (time and memory grow with n²). */
@@ -79,65 +92,82 @@ export const LARGE_EXACT_FIT = 20_000;
 /** Samples per feature-extraction or scoring pass: the progress granularity. */
 const ROWS_PER_PASS = 4096;
 
-function normalMask(ds: Dataset, normal: string[]): Uint8Array {
+/** 1 for the samples of the `normal` classes (by name), else 0. */
+function normalMask(ds: Dataset, normal: readonly string[]): Uint8Array {
+  const wanted = new Set(normal.map((name) => ds.classNames.indexOf(name)).filter((k) => k >= 0));
+  return Uint8Array.from(ds.labels!, (label) => (wanted.has(label) ? 1 : 0));
+}
+
+function checkNormal(ds: Dataset, normal: string[]): Uint8Array {
   if (!ds.labels) throw new UserError(`--normal needs labelled data, and ${ds.source} has no labels`);
-  const wanted = new Set<number>();
-  for (const name of normal) {
-    const k = ds.classNames.indexOf(name);
-    if (k < 0)
+  for (const name of normal)
+    if (!ds.classNames.includes(name))
       throw new UserError(`--normal: ${ds.source} has no class '${name}'; its classes: ${ds.classNames.join(', ')}`);
-    wanted.add(k);
-  }
-  const mask = Uint8Array.from(ds.labels, (label) => (wanted.has(label) ? 1 : 0));
+  const mask = normalMask(ds, normal);
   if (mask.every((m) => m === 0))
     throw new UserError(`--normal ${normal.join(',')}: no sample of ${ds.source} belongs to these classes`);
   return mask;
 }
 
-/** The rows the SVM is fitted on: every sample, the normal ones, or the --max-train subsample of them. */
-function fitRows(features: Float32Array, dim: number, indices: number[]): Matrix {
-  const all = { data: features, n: features.length / dim, d: dim };
-  return indices.length === all.n ? all : selectRows(all, indices);
+const rowsWhere = (mask: ArrayLike<number>) => Array.from(mask).flatMap((keep, i) => (keep ? [i] : []));
+
+/** Rows `indices` of n × d features. */
+function selectFeatures(features: Float32Array, d: number, indices: readonly number[]): Float32Array {
+  const out = new Float32Array(indices.length * d);
+  indices.forEach((i, k) => out.set(features.subarray(i * d, (i + 1) * d), k * d));
+  return out;
 }
 
 /** Fit on two threads when the fit is long enough to pay for the worker (the solution is the same). */
-async function fitSvm(svm: OneClassSVM, fitted: Matrix, threads: ThreadChoice | undefined): Promise<void> {
-  if (twoThreadsPay(fitted.n * fitted.n * fitted.d * SECONDS_PER_FIT_PRODUCT, threads)) await svm.fitParallel(fitted);
-  else svm.fit(fitted);
+function svmFitter(threads: ThreadChoice | undefined) {
+  return async (svm: OneClassSVM, rows: Matrix): Promise<void> => {
+    if (twoThreadsPay(rows.n * rows.n * rows.d * SECONDS_PER_FIT_PRODUCT, threads)) await svm.fitParallel(rows);
+    else svm.fit(rows);
+  };
 }
 
 interface Features {
-  /** the data as the feature network takes it (CSV rows may become images of a model's input shape) */
+  /** the data as the feature networks take it (CSV rows may become images of a model's input shape) */
   dataset: Dataset;
-  extractor: FeatureExtractor;
-  model: tf.LayersModel | null;
-  /** an ONNX feature network: its file is copied into the run, `release` frees the network */
+  space: FeatureSpace;
+  /** tfjs models to save into the run, with the folder each goes to */
+  models: Array<{ model: tf.LayersModel; dir: string }>;
+  /** an ONNX feature network: its file is copied into the run */
   onnxPath?: string;
-  release?: () => void;
-  network: RunConfig['featureNetwork'];
+  /** frees what the features hold beyond the space */
+  release: () => void;
+  networks: FeatureNetworkSummary[];
 }
 
-/** Features from an .onnx file: read as an explainable network, so it is explainable by construction. */
-function onnxFeatures(ds: Dataset, o: TrainRunOptions, path: string): Features {
-  const network = readOnnxNetwork(path);
-  try {
-    return {
-      dataset: datasetForShape(ds, network.inputShape, o.features),
-      extractor: explainableExtractor(network, { layer: o.featureLayer, label: o.features }),
-      model: null,
-      onnxPath: path,
-      release: () => network.dispose(),
-      network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 },
-    };
-  } catch (e) {
-    network.dispose();
-    throw e;
-  }
-}
+const givenNetwork = (dir: string): FeatureNetworkSummary => ({
+  kind: 'model',
+  dir,
+  epochs: null,
+  heldOutAccuracy: null,
+  trainedOn: null,
+  trainSeconds: 0,
+});
 
+/** Features from a network trained elsewhere: a tfjs layers model, or an .onnx file read as an explainable network. */
 async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress): Promise<Features> {
   const path = o.features.slice('model:'.length);
-  if (isOnnxPath(path)) return onnxFeatures(ds, o, path);
+  const taps = o.featureLayers === undefined ? undefined : parseTaps(o.featureLayers, ['model'], []);
+  if (isOnnxPath(path)) {
+    const network = readOnnxNetwork(path);
+    try {
+      return {
+        dataset: datasetForShape(ds, network.inputShape, o.features),
+        space: FeatureSpace.ofModels([network], taps),
+        models: [],
+        onnxPath: path,
+        release: () => network.dispose(),
+        networks: [givenNetwork(FEATURES_DIR)],
+      };
+    } catch (e) {
+      network.dispose();
+      throw e;
+    }
+  }
   const model = await loadModel(path);
   try {
     const dataset = datasetForModel(ds, model, o.features);
@@ -145,13 +175,17 @@ async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress
       progress.note(
         `each sample of ${ds.source} is read as a ${dataset.sampleShape.join('×')} image, the model's input shape`,
       );
-    const extractor = networkExtractor(model, { layer: o.featureLayer, label: o.features });
-    assertExplainable(model, extractor.layer!, o.features);
+    const layers = taps
+      ? taps.map((t) => t.layer).filter((layer) => layer !== RESIDUAL_TAP)
+      : [defaultFeatureLayer(model)];
+    assertExplainable(model, layers, o.features);
+    const space = FeatureSpace.ofModels([model], taps);
     return {
       dataset,
-      extractor,
-      model,
-      network: { kind: 'model', epochs: null, heldOutAccuracy: null, trainSeconds: 0 },
+      space,
+      models: [{ model, dir: FEATURES_DIR }],
+      release: () => model.dispose(),
+      networks: [givenNetwork(FEATURES_DIR)],
     };
   } catch (e) {
     model.dispose();
@@ -159,97 +193,202 @@ async function modelFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress
   }
 }
 
-async function makeFeatures(ds: Dataset, o: TrainRunOptions, progress: Progress): Promise<Features> {
-  if (o.features === 'pixels')
-    return { dataset: ds, extractor: pixelExtractor(ds.sampleShape), model: null, network: null };
-  if (o.features.startsWith('model:')) return modelFeatures(ds, o, progress);
-  const kind = parseNetworkKind(o.features, '--features');
-  progress.stage(`training the ${kind.toUpperCase()} feature network on ${ds.n} samples`);
-  const start = performance.now();
-  const trained = await trainFeatureNetwork(ds, {
-    network: kind,
-    epochs: o.epochs,
-    seed: o.seed,
-    progress: progress.terminal,
-  });
-  const trainSeconds = (performance.now() - start) / 1000;
-  progress.note(
-    `feature network: held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} % (${trainSeconds.toFixed(1)} s)`,
+/** A classifier learns from labels of two or more classes: say what to do when --normal leaves fewer. */
+function checkLearnable(kind: FeatureNetworkKind, learnFrom: Dataset, normal: string[] | undefined): void {
+  if (!usesLabels(kind) || !learnFrom.labels || !normal) return;
+  if (new Set(learnFrom.labels).size < 2)
+    throw new UserError(
+      `--features ${kind} is a classifier and learns from the labels of two or more classes, but --normal ${normal.join(',')} leaves one; use --features ae or geo (they learn without labels) or pixels`,
+    );
+}
+
+/** Train the networks of `kinds` on `learnFrom` (the normal classes with --normal). */
+async function trainedFeatures(
+  ds: Dataset,
+  learnFrom: Dataset,
+  o: TrainRunOptions,
+  progress: Progress,
+): Promise<Features> {
+  const kinds = o.features.split('+').map((k) => parseFeatureNetworkKind(k.trim(), '--features'));
+  if (new Set(kinds).size !== kinds.length) throw new UserError(`--features ${o.features}: a network is named twice`);
+  const taps = parseTaps(
+    o.featureLayers,
+    kinds,
+    kinds.map((k) => DEFAULT_TAPS[k]),
   );
+  const models: Features['models'] = [];
+  const networks: FeatureNetworkSummary[] = [];
+  const release = () => models.forEach(({ model }) => model.dispose());
   try {
-    const extractor = networkExtractor(trained.model, { layer: o.featureLayer });
-    return {
-      dataset: ds,
-      extractor,
-      model: trained.model,
-      network: { kind, epochs: trained.history.loss.length, heldOutAccuracy: trained.heldOutAccuracy, trainSeconds },
-    };
+    for (const kind of kinds) {
+      checkLearnable(kind, learnFrom, o.normal);
+      progress.stage(
+        `training the ${kind} feature network on ${learnFrom.n} samples${o.normal ? ' (the normal classes only)' : ''}`,
+      );
+      const trained = await trainNetworkOfKind(kind, learnFrom, {
+        epochs: o.epochs,
+        seed: o.seed,
+        progress: progress.terminal,
+      });
+      const dir = kinds.length === 1 ? FEATURES_DIR : `${FEATURES_DIR}-${kind}`;
+      models.push({ model: trained.model, dir });
+      const accuracy =
+        trained.heldOutAccuracy === null ? '' : `, held-out accuracy ${(100 * trained.heldOutAccuracy).toFixed(2)} %`;
+      progress.note(
+        `${kind}: ${trained.epochs} epochs in ${trained.trainSeconds.toFixed(1)} s, final loss ${trained.finalLoss.toFixed(4)}${accuracy}`,
+      );
+      networks.push({
+        kind,
+        dir,
+        epochs: trained.epochs,
+        heldOutAccuracy: trained.heldOutAccuracy,
+        trainedOn: learnFrom.n,
+        trainSeconds: trained.trainSeconds,
+      });
+    }
+    const space = FeatureSpace.ofModels(
+      models.map((m) => m.model),
+      taps,
+      kinds,
+    );
+    return { dataset: ds, space, models, release, networks };
   } catch (e) {
-    trained.model.dispose();
+    release();
     throw e;
   }
 }
 
-/** φ(x) of every sample, a pass of ROWS_PER_PASS samples at a time (pixels: one copy), on two threads when that pays. */
-async function extractAll(
-  features: Features,
+async function makeFeatures(
   ds: Dataset,
-  threads: ThreadChoice | undefined,
+  mask: Uint8Array | null,
+  o: TrainRunOptions,
   progress: Progress,
-): Promise<Float32Array> {
-  const { extractor, model } = features;
-  if (extractor.layer === null || !model) return extractor.extract(ds);
-  const size = sampleSize(ds);
-  const phi = new Float32Array(ds.n * extractor.featureDim);
-  const pool = twoThreadsPay(ds.n * SECONDS_PER_CNN_SAMPLE, threads)
-    ? await ParallelExtractor.start(model, { layer: extractor.layer })
-    : null;
-  try {
-    return await withSteps(
-      progress,
-      `extracting the features (${extractor.name}, ${extractor.featureDim} per sample${pool ? ', 2 threads' : ''})`,
-      ds.n,
-      async (update) => {
-        for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
-          const end = Math.min(ds.n, start + ROWS_PER_PASS);
-          const x = ds.x.subarray(start * size, end * size);
-          phi.set(pool ? await pool.extract(x) : extractor.extract(x), start * extractor.featureDim);
-          update(end);
-        }
-        return phi;
-      },
-    );
-  } finally {
-    await pool?.close();
-  }
+): Promise<Features> {
+  if (o.features === 'pixels')
+    return { dataset: ds, space: FeatureSpace.pixels(ds.sampleShape), models: [], release: () => {}, networks: [] };
+  if (o.features.startsWith('model:')) return modelFeatures(ds, o, progress);
+  return trainedFeatures(ds, mask ? subset(ds, rowsWhere(mask)) : ds, o, progress);
 }
 
-/** The decision value of every row of `phi`, a pass at a time, on two threads when that pays. */
-async function scoreAll(
-  svm: OneClassSVM,
-  phi: Float32Array,
+/** φ(x) of every sample, a pass of ROWS_PER_PASS samples at a time (pixels: the samples themselves). */
+async function extractAll(space: FeatureSpace, ds: Dataset, progress: Progress): Promise<Float32Array> {
+  if (!space.map) return ds.x;
+  const size = sampleSize(ds);
+  const phi = new Float32Array(ds.n * space.dim);
+  return withSteps(progress, `extracting the features (${space.name}, ${space.dim} per sample)`, ds.n, (update) => {
+    for (let start = 0; start < ds.n; start += ROWS_PER_PASS) {
+      const end = Math.min(ds.n, start + ROWS_PER_PASS);
+      phi.set(space.extract(ds.x.subarray(start * size, end * size)), start * space.dim);
+      update(end);
+    }
+    return phi;
+  });
+}
+
+/** The model each sample is ranked by: its class's (per class), or the one model (index 0). */
+function modelIndexOf(ds: Dataset, models: readonly ModelSummary[]): (i: number) => number {
+  if (models[0].className === null) return () => 0;
+  const byClass = new Map(models.map((m, k) => [m.className, k]));
+  return (i) => {
+    const k = byClass.get(ds.classNames[ds.labels![i]]);
+    if (k === undefined)
+      throw new UserError(
+        `${ds.source}, sample ${i}: class '${ds.classNames[ds.labels![i]]}' has no model of its own in this run`,
+      );
+    return k;
+  };
+}
+
+/** Decision values of every sample of `ds` (features n × d) by its model, a pass at a time, on two threads where that pays. */
+async function decide(
+  ds: Dataset,
+  features: Float32Array,
   d: number,
+  detectors: readonly Detector[],
+  models: readonly ModelSummary[],
   threads: ThreadChoice | undefined,
   progress: Progress,
 ): Promise<Float64Array> {
-  const n = phi.length / d;
-  const decision = new Float64Array(n);
-  const pool = twoThreadsPay(n * svm.nSupport * d * SECONDS_PER_KERNEL_PRODUCT, threads)
-    ? await ParallelScorer.start(svm)
-    : null;
-  try {
-    return await withSteps(progress, `scoring ${n} samples${pool ? ' on 2 threads' : ''}`, n, async (update) => {
-      for (let start = 0; start < n; start += ROWS_PER_PASS) {
-        const end = Math.min(n, start + ROWS_PER_PASS);
-        const rows = { data: phi.subarray(start * d, end * d), n: end - start, d };
-        decision.set(pool ? await pool.decisionFunction(rows) : svm.decisionFunction(rows), start);
-        update(end);
+  if (models[0].className !== null && !ds.labels)
+    throw new UserError(`${ds.source} has no labels, so its samples cannot be ranked against their own class`);
+  const modelOf = modelIndexOf(ds, models);
+  const groups = detectors.map(() => [] as number[]);
+  for (let i = 0; i < ds.n; i++) groups[modelOf(i)].push(i);
+  const decision = new Float64Array(ds.n);
+  return withSteps(progress, `scoring ${ds.n} samples`, ds.n, async (update) => {
+    let done = 0;
+    for (const [k, rows] of groups.entries()) {
+      const { svm } = detectors[k];
+      const pool = twoThreadsPay(rows.length * svm.nSupport * d * SECONDS_PER_KERNEL_PRODUCT, threads)
+        ? await ParallelScorer.start(svm)
+        : null;
+      try {
+        for (let start = 0; start < rows.length; start += ROWS_PER_PASS) {
+          const part = rows.slice(start, start + ROWS_PER_PASS);
+          const values = await detectors[k].decision(selectFeatures(features, d, part), d, pool);
+          part.forEach((i, r) => (decision[i] = values[r]));
+          update((done += part.length));
+        }
+      } finally {
+        await pool?.close();
       }
-      return decision;
-    });
-  } finally {
-    await pool?.close();
+    }
+    return decision;
+  });
+}
+
+/** AUC of −decision for "not normal" when both kinds are present, else null. */
+function normalAuc(decision: Float64Array, mask: Uint8Array | null): number | null {
+  if (!mask || !mask.includes(0) || !mask.includes(1)) return null;
+  return rocAuc(
+    Float64Array.from(decision, (v) => -v),
+    Array.from(mask, (m) => m === 0),
+  );
+}
+
+/**
+ * The rows each model is fitted on: per class, or the normal ones, or all — with --max-train a
+ * seeded class-stratified subsample of them (fit-sample.ts; later commands take the same rows).
+ */
+function fitGroups(
+  ds: Dataset,
+  o: Pick<TrainRunOptions, 'normal' | 'perClass' | 'maxTrain' | 'seed'>,
+): Array<{ className: string | null; rows: number[]; candidates: number }> {
+  const maxTrain = o.maxTrain ?? null;
+  const seed = o.seed ?? 0;
+  const group = (className: string | null, normal: ReadonlySet<number> | null) => ({
+    className,
+    rows: fitSampleIndices(ds.labels, ds.n, normal, maxTrain, seed),
+    candidates: fitSampleIndices(ds.labels, ds.n, normal, null, seed).length,
+  });
+  if (!o.perClass) return [group(null, o.normal ? new Set(o.normal.map((name) => ds.classNames.indexOf(name))) : null)];
+  if (!ds.labels) throw new UserError(`--per-class needs labelled data, and ${ds.source} has no labels`);
+  const present = ds.classNames.map((className, c) => group(className, new Set([c]))).filter((g) => g.candidates > 0);
+  const tooSmall = present.find((g) => g.rows.length < 2);
+  if (tooSmall)
+    throw new UserError(
+      `--per-class: class '${tooSmall.className}' of ${ds.source} has only one sample, too few for a model of its own`,
+    );
+  return present;
+}
+
+/** The held-out samples of --test, shaped as the features take them and checked against the run. */
+function loadTestSet(spec: string, ds: Dataset, mask: Uint8Array | null, o: TrainRunOptions): Dataset {
+  const test = datasetForShape(loadDataset(spec), ds.sampleShape, `--test ${spec}`);
+  if (o.perClass) {
+    if (!test.labels)
+      throw new UserError(
+        `--test ${spec}: --per-class ranks each sample against its class, and these samples have no labels`,
+      );
+    const unknown = test.classNames.find((name, k) => !ds.classNames.includes(name) && test.labels!.includes(k));
+    if (unknown !== undefined)
+      throw new UserError(
+        `--test ${spec}: class '${unknown}' is not a class of the training data (${ds.classNames.join(', ')})`,
+      );
   }
+  if (mask && !test.labels)
+    throw new UserError(`--test ${spec}: --normal needs labelled test samples to measure the AUC`);
+  return test;
 }
 
 /** The warning before an exact fit on `n` samples, or null when n is small enough. */
@@ -262,7 +401,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
   const progress = o.progress ?? SILENT_PROGRESS;
   checkTrainChoices(o);
   const spec = parseDataSpec(o.data);
-  const svm = new OneClassSVM({ kernel: o.kernel, gamma: o.gamma, nu: o.nu });
+  const testSpec = o.test === undefined ? null : parseDataSpec(o.test);
+  const settings = { kernel: o.kernel, nu: o.nu, gamma: o.gamma };
   const modelPath = o.features.startsWith('model:') ? [o.features.slice('model:'.length)] : [];
   return writeDirAtomic(
     o.out,
@@ -270,38 +410,70 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
     async (dir) => {
       progress.stage(`loading ${o.data}`);
       const loaded = loadDataset(spec);
-      const mask = o.normal && o.normal.length > 0 ? normalMask(loaded, o.normal) : null;
-      const features = await makeFeatures(loaded, o, progress);
+      const mask = o.normal && o.normal.length > 0 ? checkNormal(loaded, o.normal) : null;
+      const groups = fitGroups(loaded, o);
+      const features = await makeFeatures(loaded, mask, o, progress);
       try {
-        const { extractor, dataset: ds } = features;
-        const phi = await extractAll(features, ds, o.threads, progress);
-        const normal = mask ? new Set(o.normal!.map((name) => ds.classNames.indexOf(name))) : null;
-        const candidates = mask ? mask.reduce((count, m) => count + m, 0) : ds.n;
-        const fitIndices = fitSampleIndices(ds.labels, ds.n, normal, o.maxTrain ?? null, o.seed ?? 0);
-        const fitted = fitRows(phi, extractor.featureDim, fitIndices);
-        const warning = largeFitWarning(fitted.n);
-        if (warning) progress.note(warning);
-        const subsample =
-          fitted.n < candidates
-            ? ` (--max-train: a class-stratified subsample of ${candidates}, seed ${o.seed ?? 0})`
-            : '';
-        progress.stage(
-          `fitting the one-class SVM (${svm.kernel}, ν = ${o.nu}) on ${fitted.n} × ${fitted.d} features${subsample}`,
-        );
-        await fitSvm(svm, fitted, o.threads);
-        const threshold = outliernessThreshold(svm.gamma, svm.rho, o.nu * fitted.n);
-        const decision = await scoreAll(svm, phi, extractor.featureDim, o.threads, progress);
-        if (Number.isNaN(threshold) || decision.some((v) => !Number.isFinite(v)))
-          throw new UserError(
-            `the one-class SVM gave non-finite scores with γ = ${svm.gamma} on these ${fitted.d} features; use --gamma scale or a value nearer to it`,
+        const { space, dataset: ds } = features;
+        const test = o.test === undefined ? null : loadTestSet(o.test, ds, mask, o);
+        const phi = await extractAll(space, ds, progress);
+        const detectors: Detector[] = [];
+        const models: ModelSummary[] = [];
+        for (const [k, { className, rows, candidates }] of groups.entries()) {
+          const warning = largeFitWarning(rows.length);
+          if (warning) progress.note(warning);
+          const which = className === null ? '' : ` of class '${className}'`;
+          const subsample =
+            rows.length < candidates
+              ? ` (--max-train: a class-stratified subsample of ${candidates}, seed ${o.seed ?? 0})`
+              : '';
+          progress.stage(
+            `fitting the one-class SVM${which} (${settings.kernel}, ν = ${o.nu}) on ${rows.length} × ${space.dim} features${subsample}`,
           );
-        const auc =
-          mask && mask.includes(0)
-            ? rocAuc(
-                Float64Array.from(decision, (v) => -v),
-                Array.from(mask, (m) => m === 0),
-              )
-            : null;
+          const detector = await Detector.fit(
+            selectFeatures(phi, space.dim, rows),
+            space.dim,
+            space.blocks,
+            settings,
+            svmFitter(o.threads),
+          );
+          detectors.push(detector);
+          const { svm } = detector;
+          models.push({
+            className,
+            dir: className === null ? '.' : `classes/${k}`,
+            gamma: svm.gamma,
+            rho: svm.rho,
+            nFit: rows.length,
+            nSupport: svm.nSupport,
+            fitSeconds: svm.fitSeconds,
+            threshold: outliernessThreshold(svm.gamma, svm.rho, o.nu * rows.length),
+            nOutliers: 0,
+          });
+        }
+        const decision = await decide(ds, phi, space.dim, detectors, models, o.threads, progress);
+        if (models.some((m) => Number.isNaN(m.threshold)) || decision.some((v) => !Number.isFinite(v)))
+          throw new UserError(
+            `the one-class SVM gave non-finite scores with γ = ${models[0].gamma} on these ${space.dim} features; use --gamma scale or a value nearer to it`,
+          );
+        const modelOf = modelIndexOf(ds, models);
+        decision.forEach((v, i) => v < 0 && models[modelOf(i)].nOutliers++);
+
+        let testDecision: Float64Array | null = null;
+        let testAuc: number | null = null;
+        if (test) {
+          progress.stage(`scoring the ${test.n} held-out samples of ${o.test}`);
+          testDecision = await decide(
+            test,
+            await extractAll(space, test, progress),
+            space.dim,
+            detectors,
+            models,
+            o.threads,
+            progress,
+          );
+          testAuc = mask ? normalAuc(testDecision, normalMask(test, o.normal!)) : null;
+        }
         const config: RunConfig = {
           format: RUN_FORMAT,
           version: RUN_VERSION,
@@ -313,41 +485,36 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
           sampleShape: ds.sampleShape,
           classNames: ds.classNames,
           features: o.features,
-          featureLayer: extractor.layer,
-          featureDim: extractor.featureDim,
-          featureNetwork: features.network,
+          featureLayers: space.map ? space.tapNames : null,
+          featureDim: space.dim,
+          featureNetworks: features.networks,
           normal: mask ? o.normal! : null,
-          svm: {
-            kernel: svm.kernel,
-            nu: o.nu,
-            gammaOption: o.gamma,
-            gamma: svm.gamma,
-            rho: svm.rho,
-            nFit: fitted.n,
-            maxTrain: o.maxTrain ?? null,
-            nSupport: svm.nSupport,
-            fitSeconds: svm.fitSeconds,
-            threshold,
-          },
-          rocAuc: auc,
+          perClass: o.perClass ?? false,
+          svm: { kernel: detectors[0].svm.kernel, nu: o.nu, gammaOption: o.gamma, maxTrain: o.maxTrain ?? null },
+          models,
+          rocAuc: normalAuc(decision, mask),
+          test: test ? { data: absoluteDataSpec(testSpec!, o.test!), nSamples: test.n, rocAuc: testAuc } : null,
           nOutliers: decision.reduce((count, v) => count + (v < 0 ? 1 : 0), 0),
         };
         progress.stage(`writing the run`);
-        if (features.model) await saveModel(features.model, join(dir, FEATURES_DIR));
+        for (const { model, dir: at } of features.models) await saveModel(model, join(dir, at));
         if (features.onnxPath) {
           await mkdir(join(dir, FEATURES_DIR), { recursive: true });
           await copyFile(features.onnxPath, join(dir, FEATURES_DIR, ONNX_MODEL_FILE));
         }
-        svm.save(join(dir, OCSVM_FILE));
-        await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds.labels, ds.classNames));
+        for (const [k, detector] of detectors.entries()) {
+          await mkdir(join(dir, models[k].dir), { recursive: true });
+          await detector.save(join(dir, models[k].dir));
+        }
+        await writeFile(join(dir, SCORES_FILE), formatScoresCsv(decision, ds));
+        if (test) await writeFile(join(dir, TEST_SCORES_FILE), formatScoresCsv(testDecision!, test));
         await writeFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
-        return { config, decision, dataset: ds };
+        return { config, decision, dataset: ds, testDecision };
       } finally {
-        features.extractor.dispose();
-        features.model?.dispose();
-        features.release?.();
+        features.space.dispose();
+        features.release();
       }
     },
-    { inputs: [...dataSpecPaths(spec), ...modelPath] },
+    { inputs: [...dataSpecPaths(spec), ...(testSpec ? dataSpecPaths(testSpec) : []), ...modelPath] },
   );
 }

@@ -25,7 +25,11 @@ export const EXPLAIN_FILE = 'explain.json';
 
 export interface ExplainedSample {
   index: number;
+  /** where the sample is in the user's files (PNG path, CSV line) */
+  name: string;
   label: string | null;
+  /** θ of the model that ranks the sample (its class's with --per-class): o(x) > θ ⇔ outlier */
+  threshold: number;
   outlierness: number;
   decision: number;
   /** the output the OC-DTD variant explains (o(x) itself for plain), when OC-DTD was run */
@@ -39,12 +43,14 @@ export function describeExplained(
   indices: readonly number[],
   results: readonly MethodMaps[],
 ): ExplainedSample[] {
-  const { scores, dataset } = explainer.run;
+  const { scores, dataset, config } = explainer.run;
   const [height, width] = mapShape(dataset.sampleShape);
   const ocdtd = results.find((r) => r.method === 'ocdtd');
   return indices.map((index, k) => ({
     index,
+    name: scores[index].name,
     label: scores[index].label || null,
+    threshold: config.models[explainer.modelOf(index)].threshold,
     outlierness: results[0].outlierness[k],
     decision: scores[index].decision,
     explained: ocdtd?.explained ? ocdtd.explained[k] : null,
@@ -77,7 +83,7 @@ export async function writeExplanationFiles(
   }
   const summary = {
     run: explainer.run.dir,
-    threshold: config.svm.threshold,
+    models: config.models.map((m) => ({ className: m.className, threshold: m.threshold })),
     composite: info.composite,
     ocdtd: info.ocdtd ?? null,
     methods: results.map((r) => r.method),
@@ -126,8 +132,10 @@ export interface ExplainRunResult {
   samples: ExplainedSample[];
   /** the methods explained (image-only methods are left out for vector data) */
   methods: OutlierMethodName[];
-  threshold: number;
-  compression: SupportCompression | null;
+  /** with --per-class, each sample against its own class's SVM */
+  perClass: boolean;
+  /** what compressing each model's support vectors changed (with `compress`) */
+  compression: SupportCompression[] | null;
 }
 
 /** Open the run, explain the chosen samples with every usable method and write the folder `out`. */
@@ -184,7 +192,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
             formatShardManifest(shardManifest('explain', o.shard, chosen.length, job)),
           );
         }
-        return { samples, methods, threshold: explainer.run.config.svm.threshold, compression: explainer.compression };
+        return { samples, methods, perClass: explainer.run.config.perClass, compression: explainer.compression };
       } finally {
         explainer.dispose();
       }
