@@ -53,7 +53,7 @@ beforeAll(async () => {
       '--reference',
       'blurred',
       '--normalize',
-      'start',
+      'span',
       '--json',
     ),
     cli(
@@ -145,8 +145,8 @@ describe('oc-explain evaluate (outliers)', () => {
   });
 
   it.each([
-    ['nearest inlier, span-normalised (the defaults)', () => outlierJson, 'nearest', 'span'],
-    ['blurred image, start-normalised', () => blurredJson, 'blurred', 'start'],
+    ['nearest inlier, start-normalised (the defaults)', () => outlierJson, 'nearest', 'start'],
+    ['blurred image, span-normalised', () => blurredJson, 'blurred', 'span'],
   ] as const)(
     "each area equals a plain-loop flip of explain's written relevance, scored by a float64 o(x): %s",
     (_, json, reference, normalize) => {

@@ -64,7 +64,7 @@ describe('train --max-train', () => {
   it('fits on the stated subsample: the model is a fit on exactly those rows, bit for bit', () => {
     expect(result.code, result.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(root, 'run', 'config.json'), 'utf8'));
-    expect(config.svm.nFit).toBe(fixture.size);
+    expect(config.models[0].nFit).toBe(fixture.size);
     expect(config.svm.maxTrain).toBe(fixture.size);
     const ds = loadCsv(csv, { label: 'last' });
     const x = { data: ds.x, n: ds.n, d: 5 };

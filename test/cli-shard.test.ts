@@ -50,8 +50,6 @@ beforeAll(async () => {
     'mlp',
     '--epochs',
     '1',
-    '--normal',
-    '0',
     '--nu',
     '0.2',
     '--out',

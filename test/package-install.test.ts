@@ -168,11 +168,18 @@ describe('the npm package, installed and used as a user would', () => {
   });
 
   it('packs the build, the sources its maps point to, the bin, the README and the method notes, nothing else', () => {
-    for (const needed of ['package.json', 'README.md', 'docs/methods.md', 'bin/oc-explain.js', 'dist/index.js']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'docs/methods.md',
+      'bin/oc-explain.js',
+      'dist/index.js',
+    ]) {
       expect(packed).toContain(needed);
     }
     const outside = packed.filter(
-      (p) => !/^(dist|src|bin)\//.test(p) && !['package.json', 'README.md', 'docs/methods.md'].includes(p),
+      (p) => !/^(dist|src|bin)\//.test(p) && !['package.json', 'README.md', 'LICENSE', 'docs/methods.md'].includes(p),
     );
     expect(outside).toEqual([]);
     expect(packed.filter((p) => p.endsWith('.tsbuildinfo'))).toEqual([]);

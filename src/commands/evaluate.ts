@@ -55,7 +55,8 @@ export function register(program: Command): void {
     )
     .option(
       '--normalize <how>',
-      `what each curve is scaled by before its area is taken: ${FLIP_NORMALIZATIONS.join(', ')} (default span: from 1 at the start to 0 at the end of the flip; with --classifier start: score / start)`,
+      `what each curve is scaled by before its area is taken: ${FLIP_NORMALIZATIONS.join(', ')} (start: score / start; span: from 1 at the start to 0 at the end of the flip, samples whose flip lowers the score by less than a tenth left out)`,
+      'start',
     )
     .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each curve (default: one patch per step)')
@@ -88,7 +89,7 @@ export function register(program: Command): void {
         : parseOutlierMethodList(o.methods ?? OUTLIER_METHOD_NAMES.join(','), '--methods', [RANDOM]);
       const reference = parseReference(o.reference ?? (classifier ? 'zero' : 'nearest'));
       const ocdtd = parseOcdtdOption(o.ocdtd);
-      const normalize = parseNormalization(o.normalize ?? (classifier ? 'start' : 'span'));
+      const normalize = parseNormalization(o.normalize);
       const settings = {
         reference,
         normalize,

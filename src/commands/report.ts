@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option(
       '--normalize <how>',
       `outlier flipping: what each curve is scaled by, ${FLIP_NORMALIZATIONS.join(' or ')} (span: from 1 at the start to 0 at the end of the flip)`,
-      'span',
+      'start',
     )
     .option('--patch <n>', 'side of the flipped square patches (vectors: one value at a time)', '2')
     .option('--steps <n>', 'points of each flipping curve (default: one patch per step)')

@@ -6,6 +6,7 @@
  */
 import { UserError } from '../errors.ts';
 import { sampleSize, type Dataset, type PlantedTruth } from './dataset.ts';
+import { subsetTruth } from './split.ts';
 
 export interface SampleSource {
   /** what was opened, as Dataset.source */
@@ -103,5 +104,7 @@ export function pickSamples(source: SampleSource, indices: readonly number[]): D
     labels: source.labels ? Int32Array.from(indices, (i) => source.labels![i]) : null,
     classNames: [...source.classNames],
     source: source.source,
+    ...(source.names ? { names: indices.map((i) => source.names![i]) } : {}),
+    ...(source.anomalies ? { anomalies: subsetTruth(source.anomalies, indices, source.sampleShape) } : {}),
   };
 }

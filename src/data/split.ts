@@ -14,7 +14,7 @@ export function shuffleIndices(n: number, seed: number): number[] {
   );
 }
 
-function subsetTruth(truth: PlantedTruth, indices: ArrayLike<number>, shape: number[]): PlantedTruth {
+export function subsetTruth(truth: PlantedTruth, indices: ArrayLike<number>, shape: readonly number[]): PlantedTruth {
   const pixels = shape[0] * shape[1];
   const masks = new Uint8Array(indices.length * pixels);
   for (let k = 0; k < indices.length; k++)

@@ -19,6 +19,7 @@ import { PadLayer } from './layers/pad.ts';
 import { ClipLayer, LeakyReluLayer } from './layers/pass-through-activations.ts';
 import { ReluLayer } from './layers/relu.ts';
 import { ReshapeLayer } from './layers/reshape.ts';
+import { StandardizeLayer } from './layers/standardize.ts';
 import { TransposeLayer } from './layers/transpose.ts';
 
 export interface TensorSpec {
@@ -38,7 +39,8 @@ export type LayerSpec =
   | { kind: 'pad'; name: string; paddings: [number, number][] }
   | { kind: 'leaky-relu'; name: string; alpha: number }
   | { kind: 'clip'; name: string; low: number; high: number }
-  | { kind: 'concat'; name: string; axis: number };
+  | { kind: 'concat'; name: string; axis: number }
+  | { kind: 'standardize'; name: string; mean: Float32Array; scale: Float32Array };
 
 export interface NetworkSpec {
   inputShape: number[];
@@ -84,6 +86,8 @@ function layerSpec(layer: NetworkLayer): LayerSpec {
   if (layer instanceof LeakyReluLayer) return { kind: 'leaky-relu', name, alpha: layer.alpha };
   if (layer instanceof ClipLayer) return { kind: 'clip', name, low: layer.low, high: layer.high };
   if (layer instanceof ConcatLayer) return { kind: 'concat', name, axis: layer.axis };
+  if (layer instanceof StandardizeLayer)
+    return { kind: 'standardize', name, mean: toSpec(layer.mean).values, scale: toSpec(layer.scale).values };
   throw new UnsendableLayerError(`layer '${layer.name}' of kind '${layer.kind}' cannot be sent to a worker thread`);
 }
 
@@ -126,6 +130,8 @@ function layerFromSpec(spec: LayerSpec): NetworkLayer {
       return new ClipLayer(spec.name, spec.low, spec.high);
     case 'concat':
       return new ConcatLayer(spec.name, spec.axis);
+    case 'standardize':
+      return new StandardizeLayer(spec.name, spec.mean, spec.scale);
   }
 }
 

@@ -112,7 +112,7 @@ export class OcdtdPool {
     const count = workerCount(options.workers, 'OC-DTD pool');
     const pooling = options.pooling ?? 'soft';
     const variant = options.variant ?? null;
-    const own = explainedNetwork(model, options.features ?? null, options.inputShape, pooling, variant);
+    // the spec first: a network with a layer only this thread can run throws before anything is built
     const init: OcdtdWorkerInit = {
       model: plain(model),
       pooling,
@@ -120,6 +120,7 @@ export class OcdtdPool {
       features: options.features ? networkToSpec(options.features) : null,
       variant,
     };
+    const own = explainedNetwork(model, options.features ?? null, options.inputShape, pooling, variant);
     try {
       return new OcdtdPool(own, await WorkerPool.start(WORKER_SCRIPT, count, init));
     } catch (e) {

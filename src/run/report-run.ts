@@ -53,7 +53,7 @@ export interface ReportRunOptions {
   gradient?: GradientOptions;
   /** outlier flipping: reference (default nearest), patch size, curve points */
   reference?: ReferenceKind;
-  /** outlier flipping: what a curve is scaled by (default span) */
+  /** outlier flipping: what a curve is scaled by (default start) */
   normalize?: FlipNormalization;
   patchSize?: number;
   steps?: number;
@@ -216,7 +216,7 @@ async function outlierPart(
   if (!flipping) {
     const settings: FlipSettings = {
       reference: o.reference ?? 'nearest',
-      normalize: o.normalize ?? 'span',
+      normalize: o.normalize ?? 'start',
       patchSize: o.patchSize,
       steps: o.steps,
     };
