@@ -11,8 +11,6 @@ export const POOL_START_SECONDS = 1;
 export const SECONDS_PER_KERNEL_PRODUCT = 1.7e-10;
 /** n² × features: the fit on 10,000 digits takes 3.4 s. */
 export const SECONDS_PER_FIT_PRODUCT = 4.3e-11;
-/** The default CNN's forward pass: 10,000 digits in 3.6 s. */
-export const SECONDS_PER_CNN_SAMPLE = 3.6e-4;
 
 /** OC-DTD on raw pixels: 10,000 digits against 1,011 support vectors in 2.7 s. */
 export const SECONDS_PER_OCDTD_SAMPLE = 2.7e-4;
