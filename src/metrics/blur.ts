@@ -33,42 +33,46 @@ export function gaussianBlur(
   const size = height * width * channels;
   if (values.length % size !== 0) throw new UserError(`blur: ${values.length} values are not whole images of ${size}`);
   const w = gaussianWeights(sigma);
-  const radius = (w.length - 1) / 2;
   const out = new Float32Array(values.length);
-  const pass = new Float64Array(size);
+  const rowsDone = new Float64Array(size);
   for (let start = 0; start < values.length; start += size) {
-    // along each row
-    for (let r = 0; r < height; r++) {
-      for (let c = 0; c < width; c++) {
-        for (let k = 0; k < channels; k++) {
-          let sum = 0;
-          let weight = 0;
-          for (let o = -radius; o <= radius; o++) {
-            const cc = c + o;
-            if (cc < 0 || cc >= width) continue;
-            sum += w[o + radius] * values[start + (r * width + cc) * channels + k];
-            weight += w[o + radius];
-          }
-          pass[(r * width + c) * channels + k] = sum / weight;
+    blurPass(values, start, rowsDone, 0, sampleShape, 'row', w);
+    blurPass(rowsDone, 0, out, start, sampleShape, 'column', w);
+  }
+  return out;
+}
+
+/**
+ * One separable pass over the image at `from[at…]` into `to[toAt…]`: each value becomes the
+ * Gaussian average of its neighbours along its row or its column, the weights inside the image
+ * renormalised.
+ */
+function blurPass(
+  from: ArrayLike<number>,
+  at: number,
+  to: Float32Array | Float64Array,
+  toAt: number,
+  [height, width, channels]: readonly number[],
+  along: 'row' | 'column',
+  w: Float64Array,
+): void {
+  const radius = (w.length - 1) / 2;
+  const extent = along === 'row' ? width : height;
+  const step = along === 'row' ? channels : width * channels;
+  for (let r = 0; r < height; r++) {
+    for (let c = 0; c < width; c++) {
+      const position = along === 'row' ? c : r;
+      for (let k = 0; k < channels; k++) {
+        const centre = (r * width + c) * channels + k;
+        let sum = 0;
+        let weight = 0;
+        for (let o = -radius; o <= radius; o++) {
+          if (position + o < 0 || position + o >= extent) continue;
+          sum += w[o + radius] * from[at + centre + o * step];
+          weight += w[o + radius];
         }
-      }
-    }
-    // along each column
-    for (let r = 0; r < height; r++) {
-      for (let c = 0; c < width; c++) {
-        for (let k = 0; k < channels; k++) {
-          let sum = 0;
-          let weight = 0;
-          for (let o = -radius; o <= radius; o++) {
-            const rr = r + o;
-            if (rr < 0 || rr >= height) continue;
-            sum += w[o + radius] * pass[(rr * width + c) * channels + k];
-            weight += w[o + radius];
-          }
-          out[start + (r * width + c) * channels + k] = sum / weight;
-        }
+        to[toAt + centre] = sum / weight;
       }
     }
   }
-  return out;
 }
