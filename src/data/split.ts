@@ -22,6 +22,13 @@ export function subsetTruth(truth: PlantedTruth, indices: ArrayLike<number>, sha
   return { masks, types: Array.from(indices, (i) => truth.types[i]) };
 }
 
+/** Rows `rows` of row-major data with `size` values per row, in that order (copied). */
+export function pickRows(data: Float32Array, rows: readonly number[], size: number): Float32Array {
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((r, k) => out.set(data.subarray(r * size, (r + 1) * size), k * size));
+  return out;
+}
+
 /** The samples at `indices`, in that order (copied). */
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
   const size = sampleSize(ds);

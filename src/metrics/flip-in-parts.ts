@@ -14,6 +14,7 @@ import {
   type PixelFlippingResult,
   type ScoreFunction,
 } from './pixel-flipping.ts';
+import { pickRows } from '../data/split.ts';
 
 export interface FlipPart {
   /** sample rows (0…N−1) flipped in this part */
@@ -42,15 +43,9 @@ export function chunks(rows: number[], size: number): number[][] {
   return out;
 }
 
-function pick(values: Float32Array, rows: number[], size: number): Float32Array {
-  const out = new Float32Array(rows.length * size);
-  rows.forEach((r, k) => out.set(values.subarray(r * size, (r + 1) * size), k * size));
-  return out;
-}
-
 function partReference(reference: FlipReference, rows: number[], size: number): FlipReference {
   return reference.kind === 'nearest' || reference.kind === 'blurred'
-    ? { kind: reference.kind, images: pick(reference.images, rows, size) }
+    ? { kind: reference.kind, images: pickRows(reference.images, rows, size) }
     : reference;
 }
 
@@ -72,9 +67,9 @@ export async function flipInParts(
   for (const [p, part] of parts.entries()) {
     const methods = input.methods.map(({ method, relevance }) => ({
       method,
-      relevance: pick(relevance, part.rows, mapSize),
+      relevance: pickRows(relevance, part.rows, mapSize),
     }));
-    const x = tf.tensor(pick(input.values, part.rows, size), [part.rows.length, ...input.sampleShape]);
+    const x = tf.tensor(pickRows(input.values, part.rows, size), [part.rows.length, ...input.sampleShape]);
     try {
       last = await pixelFlipping(part.score, x, methods, {
         ...options,

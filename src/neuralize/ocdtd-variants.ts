@@ -14,6 +14,7 @@ import { checkOcsvm, type OcsvmLike } from './ocsvm-like.ts';
 import { variantLabel, type OcdtdVariant } from './ocdtd-variant-names.ts';
 import { chosenSupportVectors, supportDistanceLayer } from './support-distance.ts';
 import { RootImageLayer } from './root-image-layer.ts';
+import { pickRows } from '../data/split.ts';
 
 export interface VariantSources {
   /**
@@ -83,13 +84,6 @@ export interface VariantNetwork {
   network: ExplainableNetwork;
   /** frees the variant's own layers (not the feature network) */
   dispose(): void;
-}
-
-/** Rows of `data` (`size` values each) at `rows`. */
-function pickRows(data: Float32Array, rows: readonly number[], size: number): Float32Array {
-  const out = new Float32Array(rows.length * size);
-  rows.forEach((r, k) => out.set(data.subarray(r * size, (r + 1) * size), k * size));
-  return out;
 }
 
 /**

@@ -30,7 +30,8 @@ import {
   type FeatureSpace,
 } from './benchmark-names.ts';
 import type { AnomalyBenchmark } from './benchmark-result.ts';
-import { evaluateSetting, pickRows, type SettingOptions } from './benchmark-setting.ts';
+import { evaluateSetting, type SettingOptions } from './benchmark-setting.ts';
+import { pickRows } from '../data/split.ts';
 
 export type { FeatureSpace };
 export type * from './benchmark-result.ts';
@@ -85,19 +86,9 @@ function indicesOf(ds: Dataset, k: number): number[] {
 interface Resolved extends SettingOptions {
   perClass: number;
   rate: number;
-  types: AnomalyType[];
   features: FeatureSpace[];
-  nu: number;
-  gamma: GammaOption;
-  variants: OcdtdVariant[];
-  baselines: OutlierMethodName[];
-  composite: string;
-  flipPerType: number;
-  flipSteps: number;
   networkPerClass: number;
   epochs: number;
-  examplesPerType: number;
-  seed: number;
   log: (line: string) => void;
 }
 

@@ -4,19 +4,22 @@
  * method, and the scores — detection, localisation against the masks, pixel flipping.
  */
 import { tf } from '../runtime/runtime.ts';
-import { sampleSize, type Dataset } from '../data/dataset.ts';
+import { sampleSize } from '../data/dataset.ts';
 import { mulberry32 } from '../data/random.ts';
+import { pickRows, subsetTruth } from '../data/split.ts';
 import { datasetSource } from '../data/sample-source.ts';
-import type { AnomalyType } from '../data/planted-anomalies.ts';
+import type { AnomalyType, PlantedAnomalies as Planted } from '../data/planted-anomalies.ts';
 import { ExplainableNetwork } from '../explain/network.ts';
 import { OneClassSVM, type GammaOption } from '../ocsvm/index.ts';
 import { neuralize } from '../neuralize/neuralize.ts';
 import { NearestInlier } from '../neuralize/nearest-inlier.ts';
 import {
   explainOutliers,
+  perPixelRelevance,
   type OutlierExplanationContext,
   type OutlierMethodName,
 } from '../neuralize/outlier-methods.ts';
+import { ocdtd } from '../neuralize/ocdtd.ts';
 import { variantLabel, type OcdtdVariant } from '../neuralize/ocdtd-variant-names.ts';
 import { variantNetwork } from '../neuralize/ocdtd-variants.ts';
 import { plantedDetection } from '../metrics/planted-detection.ts';
@@ -66,23 +69,10 @@ function featureRows(network: ExplainableNetwork | null, x: Float32Array, shape:
   return out;
 }
 
-export function pickRows(data: Float32Array, rows: readonly number[], size: number): Float32Array {
-  const out = new Float32Array(rows.length * size);
-  rows.forEach((r, k) => out.set(data.subarray(r * size, (r + 1) * size), k * size));
-  return out;
-}
-
 /** A seeded uniform random map per sample: the localisation floor. */
 function randomMaps(count: number, seed: number): Float32Array {
   const random = mulberry32(seed);
   return Float32Array.from({ length: count }, () => random());
-}
-
-export interface Planted {
-  dataset: Dataset;
-  masks: Uint8Array;
-  types: (AnomalyType | null)[];
-  planted: number[];
 }
 
 /** o(x) from the decision value: f = νl·exp(−γ o) − ρ. */
@@ -150,9 +140,8 @@ export async function evaluateSetting(
   const variantNetworks = r.variants.map((variant) => variantNetwork(svm, variant, features, ds.sampleShape, sources));
   const nearestInlier = new NearestInlier(sources.inlierImages, size);
   const explained = planted.planted;
-  const typeOf = explained.map((i) => planted.types[i] as AnomalyType);
-  const masks = new Uint8Array(explained.length * pixels);
-  explained.forEach((i, s) => masks.set(planted.masks.subarray(i * pixels, (i + 1) * pixels), s * pixels));
+  const { masks, types } = subsetTruth(planted, explained, ds.sampleShape);
+  const typeOf = types as AnomalyType[];
   const x = tf.tensor(pickRows(ds.x, explained, size), [explained.length, ...ds.sampleShape]);
   const maps = new Map<string, Float32Array>();
   try {
@@ -166,11 +155,14 @@ export async function evaluateSetting(
     const isSupportVector = new Set(Array.from(svm.supportIndices));
     r.variants.forEach((variant, v) => {
       const method = OCDTD_PREFIX + variantLabel(variant);
-      const ocdtd = variantNetworks[v].network;
-      const explanation = explainOutliers('ocdtd', { ...ctx, ocdtd }, x);
-      maps.set(method, explanation.relevance.dataSync() as Float32Array);
-      explanation.relevance.dispose();
-      const output = tf.tidy(() => ocdtd.forward(x).dataSync());
+      // the variant's own output comes with its relevance: one pass, not a second forward
+      const { relevance, outlierness: output } = ocdtd(variantNetworks[v].network, x, {
+        composite: r.composite,
+        compositeOptions,
+      });
+      const perPixel = perPixelRelevance(relevance);
+      maps.set(method, perPixel.dataSync() as Float32Array);
+      perPixel.dispose();
       const gaps = explained
         .map((_, s) => Math.abs(output[s] - o[explained[s]]) / o[explained[s]])
         .sort((a, b) => a - b);
@@ -191,26 +183,19 @@ export async function evaluateSetting(
 
     // pixel flipping of a few samples per type, with the SVM's o(x) as the score
     const flipRows = perTypeRows(typeOf, r.types, r.flipPerType);
-    const flipX = tf.tensor(
-      pickRows(
-        ds.x,
-        flipRows.map((s) => explained[s]),
-        size,
-      ),
-      [flipRows.length, ...ds.sampleShape],
+    const flipValues = pickRows(
+      ds.x,
+      flipRows.map((s) => explained[s]),
+      size,
     );
+    const flipX = tf.tensor(flipValues, [flipRows.length, ...ds.sampleShape]);
     const flipAreas = new Map<string, Record<BenchmarkReference, number[]>>();
     try {
       for (const reference of BENCHMARK_REFERENCES) {
-        const values = pickRows(
-          ds.x,
-          flipRows.map((s) => explained[s]),
-          size,
-        );
         const flipReference: FlipReference =
           reference === 'mean'
             ? { kind: 'mean', image: meanImage(datasetSource(ds)) }
-            : { kind: 'blurred', images: gaussianBlur(values, [height, width, channels]) };
+            : { kind: 'blurred', images: gaussianBlur(flipValues, [height, width, channels]) };
         const methods = [...maps.keys()]
           .filter((m) => m !== RANDOM_METHOD)
           .map((method) => ({ method, relevance: pickRows(maps.get(method)!, flipRows, pixels) }));
