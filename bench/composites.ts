@@ -6,7 +6,7 @@
  * Make the run with: node bin/oc-explain.js train --data mnist --features cnn --out runs/bench-cnn
  */
 import { initRuntime } from '../src/runtime/runtime.ts';
-import { parseReference } from '../src/run/evaluate-run.ts';
+import { parseReference } from '../src/run/reference-kinds.ts';
 import { flipReference } from '../src/run/evaluate-run.ts';
 import { chunks, flipInParts } from '../src/metrics/flip-in-parts.ts';
 import { RunExplainer } from '../src/run/run-explainer.ts';

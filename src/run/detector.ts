@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { Standardizer, type FeatureBlock, type StandardizerState } from '../features/standardizer.ts';
 import { OneClassSVM, type GammaOption, type Matrix } from '../ocsvm/index.ts';
-import type { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
+import { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
+import { SECONDS_PER_KERNEL_PRODUCT, twoThreadsPay, type ThreadChoice } from './threads.ts';
 import { StandardizeLayer } from '../explain/layers/standardize.ts';
 import type { ExplainableNetwork } from '../explain/network.ts';
 import { neuralize, type NeuralizedOcsvm } from '../neuralize/neuralize.ts';
@@ -54,6 +55,14 @@ export class Detector {
     const svm = new OneClassSVM({ kernel: settings.kernel, nu: settings.nu, gamma: settings.gamma });
     await fitSvm(svm, { data, n: features.length / d, d });
     return new Detector(svm, standardizer);
+  }
+
+  /** A two-thread scorer of this SVM for `n` rows when that pays for the worker (run/threads.ts), else null; the caller closes it. */
+  async scorerFor(n: number, threads: ThreadChoice | undefined): Promise<ParallelScorer | null> {
+    const { svm } = this;
+    return twoThreadsPay(n * svm.nSupport * svm.d * SECONDS_PER_KERNEL_PRODUCT, threads)
+      ? ParallelScorer.start(svm)
+      : null;
   }
 
   /** Decision values f(x) of n × d feature rows (> 0 inside, < 0 outliers); `pool` scores on two threads. */

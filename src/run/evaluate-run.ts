@@ -18,10 +18,8 @@ import { chunks, flipInParts, type FlipPart } from '../metrics/flip-in-parts.ts'
 import type { FlipNormalization } from '../metrics/flip-normalization.ts';
 import { gaussianBlur } from '../metrics/blur.ts';
 import { explainRunClassifier, type RunClassifierExplanation } from './run-classifier.ts';
-import { REFERENCE_KINDS, parseReference, type ReferenceKind } from './reference-kinds.ts';
+import type { ReferenceKind } from './reference-kinds.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
-
-export { REFERENCE_KINDS, parseReference, type ReferenceKind };
 
 /** Samples per pixelFlipping call (each with its own random-floor seed, seed + part): the unit of a shard. */
 export const SAMPLES_PER_PART = 10;

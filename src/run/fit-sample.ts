@@ -23,3 +23,24 @@ export function fitSampleIndices(
   const candidateLabels = labels ? candidates.map((i) => labels[i]) : null;
   return Array.from(stratifiedSubsample(candidateLabels, candidates.length, maxTrain, seed), (p) => candidates[p]);
 }
+
+/**
+ * The samples one SVM of a run is fitted on, by the run's own terms: `className` for a per-class
+ * model (else the `normal` classes, or every sample), at most `maxTrain` of them; and how many
+ * candidates they were drawn from. Training and every later command ask here.
+ */
+export function modelFitSamples(
+  ds: { labels: ArrayLike<number> | null; n: number; classNames: readonly string[] },
+  className: string | null,
+  normal: readonly string[] | null,
+  maxTrain: number | null,
+  seed: number,
+): { rows: number[]; candidates: number } {
+  const classIndex = (name: string) => ds.classNames.indexOf(name);
+  const classes =
+    className !== null ? new Set([classIndex(className)]) : normal?.length ? new Set(normal.map(classIndex)) : null;
+  const all = fitSampleIndices(ds.labels, ds.n, classes, null, seed);
+  const rows =
+    maxTrain === null || maxTrain >= all.length ? all : fitSampleIndices(ds.labels, ds.n, classes, maxTrain, seed);
+  return { rows, candidates: all.length };
+}

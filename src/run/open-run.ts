@@ -39,6 +39,8 @@ export interface OpenRunWithData extends OpenRun {
   dataset: SampleSource;
   /** tfjs models, or ONNX files read as explainable networks */
   featureModels: FeatureModels;
+  /** the feature map the SVMs see, built from featureModels and the run's layers */
+  space: FeatureSpace;
 }
 
 const mismatch = (dir: string, what: string) =>
@@ -82,26 +84,24 @@ async function loadFeatureModel(dir: string, config: RunConfig): Promise<tf.Laye
 }
 
 /**
- * The run's feature networks, checked to give the features its SVMs were fitted on (the caller
- * disposes them).
+ * The run's feature networks and the feature space built from them, checked to give the features
+ * its SVMs were fitted on (the caller disposes both).
  */
-export async function openFeatureModels(run: RunModels): Promise<FeatureModels> {
+export async function openFeatureSpace(run: RunModels): Promise<{ featureModels: FeatureModels; space: FeatureSpace }> {
   const { dir, config } = run;
   const featureModels: FeatureModels = [];
   try {
     for (const network of config.featureNetworks)
       featureModels.push(await loadFeatureModel(join(dir, network.dir), config));
-    const space = runFeatureSpace({ config, featureModels });
-    try {
-      if (space.dim !== config.featureDim)
-        throw mismatch(
-          dir,
-          `the feature networks give ${space.dim} features, the SVM was fitted on ${config.featureDim}`,
-        );
-    } finally {
+    const space = runFeatureSpace(config, featureModels);
+    if (space.dim !== config.featureDim) {
       space.dispose();
+      throw mismatch(
+        dir,
+        `the feature networks give ${space.dim} features, the SVM was fitted on ${config.featureDim}`,
+      );
     }
-    return featureModels;
+    return { featureModels, space };
   } catch (e) {
     for (const model of featureModels) model.dispose();
     if (e instanceof UserError && !e.message.includes('do not fit together')) throw mismatch(dir, e.message);
@@ -118,14 +118,13 @@ export async function openRunWithData(dir: string): Promise<OpenRunWithData> {
     );
   }
   const dataset = reshapedSource(loaded, run.config.sampleShape);
-  return { ...run, dataset, featureModels: await openFeatureModels(run) };
+  return { ...run, dataset, ...(await openFeatureSpace(run)) };
 }
 
-/** The run's feature space, rebuilt from its networks and layers (the caller disposes it). */
-export function runFeatureSpace(run: { config: RunConfig; featureModels: FeatureModels }): FeatureSpace {
-  const { config } = run;
-  if (run.featureModels.length === 0) return FeatureSpace.pixels(config.sampleShape);
+/** The run's feature space, rebuilt from its networks and layers. */
+function runFeatureSpace(config: RunConfig, featureModels: FeatureModels): FeatureSpace {
+  if (featureModels.length === 0) return FeatureSpace.pixels(config.sampleShape);
   const kinds = config.featureNetworks.map((n) => n.kind);
   const taps = parseTaps(config.featureLayers!.join(','), kinds, []);
-  return FeatureSpace.ofModels(run.featureModels, taps, kinds);
+  return FeatureSpace.ofModels(featureModels, taps, kinds);
 }

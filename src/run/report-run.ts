@@ -23,12 +23,8 @@ import { DEFAULT_COMPOSITE } from '../neuralize/explain-output.ts';
 import type { OutlierMethodName } from '../neuralize/outlier-methods.ts';
 import { mapShape } from '../data/dataset.ts';
 import { clusterRun } from './cluster-run.ts';
-import {
-  evaluateClassifierExplanations,
-  evaluateOutlierExplanations,
-  type FlipSettings,
-  type ReferenceKind,
-} from './evaluate-run.ts';
+import { evaluateClassifierExplanations, evaluateOutlierExplanations, type FlipSettings } from './evaluate-run.ts';
+import type { ReferenceKind } from './reference-kinds.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import type { MethodMaps, RunExplainer } from './run-explainer.ts';
 import { chosenOutliers, topOutliersByClass } from './scores-csv.ts';

@@ -16,7 +16,6 @@ export const RUN_FORMAT = 'oc-explain-run';
 export const RUN_VERSION = 2;
 
 export const CONFIG_FILE = 'config.json';
-export const OCSVM_FILE = 'ocsvm.json';
 export const FEATURES_DIR = 'features';
 export const SCORES_FILE = 'scores.csv';
 export const TEST_SCORES_FILE = 'test-scores.csv';

@@ -29,14 +29,14 @@ import { UserError } from '../errors.ts';
 import { pickSamples } from '../data/sample-source.ts';
 import type { DetectorNetwork } from './detector.ts';
 import type { FeatureSpace } from './feature-space.ts';
-import { fitSampleIndices } from './fit-sample.ts';
+import { modelFitSamples } from './fit-sample.ts';
 import {
   SECONDS_PER_DEEP_OCDTD_SAMPLE,
   SECONDS_PER_OCDTD_SAMPLE,
   twoThreadsPay,
   type ThreadChoice,
 } from './threads.ts';
-import { openRunWithData, runFeatureSpace, type OpenRunWithData } from './open-run.ts';
+import { openRunWithData, type OpenRunWithData } from './open-run.ts';
 
 export interface ExplainOptions {
   /** composite below the features for OC-DTD (default deep-taylor) */
@@ -91,7 +91,10 @@ export class RunExplainer {
   /** the SVM each model rewrites (compressed with the `compress` option) */
   private readonly svms: readonly OcsvmLike[];
   /** model index and variant label → the variant's network and its features, built on first use */
-  private readonly variants = new Map<string, { built: VariantNetwork; features: { dispose(): void } }>();
+  private readonly variants = new Map<
+    string,
+    { built: VariantNetwork; features: { dispose(): void }; sources: VariantSources }
+  >();
   /** one sample as the networks take it: the feature network's input shape, or the data's sample shape */
   readonly inputShape: number[];
   /** z^B bounds of the inputs: [0, 1] for images, the data's own range for vectors (see data-bounds.ts) */
@@ -104,7 +107,7 @@ export class RunExplainer {
 
   private constructor(run: OpenRunWithData, options: RunExplainerOptions) {
     this.run = run;
-    this.space = runFeatureSpace(run);
+    this.space = run.space;
     this.inputShape = [...this.space.sampleShape];
     const byClass = new Map(run.config.models.map((m, k) => [m.className, k]));
     this.modelIndex = Int32Array.from(run.scores, (s) => (run.config.perClass ? (byClass.get(s.label) ?? -1) : 0));
@@ -144,15 +147,10 @@ export class RunExplainer {
     return k;
   }
 
-  /** input → o(x) of the model that ranks sample i. */
-  networkOf(i: number): ExplainableNetwork {
-    return this.models[this.modelOf(i)].network;
-  }
-
   /** input → o(x) of a run with a single model. */
   get network(): ExplainableNetwork {
     if (this.models.length !== 1)
-      throw new Error(`run ${this.run.dir} has ${this.models.length} models: ask networkOf(sample)`);
+      throw new Error(`run ${this.run.dir} has ${this.models.length} models: ask models[modelOf(sample)]`);
     return this.models[0].network;
   }
 
@@ -171,15 +169,8 @@ export class RunExplainer {
   /** The samples model k was fitted on: its class, the normal classes, or all — or the --max-train subsample of them. */
   fitIndices(k = 0): number[] {
     const { dataset, config } = this.run;
-    const classIndex = (name: string) => dataset.classNames.indexOf(name);
-    const className = config.models[k].className;
-    const candidates =
-      className !== null
-        ? new Set([classIndex(className)])
-        : config.normal
-          ? new Set(config.normal.map(classIndex))
-          : null;
-    return fitSampleIndices(dataset.labels, dataset.n, candidates, config.svm.maxTrain ?? null, config.seed);
+    return modelFitSamples(dataset, config.models[k].className, config.normal, config.svm.maxTrain ?? null, config.seed)
+      .rows;
   }
 
   /** Features of the chosen samples (every sample by default) as featureNetwork computes them; pixels for pixel features. */
@@ -216,8 +207,12 @@ export class RunExplainer {
 
   /** The network of an OC-DTD variant for model k (the model's own network for plain), built once. */
   ocdtdNetwork(variant: OcdtdVariant, k = 0): ExplainableNetwork {
+    return variantLabel(variant) === 'plain' ? this.models[k].network : this.variantOf(variant, k).built.network;
+  }
+
+  /** A variant of model k: its network and the prototypes it was built from (which a thread pool rebuilds it from). */
+  private variantOf(variant: OcdtdVariant, k: number) {
     const label = variantLabel(variant);
-    if (label === 'plain') return this.models[k].network;
     const key = `${k}:${label}`;
     let entry = this.variants.get(key);
     if (!entry) {
@@ -229,21 +224,16 @@ export class RunExplainer {
         throw new UserError(`--ocdtd ${label}: the compressed prototypes have no images; drop --compress`);
       }
       try {
-        const built = variantNetwork(
-          this.svms[k],
-          variant,
-          features.network,
-          this.inputShape,
-          this.variantSources(variant, k),
-        );
-        entry = { built, features };
+        const sources = this.variantSources(variant, k);
+        const built = variantNetwork(this.svms[k], variant, features.network, this.inputShape, sources);
+        entry = { built, features, sources };
       } catch (e) {
         features.dispose();
         throw e;
       }
       this.variants.set(key, entry);
     }
-    return entry.built.network;
+    return entry;
   }
 
   /** The prototypes a variant of model k is built from (training inliers, their images, the support vectors' images). */
@@ -353,7 +343,8 @@ export class RunExplainer {
         features: features.network,
         inputShape: this.inputShape,
         // every thread builds the network of the variant explained on one thread (ocdtdNetwork)
-        variant: variantLabel(variant) === 'plain' ? undefined : { variant, sources: this.variantSources(variant, k) },
+        variant:
+          variantLabel(variant) === 'plain' ? undefined : { variant, sources: this.variantOf(variant, k).sources },
       });
       return {
         pool,

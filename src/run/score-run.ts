@@ -14,7 +14,7 @@ import { UserError } from '../errors.ts';
 import { sampleSize } from '../data/dataset.ts';
 import { absoluteDataSpec, dataSpecPaths, openSamples, parseDataSpec } from '../data/data-spec.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
-import { openFeatureModels, openRunModels, runFeatureSpace } from './open-run.ts';
+import { openFeatureSpace, openRunModels } from './open-run.ts';
 import { SILENT_PROGRESS, withSteps, type Progress } from './progress.ts';
 import { SCORES_FILE } from './run-config.ts';
 import { scoreInBatches, startBatchScorer } from './score-stream.ts';
@@ -56,8 +56,7 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreSummary & { fro
     throw new UserError(
       `run ${o.run} has one SVM per class: score ranks samples against one SVM; the run's own scores are in its ${SCORES_FILE}`,
     );
-  const featureModels = await openFeatureModels(run);
-  const space = runFeatureSpace({ config, featureModels });
+  const { featureModels, space } = await openFeatureSpace(run);
   try {
     const spec = parseDataSpec(o.data ?? config.data);
     return await writeDirAtomic(

@@ -5,10 +5,9 @@
  * the numbers are the one-thread numbers either way.
  */
 import { batchesOf, type SampleSource } from '../data/sample-source.ts';
-import { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
 import type { Detector } from './detector.ts';
 import type { FeatureSpace } from './feature-space.ts';
-import { SECONDS_PER_KERNEL_PRODUCT, twoThreadsPay, type ThreadChoice } from './threads.ts';
+import type { ThreadChoice } from './threads.ts';
 
 /** Samples per batch: a few MB of pixels, many thousand rows per matrix product. */
 export const SCORE_BATCH = 4096;
@@ -28,9 +27,7 @@ export async function startBatchScorer(
   n: number,
   choice: ThreadChoice = 'auto',
 ): Promise<BatchScorer> {
-  const { svm } = detector;
-  const scoreSeconds = n * svm.nSupport * svm.d * SECONDS_PER_KERNEL_PRODUCT;
-  const scorer = twoThreadsPay(scoreSeconds, choice) ? await ParallelScorer.start(svm) : null;
+  const scorer = await detector.scorerFor(n, choice);
   return {
     threads: { scores: scorer ? scorer.threads : 1 },
     decisions: (x) => detector.decision(space.extract(x), space.dim, scorer),

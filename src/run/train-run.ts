@@ -21,7 +21,7 @@ import {
 } from '../features/network-kinds.ts';
 import type { tf } from '../runtime/runtime.ts';
 import type { GammaOption, Matrix, OneClassSVM } from '../ocsvm/index.ts';
-import { ParallelScorer } from '../ocsvm/parallel-scorer.ts';
+import { selectRows } from '../ocsvm/matrix.ts';
 import { outliernessThreshold } from '../neuralize/neuralize.ts';
 import { rocAuc } from '../metrics/roc-auc.ts';
 import { writeDirAtomic } from '../io/output-folder.ts';
@@ -46,10 +46,8 @@ import {
 } from './run-config.ts';
 import { formatScoresCsv } from './scores-csv.ts';
 import { checkTrainChoices } from './train-options.ts';
-import { fitSampleIndices } from './fit-sample.ts';
-import { SECONDS_PER_FIT_PRODUCT, SECONDS_PER_KERNEL_PRODUCT, twoThreadsPay, type ThreadChoice } from './threads.ts';
-
-export { absoluteDataSpec };
+import { modelFitSamples } from './fit-sample.ts';
+import { SECONDS_PER_FIT_PRODUCT, twoThreadsPay, type ThreadChoice } from './threads.ts';
 
 export interface TrainRunOptions {
   data: string;
@@ -110,13 +108,6 @@ function checkNormal(ds: Dataset, normal: string[]): Uint8Array {
 }
 
 const rowsWhere = (mask: ArrayLike<number>) => Array.from(mask).flatMap((keep, i) => (keep ? [i] : []));
-
-/** Rows `indices` of n × d features. */
-function selectFeatures(features: Float32Array, d: number, indices: readonly number[]): Float32Array {
-  const out = new Float32Array(indices.length * d);
-  indices.forEach((i, k) => out.set(features.subarray(i * d, (i + 1) * d), k * d));
-  return out;
-}
 
 /** Fit on two threads when the fit is long enough to pay for the worker (the solution is the same). */
 function svmFitter(threads: ThreadChoice | undefined) {
@@ -318,14 +309,11 @@ async function decide(
   return withSteps(progress, `scoring ${ds.n} samples`, ds.n, async (update) => {
     let done = 0;
     for (const [k, rows] of groups.entries()) {
-      const { svm } = detectors[k];
-      const pool = twoThreadsPay(rows.length * svm.nSupport * d * SECONDS_PER_KERNEL_PRODUCT, threads)
-        ? await ParallelScorer.start(svm)
-        : null;
+      const pool = await detectors[k].scorerFor(rows.length, threads);
       try {
         for (let start = 0; start < rows.length; start += ROWS_PER_PASS) {
           const part = rows.slice(start, start + ROWS_PER_PASS);
-          const values = await detectors[k].decision(selectFeatures(features, d, part), d, pool);
+          const values = await detectors[k].decision(selectRows({ data: features, n: ds.n, d }, part).data, d, pool);
           part.forEach((i, r) => (decision[i] = values[r]));
           update((done += part.length));
         }
@@ -354,16 +342,13 @@ function fitGroups(
   ds: Dataset,
   o: Pick<TrainRunOptions, 'normal' | 'perClass' | 'maxTrain' | 'seed'>,
 ): Array<{ className: string | null; rows: number[]; candidates: number }> {
-  const maxTrain = o.maxTrain ?? null;
-  const seed = o.seed ?? 0;
-  const group = (className: string | null, normal: ReadonlySet<number> | null) => ({
+  const group = (className: string | null) => ({
     className,
-    rows: fitSampleIndices(ds.labels, ds.n, normal, maxTrain, seed),
-    candidates: fitSampleIndices(ds.labels, ds.n, normal, null, seed).length,
+    ...modelFitSamples(ds, className, o.normal ?? null, o.maxTrain ?? null, o.seed ?? 0),
   });
-  if (!o.perClass) return [group(null, o.normal ? new Set(o.normal.map((name) => ds.classNames.indexOf(name))) : null)];
+  if (!o.perClass) return [group(null)];
   if (!ds.labels) throw new UserError(`--per-class needs labelled data, and ${ds.source} has no labels`);
-  const present = ds.classNames.map((className, c) => group(className, new Set([c]))).filter((g) => g.candidates > 0);
+  const present = ds.classNames.map((className) => group(className)).filter((g) => g.candidates > 0);
   const tooSmall = present.find((g) => g.rows.length < 2);
   if (tooSmall)
     throw new UserError(
@@ -431,7 +416,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainedRun> {
             `fitting the one-class SVM${which} (${settings.kernel}, ν = ${o.nu}) on ${rows.length} × ${space.dim} features${subsample}`,
           );
           const detector = await Detector.fit(
-            selectFeatures(phi, space.dim, rows),
+            selectRows({ data: phi, n: ds.n, d: space.dim }, rows).data,
             space.dim,
             space.blocks,
             settings,

@@ -155,6 +155,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
             `--shard ${o.shard!.index}/${o.shard!.count}: only ${chosen.length} sample(s) to explain, none for this shard; use at most ${chosen.length} shards`,
           );
         const indices = chosen.slice(from, to);
+        const ocdtdLabel = variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT));
         const methods = explainer.usableMethods(o.methods, (line) => progress.note(line));
         const results = await withSteps(
           progress,
@@ -173,7 +174,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
         progress.stage(`writing ${o.out}`);
         const samples = await writeExplanationFiles(dir, explainer, indices, results, {
           composite: o.composite,
-          ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
+          ocdtd: ocdtdLabel,
           upscale: o.upscale,
         });
         if (o.shard) {
@@ -181,7 +182,7 @@ export async function explainRun(o: ExplainRunOptions): Promise<ExplainRunResult
             run: resolve(o.run),
             methods,
             composite: o.composite,
-            ocdtd: variantLabel(o.ocdtd ?? parseOcdtdVariant(DEFAULT_OCDTD_VARIANT)),
+            ocdtd: ocdtdLabel,
             gradientSteps: o.gradientSteps ?? null,
             upscale: o.upscale ?? null,
             compress: o.compress ?? null,
