@@ -14,9 +14,9 @@ import { commands } from './commands/index.ts';
 import { SUPERVISED_ENV, isTemporaryMessage, removeAllSync } from './io/temporaries.ts';
 import { toolVersion } from './io/tool-version.ts';
 
-export const EXIT = { ok: 0, internal: 1, user: 2 } as const;
+const EXIT = { ok: 0, internal: 1, user: 2 } as const;
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('oc-explain')
     .description('Find the outliers of a data set with a one-class SVM and explain them pixel by pixel.')
     .version(toolVersion(), '--version', 'print the version')
@@ -106,7 +106,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * killer, a crash — what it leaves behind is removed here. Signals sent to this process go on to
  * the child. The exit code is the child's (130 after Ctrl-C).
  */
-export function supervise(script: string, argv: string[]): Promise<number> {
+function supervise(script: string, argv: string[]): Promise<number> {
   const temporaries = new Set<string>();
   const child = fork(script, argv, {
     stdio: 'inherit',

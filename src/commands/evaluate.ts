@@ -2,19 +2,20 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { checkOutputFolder } from '../io/output-folder.ts';
+import { checkOutputFolder, writeDirAtomic } from '../io/output-folder.ts';
 import { DEFAULT_COMPOSITE, OUTLIER_METHOD_NAMES, parseOutlierMethodList } from '../neuralize/method-names.ts';
 import type { PixelFlippingResult } from '../metrics/pixel-flipping.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
 import { FLIP_NORMALIZATIONS, parseNormalization } from '../metrics/flip-normalization.ts';
 import { SHARD_FILE, formatShardManifest, parseShard, shardManifest, shardRange } from '../run/shard.ts';
 import type { EvaluationHead } from '../run/evaluation-output.ts';
-import { parseMaskSpec } from '../data/mask-folder.ts';
+import { loadMaskFolder, parseMaskSpec } from '../data/mask-folder.ts';
+import { mapShape } from '../data/dataset.ts';
 import { variantLabel } from '../neuralize/ocdtd-variant-names.ts';
 import { OCDTD_OPTION, parseCount, parseIndexList, parseOcdtdOption, parseThreads } from './options.ts';
 import { startRuntime } from './runtime-start.ts';
 
-export const DEFAULT_CLASSIFIER_METHODS =
+const DEFAULT_CLASSIFIER_METHODS =
   'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor,lrp:epsilon-alpha2-beta1,lrp:epsilon-plus';
 
 /** The floor every flipping evaluation runs; users may name it in a method list. */
@@ -119,14 +120,11 @@ export function register(program: Command): void {
       const { SAMPLES_PER_PART, evaluateClassifierExplanations, evaluateOutlierExplanations } =
         await import('../run/evaluate-run.ts');
       const { EVALUATION_FILE, evaluationRecord, formatEvaluationFile } = await import('../run/evaluation-output.ts');
-      const { writeDirAtomic } = await import('../io/output-folder.ts');
       const { withSteps } = await import('../run/progress.ts');
       const { RunExplainer } = await import('../run/run-explainer.ts');
       const { chosenOutliers } = await import('../run/scores-csv.ts');
       const { areaTableText, textTable } = await import('../run/text-table.ts');
-      const { loadMaskFolder } = await import('../data/mask-folder.ts');
       const { evaluateAgainstMasks, maskTableRows } = await import('../run/mask-scores.ts');
-      const { mapShape } = await import('../data/dataset.ts');
       const classifierMethods = classifier
         ? parseClassifierMethods(withoutRandom(o.methods ?? DEFAULT_CLASSIFIER_METHODS), '--methods')
         : [];

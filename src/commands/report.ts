@@ -5,7 +5,8 @@ import { checkReportTarget } from '../report/report-file.ts';
 import { parseReference, REFERENCE_KINDS } from '../run/reference-kinds.ts';
 import { FLIP_NORMALIZATIONS, parseNormalization } from '../metrics/flip-normalization.ts';
 import { OCDTD_OPTION, parseCount, parseOcdtdOption } from './options.ts';
-import { parseMaskSpec } from '../data/mask-folder.ts';
+import { loadMaskFolder, parseMaskSpec } from '../data/mask-folder.ts';
+import { mapShape } from '../data/dataset.ts';
 import { startRuntime } from './runtime-start.ts';
 
 export const REPORT_CLASSIFIER_METHODS = 'gradient,gxi,ig,lrp:epsilon-plus-flat,lrp:epsilon-gamma-box,lrp:deep-taylor';
@@ -70,8 +71,6 @@ export function register(program: Command): void {
       const { resolveComposite } = await import('../neuralize/explain-output.ts');
       const { reportRun } = await import('../run/report-run.ts');
       const { RunExplainer } = await import('../run/run-explainer.ts');
-      const { loadMaskFolder } = await import('../data/mask-folder.ts');
-      const { mapShape } = await import('../data/dataset.ts');
       const classifierMethods = parseClassifierMethods(o.classifierMethods, '--classifier-methods');
       resolveComposite(options.composite); // an unknown name stops here, before any work
       const maskDir = o.masks === undefined ? null : parseMaskSpec(o.masks);

@@ -120,7 +120,6 @@ function* fileLines(file: string, offset = 0, line = 1): Generator<{ line: numbe
 
 /** What the scan of a CSV file found; every data row has been checked. */
 interface CsvLayout {
-  file: string;
   header: string[] | null;
   columns: number;
   labelAt: number;
@@ -129,6 +128,8 @@ interface CsvLayout {
   n: number;
   labels: Int32Array | null;
   classNames: string[];
+  /** each data row's name: its line in the file */
+  names: string[];
   /** where data row k·CHECKPOINT_ROWS starts: byte offset and line number */
   checkpoints: { offset: number; line: number }[];
 }
@@ -137,7 +138,7 @@ interface CsvLayout {
  * Read `file` once, line by line, checking every data row (cell count, numbers, labels) as
  * loadCsv always did; `onRow` receives the values of each data row in order.
  */
-function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Array, line: number) => void): CsvLayout {
+function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Array) => void): CsvLayout {
   let first: string[] | null = null;
   let header: string[] | null = null;
   let columns = 0;
@@ -147,6 +148,7 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
   let firstDataLine = 0;
   let n = 0;
   const checkpoints: CsvLayout['checkpoints'] = [];
+  const names: string[] = [];
   const labelIds: number[] = [];
   const labelNames = new Map<string, number>();
   let values = new Float32Array(0);
@@ -177,7 +179,8 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
       if (id === undefined) labelNames.set(label, (id = labelNames.size));
       labelIds.push(id);
     }
-    onRow?.(values, line);
+    names.push(`line ${line}`);
+    onRow?.(values);
     n++;
   }
   if (first === null) throw new UserError(`CSV file ${file} is empty`);
@@ -190,7 +193,7 @@ function scanCsv(file: string, options: CsvOptions, onRow?: (values: Float32Arra
     const byId = Int32Array.from(labelNames.keys(), (name) => sorted.get(name)!);
     labels = Int32Array.from(labelIds, (id) => byId[id]);
   }
-  return { file, header, columns, labelAt, dimension, sampleShape, n, labels, classNames, checkpoints };
+  return { header, columns, labelAt, dimension, sampleShape, n, labels, classNames, names, checkpoints };
 }
 
 /** Check one data row and write its numbers into `out`; returns its label text (null without a label column). */
@@ -239,9 +242,7 @@ function parseRow(
 export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   let x = new Float32Array(1 << 16);
   let used = 0;
-  const names: string[] = [];
-  const layout = scanCsv(file, options, (values, line) => {
-    names.push(`line ${line}`);
+  const layout = scanCsv(file, options, (values) => {
     if (used + values.length > x.length) {
       const grown = new Float32Array(Math.max(2 * x.length, used + values.length));
       grown.set(x.subarray(0, used));
@@ -250,7 +251,7 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
     x.set(values, used);
     used += values.length;
   });
-  const { n, sampleShape, labels, classNames } = layout;
+  const { n, sampleShape, labels, classNames, names } = layout;
   return { x: x.slice(0, used), n, sampleShape, labels, classNames, source: `csv:${file}`, names };
 }
 
@@ -259,9 +260,8 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
  * kept), then any range of rows read from the file on demand.
  */
 export function openCsv(file: string, options: CsvOptions = {}): SampleSource {
-  const names: string[] = [];
-  const layout = scanCsv(file, options, (_, line) => names.push(`line ${line}`));
-  const { n, dimension, sampleShape, labels, classNames, checkpoints, header, columns, labelAt } = layout;
+  const layout = scanCsv(file, options);
+  const { n, dimension, sampleShape, labels, classNames, names, checkpoints, header, columns, labelAt } = layout;
   const firstDataLine = checkpoints[0].line;
   return {
     source: `csv:${file}`,

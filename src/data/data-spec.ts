@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
-import { loadCsv, openCsv } from './csv.ts';
+import { loadCsv, openCsv, type CsvOptions } from './csv.ts';
 import { loadMnist } from './mnist.ts';
 import { loadPngFolder, openPngFolder } from './png-folder.ts';
 import { datasetSource, type SampleSource } from './sample-source.ts';
@@ -157,6 +157,11 @@ export function absoluteDataSpec(spec: DataSpec, given: string): string {
 
 const planted = (ds: Dataset, rate: number | null) => (rate === null ? ds : withPlantedAnomalies(ds, rate));
 
+/** A CSV data spec's reading options. */
+function csvOptions(spec: Extract<DataSpec, { kind: 'csv' }>): CsvOptions {
+  return { label: spec.label ?? undefined, header: spec.header ?? undefined, shape: spec.shape ?? undefined };
+}
+
 /** Parse (if needed) and load a data set. */
 export function loadDataset(spec: string | DataSpec): Dataset {
   const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
@@ -169,11 +174,7 @@ export function loadDataset(spec: string | DataSpec): Dataset {
     case 'png':
       return planted(loadPngFolder(parsed.dir), parsed.planted);
     case 'csv':
-      return loadCsv(parsed.file, {
-        label: parsed.label ?? undefined,
-        header: parsed.header ?? undefined,
-        shape: parsed.shape ?? undefined,
-      });
+      return loadCsv(parsed.file, csvOptions(parsed));
   }
 }
 
@@ -191,10 +192,6 @@ export function openSamples(spec: string | DataSpec): SampleSource {
       // planted anomalies change the images: those are made in memory
       return parsed.planted === null ? openPngFolder(parsed.dir) : datasetSource(loadDataset(parsed), [0, 1]);
     case 'csv':
-      return openCsv(parsed.file, {
-        label: parsed.label ?? undefined,
-        header: parsed.header ?? undefined,
-        shape: parsed.shape ?? undefined,
-      });
+      return openCsv(parsed.file, csvOptions(parsed));
   }
 }

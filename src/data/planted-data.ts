@@ -7,7 +7,7 @@
 import { UserError } from '../errors.ts';
 import { isImageSet, sampleSize, type Dataset } from './dataset.ts';
 import { ANOMALY_TYPES, plantAnomalies } from './planted-anomalies.ts';
-import { subset } from './split.ts';
+import { subset, subsetTruth } from './split.ts';
 import type { SampleMasks } from './mask-folder.ts';
 
 /** Seed of the planting (a fixed one: the spec names the data, so it must name the same samples). */
@@ -51,8 +51,5 @@ export function plantedMasks(
   const truth = ds.anomalies;
   if (!truth) throw new UserError(`${ds.source} has no planted anomalies (add planted=RATE to the data spec)`);
   const [height, width] = ds.sampleShape;
-  const pixels = height * width;
-  const masks = new Uint8Array(indices.length * pixels);
-  indices.forEach((i, k) => masks.set(truth.masks.subarray(i * pixels, (i + 1) * pixels), k * pixels));
-  return { indices: [...indices], masks, height, width };
+  return { indices: [...indices], masks: subsetTruth(truth, indices, ds.sampleShape).masks, height, width };
 }

@@ -44,7 +44,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
 }
 
 /** A file may be written at `path`: it is not a folder, and its parent is (or can be made) a folder. Call it before long work. */
-export function assertFileTarget(path: string): void {
+function assertFileTarget(path: string): void {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new UserError(`cannot write ${path}: it is a folder; give a file name`);
   assertParentFolder(path);

@@ -61,7 +61,7 @@ function writeMarker(dir: string, format: OutputFormat): void {
 }
 
 /** Is `path` the folder `folder` or somewhere below it? (both absolute) */
-export function isInside(path: string, folder: string): boolean {
+function isInside(path: string, folder: string): boolean {
   const r = relative(folder, path);
   return !(r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r));
 }
@@ -209,14 +209,12 @@ export async function writeDirAtomic<T>(
     temporaries.push(path);
   };
   try {
-    const parent = dirname(dir);
-    if (!existsSync(parent)) {
-      // the first folder that is missing: a failure takes back every folder made for the output
-      let first = parent;
-      while (!existsSync(dirname(first))) first = dirname(first);
+    // the first folder that is missing: a failure takes back every folder made for the output
+    const first = firstMissing(dirname(dir));
+    if (first) {
       track(first);
       madeParents.push(first);
-      await mkdir(parent, { recursive: true });
+      await mkdir(dirname(dir), { recursive: true });
     }
     track(tmp);
     await rm(tmp, { recursive: true, force: true });

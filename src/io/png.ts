@@ -85,8 +85,11 @@ export function readPngHeader(path: string): { width: number; height: number; co
   } catch (e) {
     throw new UserError(`cannot read PNG image ${path}: ${describeFsError(e)}`);
   }
-  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (got < head.length || signature.some((b, k) => head[k] !== b) || head.toString('latin1', 12, 16) !== 'IHDR')
+  if (
+    got < head.length ||
+    !head.subarray(0, SIGNATURE.length).equals(SIGNATURE) ||
+    head.toString('latin1', 12, 16) !== 'IHDR'
+  )
     throw new UserError(
       `cannot read PNG image ${path}: it is not a PNG image (no PNG signature and header at its start)`,
     );
