@@ -39,6 +39,9 @@ export class Conv2DLayer extends LinearLayer {
   /** [1, 1, in, out]: 1 where input channel and output channel are in the same group */
   private readonly groupMask: Tensor | null;
 
+  /** the plain kernel of the layer's own weight (the weight itself unless grouped or dilated): every forward pass and most rules use it */
+  private readonly ownKernel: Tensor;
+
   /** Takes ownership of `weight` and `bias` [out]. */
   constructor(
     name: string,
@@ -57,10 +60,16 @@ export class Conv2DLayer extends LinearLayer {
     if (!Number.isInteger(this.groups) || this.groups < 1 || out % this.groups !== 0)
       throw new Error(`conv2d layer '${name}': ${out} output channels do not split into ${this.groups} groups`);
     this.groupMask = this.groups === 1 ? null : tf.keep(groupMask(inPerGroup, out, this.groups));
+    this.ownKernel = tf.keep(tf.tidy(() => this.expanded(weight)));
   }
 
   get options(): ConvOptions {
     return { dilations: this.dilations, groups: this.groups };
+  }
+
+  /** The plain kernel [kh', kw', in, out] for `weight`: the layer's own built once, a rule's modified one each time. */
+  private kernel(weight: Tensor): Tensor {
+    return weight === this.weight ? this.ownKernel : this.expanded(weight);
   }
 
   /** The plain kernel [kh', kw', in, out] that the compact `weight` stands for. */
@@ -85,7 +94,7 @@ export class Conv2DLayer extends LinearLayer {
     return tf.tidy(() =>
       tf.fused.conv2d({
         x: a as tf.Tensor4D,
-        filter: this.expanded(weight) as tf.Tensor4D,
+        filter: this.kernel(weight) as tf.Tensor4D,
         strides: this.strides,
         pad: tfPadding(this.padding),
         bias: bias ?? undefined,
@@ -98,7 +107,7 @@ export class Conv2DLayer extends LinearLayer {
     return tf.tidy(() =>
       tf.conv2dTranspose(
         s as tf.Tensor4D,
-        this.expanded(weight) as tf.Tensor4D,
+        this.kernel(weight) as tf.Tensor4D,
         [n, h, w, c],
         this.strides,
         tfPadding(this.padding),
@@ -107,6 +116,7 @@ export class Conv2DLayer extends LinearLayer {
   }
 
   dispose(): void {
+    if (this.ownKernel !== this.weight) this.ownKernel.dispose();
     super.dispose();
     this.groupMask?.dispose();
   }
