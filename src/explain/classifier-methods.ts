@@ -19,6 +19,7 @@ import {
 } from './gradient-methods.ts';
 import { explainLRP } from './lrp.ts';
 import type { ExplainableNetwork } from './network.ts';
+import { forwardRows, outputShapeOf } from './feature-map.ts';
 
 export type ClassifierMethod =
   { kind: 'gradient'; name: GradientMethodName } | { kind: 'lrp'; name: string; composite: Composite };
@@ -99,26 +100,15 @@ export function explainClassifier(
 export const SAMPLES_PER_PASS = 32;
 
 /** Every class score of every sample of `values` (whole samples of the network's input), N × classes. */
-function classScores(network: ExplainableNetwork, values: Float32Array, batchSize = 256) {
-  const size = network.inputShape.reduce((a, b) => a * b, 1);
-  const n = values.length / size;
-  const perSample = tf.tidy(() => network.forward(tf.zeros([1, ...network.inputShape])).shape.slice(1));
+function classScores(network: ExplainableNetwork, values: Float32Array) {
+  const perSample = outputShapeOf(network);
   if (perSample.length !== 1)
     throw new UserError(
       `the network's output has shape [${perSample.join(', ')}] per sample; a classifier to explain gives one score per class (a vector)`,
     );
   const classes = perSample[0];
-  const scores = new Float32Array(n * classes);
-  for (let start = 0; start < n; start += batchSize) {
-    const end = Math.min(n, start + batchSize);
-    const batch = tf.tidy(() =>
-      network
-        .forward(tf.tensor(values.subarray(start * size, end * size), [end - start, ...network.inputShape]))
-        .dataSync(),
-    );
-    scores.set(batch, start * classes);
-  }
-  return { scores, classes, n };
+  const scores = forwardRows(network, values);
+  return { scores, classes, n: scores.length / classes };
 }
 
 /** Predicted class (arg-max; the first of ties) and its score for every sample of `values`. */
@@ -143,8 +133,8 @@ function argMaxRows({ scores, classes, n }: { scores: Float32Array; classes: num
 }
 
 export interface ClassifierSamplesOptions {
-  /** explained class of each sample (default: the predicted one) */
-  target?: Int32Array;
+  /** explained class of each sample, or a function of the predicted classes and the class count (default: the predicted one) */
+  target?: Int32Array | ((predicted: Int32Array, classes: number) => Int32Array);
   gradient?: GradientOptions;
   /** samples done so far, over all methods, after each pass */
   onProgress?: (done: number) => void;
@@ -179,7 +169,8 @@ export function explainClassifierSamples(
   const all = classScores(network, values);
   const { scores, classes } = all;
   const { predicted } = argMaxRows(all);
-  const target = options.target ?? predicted;
+  const target =
+    typeof options.target === 'function' ? options.target(predicted, classes) : (options.target ?? predicted);
   if (target.length !== n) throw new Error(`${target.length} targets for ${n} samples`);
   const wrong = target.find((t) => !(t >= 0 && t < classes));
   if (wrong !== undefined) throw new UserError(`class ${wrong} is not an output of the network (0…${classes - 1})`);

@@ -25,7 +25,7 @@ function tapNames(network: ExplainableNetwork): string[] {
 const sampleSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Output shape of one sample after the network (a forward pass of one zero sample). */
-function outputShapeOf(network: ExplainableNetwork): number[] {
+export function outputShapeOf(network: ExplainableNetwork): number[] {
   const out = tf.tidy(() => network.forward(tf.zeros([1, ...network.inputShape])));
   const shape = out.shape.slice(1);
   out.dispose();

@@ -11,7 +11,7 @@ import { tf } from '../runtime/runtime.ts';
 import { dataSpecPaths, loadDataset, parseDataSpec } from '../data/data-spec.ts';
 import { mapShape, perPixelMaps, sampleSize, type Dataset } from '../data/dataset.ts';
 import { loadModel } from '../features/model-io.ts';
-import { explainClassifierSamples, parseClassifierMethods, predictClasses } from '../explain/classifier-methods.ts';
+import { explainClassifierSamples, parseClassifierMethods } from '../explain/classifier-methods.ts';
 import { compositeOptionsForData, disposeBounds } from '../explain/data-bounds.ts';
 import { fromLayersModel } from '../explain/from-layers-model.ts';
 import type { GradientOptions, SmoothGradVariant } from '../explain/gradient-methods.ts';
@@ -131,13 +131,17 @@ export async function explainClassifierToFolder(o: ExplainClassifierOptions): Pr
         const methods = parseClassifierMethods(o.methods, '--method', bounds);
         const gradient: GradientOptions = { ...o.gradient, baseline };
         const values = samplesOf(ds, indices);
-        const { predicted, classes } = predictClasses(network, values);
-        const target = targetClasses(o.target, predicted, classes, ds);
         const e = await withSteps(
           progress,
           `explaining ${indices.length} sample(s) with ${methods.map((m) => m.name).join(', ')}`,
           indices.length * methods.length,
-          (update) => explainClassifierSamples(network, values, methods, { target, gradient, onProgress: update }),
+          (update) =>
+            explainClassifierSamples(network, values, methods, {
+              // the classes come from the one forward pass that also finds the predicted ones
+              target: (predicted, classes) => targetClasses(o.target, predicted, classes, ds),
+              gradient,
+              onProgress: update,
+            }),
           'sample × method',
         );
         const className = (k: number) => ds.classNames[k] ?? String(k);
