@@ -122,21 +122,29 @@ export class HullDistanceLayer implements ExplainableLayer {
 
   /** R_i = R · (x_i − x̃_i)² / ‖x − x̃‖²; equal shares when x̃ = x. */
   relevance(input: Tensor, R: Tensor): Tensor {
-    return tf.tidy(() => {
-      const squared = tf.square(this.residual(input));
-      const total = tf.sum(squared, 1, true);
-      const inside = tf.lessEqual(total, 0);
-      const shares = tf.where(
-        inside,
-        tf.fill(squared.shape, 1 / this.dim),
-        tf.div(squared, tf.where(inside, tf.onesLike(total), total)),
-      );
-      return tf.reshape(tf.mul(shares, tf.expandDims(R, 1)), input.shape);
-    });
+    return tf.tidy(() => rootPointRelevance(this.residual(input), R, input.shape));
   }
 
   dispose(): void {
     this.distances.dispose();
     this.prototypes.dispose();
   }
+}
+
+/**
+ * Deep Taylor relevance at a root point x̃: R_i = R · (x_i − x̃_i)² / ‖x − x̃‖² for `difference`
+ * x − x̃ [N, d], shared equally when x̃ = x; shaped as `shape`.
+ */
+export function rootPointRelevance(difference: Tensor, R: Tensor, shape: number[]): Tensor {
+  return tf.tidy(() => {
+    const squared = tf.square(difference);
+    const total = tf.sum(squared, 1, true);
+    const same = tf.lessEqual(total, 0);
+    const shares = tf.where(
+      same,
+      tf.fill(squared.shape, 1 / squared.shape[1]!),
+      tf.div(squared, tf.where(same, tf.onesLike(total), total)),
+    );
+    return tf.reshape(tf.mul(shares, tf.expandDims(R, 1)), shape);
+  });
 }

@@ -15,7 +15,7 @@
 import { tf } from '../runtime/runtime.ts';
 import { UserError } from '../errors.ts';
 import type { ExplainableLayer, ExplainableNetwork, Tensor } from '../explain/network.ts';
-import { HullDistanceLayer } from './hull-distance-layer.ts';
+import { HullDistanceLayer, rootPointRelevance } from './hull-distance-layer.ts';
 import { simplexLeastSquares } from './simplex-least-squares.ts';
 
 export class RootImageLayer implements ExplainableLayer {
@@ -68,15 +68,7 @@ export class RootImageLayer implements ExplainableLayer {
         throw new Error(`root image '${this.name}': ${this.images.shape[0]} images for ${weights.shape[1]} prototypes`);
       }
       const root = this.mixing === 'features' ? tf.matMul(weights, this.images) : this.projection(x, weights);
-      const squared = tf.square(tf.sub(tf.reshape(x, [n, this.size]), root));
-      const total = tf.sum(squared, 1, true);
-      const same = tf.lessEqual(total, 0);
-      const shares = tf.where(
-        same,
-        tf.fill(squared.shape, 1 / this.size),
-        tf.div(squared, tf.where(same, tf.onesLike(total), total)),
-      );
-      return tf.reshape(tf.mul(shares, tf.expandDims(R, 1)), x.shape);
+      return rootPointRelevance(tf.sub(tf.reshape(x, [n, this.size]), root), R, x.shape);
     });
   }
 

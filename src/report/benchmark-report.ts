@@ -3,7 +3,6 @@
  * flipping, detection, how far each variant's output is from o(x)), and per anomaly type a few
  * samples with the mask outlined on the image and on every method's map.
  */
-import { writeFileAtomic } from '../io/atomic-write.ts';
 import { html } from './html.ts';
 import { maskedExamplesHtml, scoreTableHtml } from './mask-sections.ts';
 import type { MaskedExample, ScoreTable } from './report-data.ts';
@@ -27,12 +26,4 @@ export function renderBenchmarkHtml(data: BenchmarkReportData, options: ReportOp
     <section id="examples"><h2>Samples, mask outlined in green</h2>
     ${data.exampleGroups.map((g) => html`<h3>${g.heading}</h3>${maskedExamplesHtml(ctx, g.examples)}`)}</section>`;
   return pageHtml(data.title, body, ctx, data.generatedAt);
-}
-
-export async function writeBenchmarkReport(
-  path: string,
-  data: BenchmarkReportData,
-  options: ReportOptions = {},
-): Promise<void> {
-  await writeFileAtomic(path, renderBenchmarkHtml(data, options));
 }

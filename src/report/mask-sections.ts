@@ -3,16 +3,12 @@
  * user's own masks): tables of scores, and samples with the mask outlined on the image and on every
  * method's map.
  */
-import { renderInput, renderRelevance, type RgbaImage } from '../explain/heatmap.ts';
+import { renderRelevance } from '../explain/heatmap.ts';
 import { html, type SafeHtml } from './html.ts';
 import { float32ToBase64, rgbaToDataUri } from './images.ts';
 import type { MaskScores, MaskedExample, ScoreTable } from './report-data.ts';
 import type { PageContext } from './sections.ts';
 import { outlineMask } from './mask-outline.ts';
-
-function picture(rgba: RgbaImage, alt: string): SafeHtml {
-  return html`<img src="${rgbaToDataUri(rgba)}" width="${rgba.width}" height="${rgba.height}" alt="${alt}">`;
-}
 
 export function scoreTableHtml(table: ScoreTable): SafeHtml {
   const best = new Set((table.best ?? []).map(([r, c]) => `${r},${c}`));
@@ -37,8 +33,7 @@ export function maskedExamplesHtml(ctx: PageContext, examples: MaskedExample[]):
     <tr><th>sample</th><th>image, mask</th>${methods.map((m) => html`<th>${m}</th>`)}</tr>
     ${examples.map((e) => {
       const { height, width } = e.image;
-      const input = renderInput(e.image.pixels, [height, width, e.image.channels], { upscale: k });
-      return html`<tr><td>${e.caption}</td><td>${picture(outlineMask(input, e.mask, height, width), `${e.caption}, mask outlined`)}</td>
+      return html`<tr><td>${e.caption}</td><td>${ctx.maskedImage(e.image, e.mask, `${e.caption}, mask outlined`)}</td>
         ${methods.map((method) => {
           const map = e.maps.find((m) => m.method === method);
           if (!map) return html`<td class="caption">–</td>`;

@@ -68,8 +68,9 @@ function bestCells(values: number[][], columns: Array<{ column: number; lower: b
 /** One row per method of a feature space: AUC per type, mean AUC, precision, flipping areas. */
 export function methodRows(result: AnomalyBenchmark, features: FeatureSpace): TableRows {
   const types = result.settings.types;
-  const summaries = summarize(result, features).filter((s) => s.method !== RANDOM_METHOD);
-  const floor = summarize(result, features).find((s) => s.method === RANDOM_METHOD);
+  const all = summarize(result, features);
+  const summaries = all.filter((s) => s.method !== RANDOM_METHOD);
+  const floor = all.find((s) => s.method === RANDOM_METHOD);
   const values = [...summaries, ...(floor ? [floor] : [])].map((s) => [
     ...types.map((t) => s.auc[t]),
     s.meanAuc,
