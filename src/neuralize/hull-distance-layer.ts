@@ -53,17 +53,30 @@ export class HullDistanceLayer implements ExplainableLayer {
     this.prototypes = tf.tensor2d(prototypes, [this.nPrototypes, dim]);
   }
 
-  /** The k nearest prototypes' indices [N, k] and their simplex weights [N, k] (float64, row-major). */
+  /**
+   * The last input's neighbours and simplex weights: a propagation hands the same activation to
+   * forward and relevance, and the simplex problems are the costly part (tensor ids are never reused).
+   */
+  private last: { id: number; indices: Int32Array; weights: Float32Array } | null = null;
+
+  /** The k nearest prototypes' indices [N, k] and their simplex weights [N, k] (row-major). */
   private mixture(input: Tensor): { indices: Int32Array; weights: Float32Array; differences: tf.Tensor3D } {
     const n = input.shape[0];
     const k = this.nearest;
+    const known = this.last?.id === input.id ? this.last : null;
     const { indices, differences } = tf.tidy(() => {
       const x = tf.reshape(input, [n, this.dim]);
-      const nearest = tf.topk(tf.neg(this.distances.forward(input)), k).indices;
+      const nearest = known
+        ? tf.tensor2d(known.indices, [n, k], 'int32')
+        : tf.topk(tf.neg(this.distances.forward(input)), k).indices;
       // u_a − x for the k nearest [N, k, dim]
       const diff = tf.sub(tf.gather(this.prototypes, nearest), tf.expandDims(x, 1)) as tf.Tensor3D;
       return { indices: nearest, differences: diff };
     });
+    if (known) {
+      indices.dispose();
+      return { indices: known.indices, weights: known.weights, differences };
+    }
     const M = tf.tidy(() => tf.matMul(differences, differences, false, true).dataSync());
     const weights = new Float32Array(n * k);
     for (let s = 0; s < n; s++) {
@@ -71,6 +84,7 @@ export class HullDistanceLayer implements ExplainableLayer {
     }
     const rows = indices.dataSync() as Int32Array;
     indices.dispose();
+    this.last = { id: input.id, indices: rows, weights };
     return { indices: rows, weights, differences };
   }
 
